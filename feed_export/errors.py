@@ -1,0 +1,107 @@
+"""The exception tree of feed_export, split by what the caller does next.
+
+    FeedExportError                 root: anything feed_export raises on purpose
+    ├── ConfigError                 stop before reading: bad flag, setting or catalog file (exit 2)
+    ├── FeedError                   reject the whole feed before anything is sent (exit 2)
+    │   ├── FeedReadError           the file cannot be read: missing, undecodable, not a table
+    │   └── HeaderError             the header row breaks the grammar or the catalog
+    ├── CellError                   skip one row: a cell breaks a rule (row becomes a line error)
+    ├── TransportError              talking to the PIM went wrong
+    │   ├── RetriableError          retry: 408, 429, 5xx, connection errors, timeouts
+    │   ├── BatchRejected           a whole request was refused for good (other 4xx)
+    │   └── AuthenticationError     abort the run: credentials rejected (exit 3)
+    └── RunAborted                  the run was stopped (interrupt, lost authentication) (exit 3)
+
+Messages say what, where and what to do. Lower-level exceptions are translated once,
+with ``raise ... from exc``. Secrets never enter a message; quoted bodies are capped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+#: how much of a server's body a message may quote
+MAX_QUOTED_BODY = 300
+
+
+def quote_body(text: str, limit: int = MAX_QUOTED_BODY) -> str:
+    """Cap a response body (or any long text) for use inside a message."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class FeedExportError(Exception):
+    """Root of every error feed_export raises on purpose."""
+
+    exit_code = 2
+
+
+class ConfigError(FeedExportError):
+    """A setting, flag or catalog file is wrong: stop before reading the feed."""
+
+    exit_code = 2
+
+
+class FeedError(FeedExportError):
+    """The feed as a whole cannot be used: nothing is sent."""
+
+    exit_code = 2
+
+
+class FeedReadError(FeedError):
+    """The feed file cannot be read (missing, undecodable, not a table)."""
+
+
+class HeaderError(FeedError):
+    """The header row has problems; ``problems`` lists every one of them."""
+
+    def __init__(self, path: str, problems: Sequence[str]) -> None:
+        self.path = path
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"{path}: the header row has {len(self.problems)} problem(s); nothing was sent:\n{lines}"
+        )
+
+
+class CellError(FeedExportError):
+    """One cell breaks a rule; the row becomes a line error and is not sent."""
+
+
+class TransportError(FeedExportError):
+    """Talking to the PIM went wrong."""
+
+    exit_code = 1
+
+
+class RetriableError(TransportError):
+    """A failure worth retrying: 408, 429, 5xx, dropped connection, timeout.
+
+    ``status`` is the HTTP status, or 0 for a network error; ``retry_after`` the
+    server's requested wait in seconds, when it gave one.
+    """
+
+    def __init__(self, message: str, status: int = 0, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class BatchRejected(TransportError):
+    """The PIM refused a whole request for good (a 4xx other than 401/408/413/429)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class AuthenticationError(TransportError):
+    """The PIM rejected the credentials: the run cannot go on."""
+
+    exit_code = 3
+
+
+class RunAborted(FeedExportError):
+    """The run was stopped before every row was answered."""
+
+    exit_code = 3
