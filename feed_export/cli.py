@@ -1,0 +1,365 @@
+"""The ``feed-export`` command: parse flags, load settings, call the library, print, exit.
+
+Kept thin on purpose: every piece of work lives in the library (``run_export``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from feed_export import __version__
+from feed_export.errors import ConfigError, FeedExportError
+
+if TYPE_CHECKING:
+    from feed_export.config import ExportOptions, Settings
+    from feed_export.summary import RunReport
+
+PROG = "feed-export"
+
+PUSH_EXAMPLES = """\
+examples:
+  # try a feed against the embedded sandbox PIM (no setup needed)
+  feed-export push sample_feeds/apparel.csv --sandbox
+
+  # check a feed offline against a catalog file; write the lines that would be sent
+  feed-export push feed.csv --dry-run --catalog catalog.json --payload-out lines.ndjson
+
+  # push to a real PIM; settings from flags, the environment or ./.env
+  export AKENEO_BASE_URL=https://pim.example.com AKENEO_CLIENT_ID=... AKENEO_CLIENT_SECRET=...
+  export AKENEO_USERNAME=... AKENEO_PASSWORD=...
+  feed-export push feed.xlsx --feedback out/feedback.xlsx --summary-json summary.json
+
+exit codes:
+  0  every row accepted (dry run: valid), or no data rows
+  1  some rows rejected or failed (see the feedback file)
+  2  nothing sent: usage, configuration, or a rejected feed
+  3  aborted during the run (for example the credentials stopped working)
+"""
+
+MAIN_EXAMPLES = """\
+examples:
+  feed-export push sample_feeds/apparel.csv --sandbox
+  feed-export check feed.csv --catalog catalog.json
+  feed-export catalog pull -o catalog.json
+  feed-export sandbox --port 8080
+
+Run 'feed-export COMMAND --help' for the flags of a command.
+"""
+
+
+class _Redact(logging.Filter):
+    """Last line of defence: replace known secret values in any log record."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s and len(s) >= 3]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secrets:
+            text = record.getMessage()
+            for secret in self.secrets:
+                text = text.replace(secret, "***")
+            record.msg, record.args = text, None
+        return True
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = logging.WARNING - 10 * verbosity
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    secrets = [os.environ.get("AKENEO_CLIENT_SECRET", ""), os.environ.get("AKENEO_PASSWORD", "")]
+    handler.addFilter(_Redact(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(max(level, logging.DEBUG))
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary and no progress bar")
+    p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+
+
+def _add_connection(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("PIM connection (else AKENEO_* from the environment or ./.env)")
+    g.add_argument("--base-url", help="e.g. https://pim.example.com (AKENEO_BASE_URL)")
+    g.add_argument("--client-id", help="API connection client id (AKENEO_CLIENT_ID)")
+    g.add_argument(
+        "--client-secret", help="prefer AKENEO_CLIENT_SECRET: flags show up in process lists"
+    )
+    g.add_argument("--username", help="API user (AKENEO_USERNAME)")
+    g.add_argument("--password", help="prefer AKENEO_PASSWORD: flags show up in process lists")
+    g.add_argument(
+        "--allow-insecure-http",
+        action="store_true",
+        help="allow a plain http:// base URL to a non-loopback host",
+    )
+    g.add_argument("--no-verify-tls", action="store_true", help="do not verify TLS certificates")
+    g.add_argument("--timeout", type=float, default=60.0, help="read timeout per request, s (60)")
+    g.add_argument("--max-attempts", type=int, default=6, help="attempts per request (6)")
+    g.add_argument("--max-retry-delay", type=float, default=60.0, help="cap on one wait, s (60)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Push Productsup-style product feeds (CSV, XLSX) into Akeneo PIM and "
+        "write a feedback file with the PIM's answer for every line.",
+        epilog=MAIN_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    for name, help_text in (
+        ("push", "push a feed to the PIM (or check it with --dry-run)"),
+        ("check", "check a feed without sending anything (push --dry-run)"),
+    ):
+        p = sub.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=PUSH_EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.add_argument("feed", type=Path, metavar="FEED", help="CSV, TSV, .csv.gz or XLSX feed")
+        if name == "push":
+            p.add_argument("--dry-run", action="store_true", help="send nothing; validate only")
+        p.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (no PIM needed)")
+        p.add_argument("--feedback", type=Path, metavar="FILE", help="default: FEED.feedback.EXT")
+        p.add_argument("--payload-out", type=Path, metavar="FILE", help="write the lines as NDJSON")
+        p.add_argument("--summary-json", metavar="FILE", help="write the summary as JSON (- for stdout)")
+        p.add_argument(
+            "--entity", choices=["products", "products-uuid", "product-models"], default="products"
+        )
+        p.add_argument("--batch-size", type=int, default=100, metavar="N", help="lines per request, 1-100")
+        p.add_argument("--concurrency", type=int, default=4, metavar="N", help="requests in flight, 1-10")
+        p.add_argument("--value-separator", default="<###>", metavar="S", help="multi-value separator")
+        p.add_argument("--empty-cells", choices=["skip", "erase"], default="skip")
+        p.add_argument("--decimal-separator", default=".", metavar="C", help="'.' (default) or ','")
+        p.add_argument("--date-format", metavar="FORMAT", help="strftime format, e.g. %%d/%%m/%%Y")
+        p.add_argument("--ignore-unknown-columns", action="store_true")
+        p.add_argument("--create-missing-options", action="store_true")
+        p.add_argument("--encoding", help="feed encoding, e.g. latin-1 (default UTF-8)")
+        p.add_argument("--delimiter", help="CSV delimiter (default: sniffed among , ; TAB |)")
+        p.add_argument("--sheet", help="XLSX sheet name (default: the first)")
+        p.add_argument("--sandbox", action="store_true", help="push to the embedded sandbox PIM")
+        p.add_argument("--sandbox-db", type=Path, metavar="FILE", help="sandbox SQLite file")
+        _add_connection(p)
+        _add_common(p)
+
+    cat = sub.add_parser("catalog", help="catalog files for offline runs")
+    cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION")
+    pull = cat_sub.add_parser("pull", help="write the PIM's catalog to a file")
+    pull.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
+    pull.add_argument("--attributes", help="comma-separated attribute codes (default: all)")
+    pull.add_argument("--sandbox", action="store_true", help="pull from the embedded sandbox")
+    _add_connection(pull)
+    _add_common(pull)
+
+    sb = sub.add_parser("sandbox", help="run the embedded Akeneo-compatible PIM standalone")
+    sb.add_argument("--host", default="127.0.0.1")
+    sb.add_argument("--port", type=int, default=8080)
+    sb.add_argument("--db", type=Path, metavar="FILE", help="SQLite file (default: in memory)")
+    sb.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (default: demo)")
+    sb.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    _add_common(sb)
+    return parser
+
+
+def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
+    from pydantic import ValidationError
+
+    from feed_export.config import ExportOptions
+
+    try:
+        return ExportOptions(
+            entity=args.entity,
+            batch_size=args.batch_size,
+            value_separator=args.value_separator,
+            empty_cells=args.empty_cells,
+            decimal_separator=args.decimal_separator,
+            date_format=args.date_format,
+            ignore_unknown_columns=args.ignore_unknown_columns,
+            encoding=args.encoding,
+            delimiter=args.delimiter.replace("\\t", "\t") if args.delimiter else None,
+            sheet=args.sheet,
+            dry_run=dry_run,
+            concurrency=args.concurrency,
+            create_missing_options=args.create_missing_options,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        raise ConfigError(problems) from None
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from feed_export.config import RetrySettings, load_settings
+
+    retry = RetrySettings(
+        request_timeout=args.timeout, max_attempts=args.max_attempts, max_retry_delay=args.max_retry_delay
+    )
+    flags = {
+        "base_url": args.base_url,
+        "client_id": args.client_id,
+        "client_secret": args.client_secret,
+        "username": args.username,
+        "password": args.password,
+    }
+    secrets = [s for s in (args.client_secret, args.password) if s]
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_Redact(secrets))
+    return load_settings(
+        flags,
+        allow_insecure_http=args.allow_insecure_http,
+        verify_tls=not args.no_verify_tls,
+        retry=retry,
+    )
+
+
+@contextmanager
+def _sandbox_settings(db: Path | None) -> Iterator[Settings]:
+    from feed_export.config import Settings
+    from feed_export.sandbox import start_sandbox
+
+    with start_sandbox(db=str(db) if db else ":memory:") as sb:
+        yield Settings(
+            base_url=sb.url,
+            client_id=sb.client_id,
+            client_secret=sb.client_secret,  # type: ignore[arg-type]
+            username=sb.username,
+            password=sb.password,  # type: ignore[arg-type]
+        )
+
+
+class _Progress:
+    """A tqdm bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool, unit: str) -> None:
+        self._bar: Any = None
+        if enabled:
+            from tqdm import tqdm
+
+            self._bar = tqdm(unit=unit, unit_scale=True, file=sys.stderr, leave=False)
+
+    def __call__(self, done: int) -> None:
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
+    if target:
+        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+        if target == "-":
+            print(text)
+        else:
+            Path(target).write_text(text + "\n", encoding="utf-8")
+    if not quiet and target != "-":
+        print(report.to_text())
+    for warning in report.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    if report.header_problems:
+        print(f"{PROG}: feed rejected, nothing sent:", file=sys.stderr)
+        for problem in report.header_problems:
+            print(f"  - {problem}", file=sys.stderr)
+
+
+def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
+    from feed_export.catalog import Catalog
+    from feed_export.pipeline import RunTargets, run_export
+
+    options = _options(args, dry_run)
+    catalog = Catalog.from_file(args.catalog) if args.catalog else None
+    targets = RunTargets(feedback=args.feedback, payload_out=args.payload_out)
+    progress = _Progress(sys.stderr.isatty() and not args.quiet, "row")
+    try:
+        if args.sandbox:
+            with _sandbox_settings(args.sandbox_db) as settings:
+                if not args.quiet:
+                    print(f"{PROG}: sandbox PIM at {settings.base_url}", file=sys.stderr)
+                report = run_export(args.feed, options, catalog=catalog, settings=settings,
+                                    targets=targets, progress=progress)
+        else:
+            settings = None
+            if not (dry_run and catalog is not None):
+                settings = _settings(args)
+            report = run_export(args.feed, options, catalog=catalog, settings=settings,
+                                targets=targets, progress=progress)
+    finally:
+        progress.close()
+    _write_summary(report, args.summary_json, args.quiet)
+    return report.exit_code
+
+
+def _cmd_catalog_pull(args: argparse.Namespace) -> int:
+    from feed_export.client import AkeneoClient
+
+    codes = [c.strip() for c in args.attributes.split(",") if c.strip()] if args.attributes else None
+
+    def pull(settings: Settings) -> int:
+        client = AkeneoClient(settings)
+        try:
+            data = client.fetch_catalog(codes)
+        finally:
+            client.close()
+        args.output.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if not args.quiet:
+            counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list))
+            print(f"catalog written to {args.output}: {counts}")
+        return 0
+
+    if args.sandbox:
+        with _sandbox_settings(None) as settings:
+            return pull(settings)
+    return pull(_settings(args))
+
+
+def _cmd_sandbox(args: argparse.Namespace) -> int:
+    from feed_export.sandbox import serve_forever_cli
+
+    return serve_forever_cli(
+        host=args.host, port=args.port, db=args.db, catalog=args.catalog, latency=args.latency
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None or (args.command == "catalog" and args.catalog_command is None):
+        parser.print_help(sys.stderr)
+        return 2
+    _setup_logging(args.verbose)
+    try:
+        if args.command in ("push", "check"):
+            return _cmd_push(args, dry_run=args.command == "check" or args.dry_run)
+        if args.command == "catalog":
+            return _cmd_catalog_pull(args)
+        return _cmd_sandbox(args)
+    except FeedExportError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 3
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback; "
+            "please report it)",
+            file=sys.stderr,
+        )
+        return 3
