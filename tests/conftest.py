@@ -1,0 +1,49 @@
+"""Shared fixtures: the demo catalog, the sample feeds, a CLI runner."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CATALOG = ROOT / "feed_export" / "data" / "demo_catalog.json"
+SAMPLE_FEEDS = ROOT / "sample_feeds"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@dataclass
+class CliResult:
+    code: int
+    out: str
+    err: str
+
+
+def run_cli(args: Sequence[str]) -> CliResult:
+    """Run ``feed-export`` in-process and capture what it prints."""
+    from feed_export.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse usage errors and --help
+            code = int(exc.code or 0)
+    return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def demo_catalog_path() -> Path:
+    return DEMO_CATALOG
+
+
+@pytest.fixture(autouse=True)
+def _no_pim_settings_from_the_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Tests never pick up a developer's AKENEO_* variables or ./.env."""
+    for name in ("AKENEO_BASE_URL", "AKENEO_CLIENT_ID", "AKENEO_CLIENT_SECRET", "AKENEO_USERNAME", "AKENEO_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
