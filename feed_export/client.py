@@ -67,7 +67,7 @@ PAGE_LIMIT = 100
 SEARCH_CHUNK = 100
 SEARCH_CHUNK_CHARS = 4000
 RETRIABLE_STATUSES = frozenset({408, 429, *range(500, 600)})
-_CHUNK_BYTES = 64 * 1024
+_CHUNK_BYTES = 16 * 1024  # small: a body cut mid-read loses at most one chunk
 _TOKEN_HINTS = (
     (
         '"client_id"',
@@ -713,6 +713,7 @@ class AkeneoClient:
         what = f"PATCH {_path_of(url)}"
         started = self._clock()
         failure = RetriableError("not sent", 0)
+        unanswered = False  # the last failure was a response that stopped early
         attempt = 0
         while pending:
             attempt += 1
@@ -739,6 +740,7 @@ class AkeneoClient:
                 return _complete(results)
             except RetriableError as exc:
                 failure = exc
+                unanswered = False
             else:
                 missing = []
                 for number, i in enumerate(pending, start=1):
@@ -751,10 +753,10 @@ class AkeneoClient:
                     return _complete(results)
                 why = f" ({answers.interrupted})" if answers.interrupted else ""
                 failure = RetriableError(
-                    f"no answer for this line (the PIM answered {len(pending) - len(missing)} "
-                    f"of {len(pending)} lines{why})",
+                    f"the PIM answered {len(pending) - len(missing)} of {len(pending)} lines{why}",
                     0,
                 )
+                unanswered = True
                 if attempt < self._max_attempts:
                     # a collection PATCH is an upsert, so sending a line again is safe;
                     # only the lines without an answer go again
@@ -764,8 +766,9 @@ class AkeneoClient:
                 break
             self._wait_before_retry(what + f" ({len(pending)} lines)", failure, attempt)
         elapsed = self._clock() - started
+        prefix = "no answer for this line: " if unanswered else ""
         final = LineResult(
-            failure.status, f"{failure} after {_attempts(attempt)} over {elapsed:.0f} s"
+            failure.status, f"{prefix}{failure} after {_attempts(attempt)} over {elapsed:.0f} s"
         )
         for i in pending:
             results[i] = final
