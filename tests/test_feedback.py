@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 from pathlib import Path
 
 import pytest
@@ -363,3 +365,35 @@ def test_n_rows_in_n_rows_out_in_order(
             f"row {number}",
             *cells[3:],
         )
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    rows=st.lists(
+        st.lists(
+            st.sampled_from(["", "a", "b c", '"', ",", ";", "\t", "|", "\n", "\r\n", "x,y"]),
+            max_size=4,
+        ),
+        max_size=10,
+    ),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    line_end=st.sampled_from(["\r\n", "\n", "\r"]),
+)
+def test_csv_bytes_are_what_csv_writer_writes(
+    tmp_path: Path, rows: list[list[str]], delimiter: str, line_end: str
+) -> None:
+    # the writer's fast path must never change a byte compared with csv.writer
+    out = tmp_path / "p.csv"
+    fmt = FeedFormat(kind="csv", delimiter=delimiter, line_end=line_end)
+    with open_feedback(out, fmt, ["a", "b"]) as writer:
+        for number, cells in enumerate(rows, 2):
+            writer.write(Row(number, tuple(cells)), Outcome(number, 201, "m" + "".join(cells)))
+    expected = io.StringIO(newline="")
+    reference = csv.writer(expected, delimiter=delimiter, lineterminator=line_end)
+    reference.writerow(["a", "b", *FEEDBACK_COLUMNS])
+    for cells in rows:
+        padded = [*cells[:2], *[""] * (2 - len(cells))]
+        reference.writerow([*padded, "201", "m" + "".join(cells), *cells[2:]])
+    assert out.read_bytes() == expected.getvalue().encode()
