@@ -17,8 +17,9 @@ Decisions where the contract is silent:
 - Rows are yielded raw: ragged rows keep their length, blank rows are yielded (``is_blank``
   tells) because they still get a feedback row.
 - XLSX: the first visible worksheet unless ``sheet`` names one. calamine gives the cached
-  value of a formula (a formula never calculated, e.g. written by openpyxl, reads as empty)
-  and the value of a merged range in its top-left cell only. Empty columns left of the data
+  value of a formula (a formula never calculated, e.g. written by openpyxl, reads as empty),
+  an error value such as ``#DIV/0!`` as empty (so nothing is sent for it), and the value
+  of a merged range in its top-left cell only. Empty columns left of the data
   are kept as empty cells so columns line up with the sheet. calamine holds the sheet in
   memory (XLSX is at most 1,048,576 rows); rows are still converted one at a time.
 - Typed XLSX cells become text as a person reads them: numbers with at most 15 significant
@@ -135,7 +136,9 @@ class Feed:
         return rows
 
     def close(self) -> None:
-        self._close()
+        """Release the file; safe to call twice."""
+        close, self._close = self._close, _nothing
+        close()
 
     def __enter__(self) -> Feed:
         return self
@@ -147,6 +150,10 @@ class Feed:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _nothing() -> None:
+    pass
 
 
 def is_blank(cells: Sequence[str]) -> bool:

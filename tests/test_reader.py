@@ -486,6 +486,32 @@ def test_xlsx_typed_cells_read_as_a_person_reads_them(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_formula_cached_value_and_error_cell(tmp_path: Path) -> None:
+    # openpyxl writes formulas without a cached value: patch one in, as Excel would store it
+    path = xlsx(tmp_path, {"S": [["sku", "total", "ratio"], ["1", "=2+3", "x"]]})
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    sheet_xml = members["xl/worksheets/sheet1.xml"].decode()
+    assert "<f>2+3</f><v />" in sheet_xml
+    sheet_xml = sheet_xml.replace("<f>2+3</f><v />", "<f>2+3</f><v>5</v>")
+    sheet_xml = sheet_xml.replace(
+        '<c r="C2" t="inlineStr"><is><t>x</t></is></c>', '<c r="C2" t="e"><v>#DIV/0!</v></c>'
+    )
+    members["xl/worksheets/sheet1.xml"] = sheet_xml.encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    _, rows = read_all(path)
+    assert rows == [Row(2, ("1", "5", ""))]
+
+
+def test_feed_close_twice(tmp_path: Path) -> None:
+    for path in (put(tmp_path, "f.csv", "a\n1\n"), xlsx(tmp_path, {"S": [["a"], [1]]})):
+        feed = open_feed(path)
+        feed.close()
+        feed.close()
+
+
 def test_xlsx_sheets(tmp_path: Path) -> None:
     path = xlsx(tmp_path, {"First": [["a"], [1]], "Second": [["b"], [2]]})
     assert read_all(path)[1] == [Row(2, ("1",))]
