@@ -226,7 +226,7 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
             return gzip.open(path, "rt", encoding=codec, newline="")
         return path.open(encoding=codec, newline="")
 
-    sample = _read_sample(path, open_text, is_gzip, fmt_encoding)
+    sample = _read_sample(path, open_text, is_gzip)
     sniffed = _sniff_delimiter(sample, tab_first=_is_tsv(path))
     if given_delimiter is not None:
         if sniffed != given_delimiter and given_delimiter not in _first_line(sample):
@@ -345,7 +345,7 @@ def _check_text(path: Path, head: bytes) -> None:
         raise FeedReadError(f"{path}: the file holds only whitespace: no header row")
 
 
-def _read_sample(path: Path, open_text: Callable[[], IO[str]], is_gzip: bool, encoding: str) -> str:
+def _read_sample(path: Path, open_text: Callable[[], IO[str]], is_gzip: bool) -> str:
     """The start of the file, at least through its first line break (for sniffing)."""
     parts: list[str] = []
     size = 0

@@ -263,6 +263,22 @@ def test_quoted_delimiters_and_line_breaks_keep_record_numbering(tmp_path: Path)
     ]
 
 
+@pytest.mark.parametrize(
+    ("data", "cells"),
+    [
+        (b'a,b\n1,"abc"', ("1", "abc")),
+        (b'a,b\n1,"ab"""', ("1", 'ab"')),
+        (b'a,b\n1,""', ("1", "")),
+        (b"a,b\n1,", ("1", "")),
+    ],
+    ids=["quoted", "escaped-quote", "empty-quoted", "empty-unquoted"],
+)
+def test_last_record_without_line_break(
+    tmp_path: Path, data: bytes, cells: tuple[str, ...]
+) -> None:
+    assert read_all(put(tmp_path, "f.csv", data))[1] == [Row(2, cells)]
+
+
 def test_cells_are_text_exactly_as_written(tmp_path: Path) -> None:
     _, rows = read_all(put(tmp_path, "f.csv", "a,b,c,d,e\n007,NA, padded ,1e5,\n"))
     assert rows == [Row(2, ("007", "NA", " padded ", "1e5", ""))]
