@@ -256,14 +256,14 @@ class UnitLookup:
                 f"{code} ({symbol})" for code, symbol in self.units if code in clash
             )
             return (
-                f"unit {text!r} is ambiguous in {self.family}: {names}; "
+                f'unit "{text}" is ambiguous in {self.family}: {names}; '
                 "write the symbol with its exact case or the unit code"
             )
         listing = ", ".join(
             f"{code} ({symbol})" if symbol else code for code, symbol in self.units[:12]
         )
         more = f", ... ({len(self.units)} units)" if len(self.units) > 12 else ""
-        return f"unknown unit {text!r} for {self.family}; use one of {listing}{more}"
+        return f'unknown unit "{text}" for {self.family}; use one of {listing}{more}'
 
 
 # ---------------------------------------------------------------------------
@@ -549,12 +549,8 @@ class Catalog:
 
     @staticmethod
     def number_limits(attribute: Attribute) -> tuple[Decimal | None, Decimal | None]:
-        """``(min, max)`` of a number, metric or price; ``negative_allowed: false`` is min 0."""
-        low = _decimal(attribute.number_min)
-        high = _decimal(attribute.number_max)
-        if attribute.negative_allowed is False and (low is None or low < 0):
-            low = Decimal(0)
-        return low, high
+        """``(number_min, number_max)`` of a number, metric or price attribute, as Decimals."""
+        return _decimal(attribute.number_min), _decimal(attribute.number_max)
 
     def __repr__(self) -> str:
         return (

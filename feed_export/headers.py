@@ -1,0 +1,656 @@
+"""Header text -> column specs: the Productsup header grammar, resolved against the catalog.
+
+Grammar (feed-format.md §2)::
+
+    header           = field | association | attribute_column
+    field            = identifier | uuid | code | family | family_variant | parent
+                     | categories | add_categories | remove_categories | groups | enabled
+    association      = "associations~" TYPE "~" (products | product_models | groups | product_uuids)
+                     | "quantified_associations~" TYPE "~" (products | product_models)
+    attribute_column = CODE [ "~" PART [ "~" PART ] ] [ "@currency" | "@unit" ]
+
+``parse_header`` applies the grammar alone; ``resolve_headers`` checks every header
+against the catalog and the entity, collects every problem and raises one
+``HeaderError`` listing them all, each naming the column and what would be right.
+
+Decisions where the contract is silent:
+
+- Headers are trimmed (spreadsheets pad them); field names, association keywords and
+  the suffix words match in any case, and are written back in lower case.
+- The suffix is literally ``@currency`` or ``@unit`` (Productsup's terms). The currency
+  or unit itself goes in the cell (``740.00 EUR``), so ``price@EUR`` is an error that
+  says so; there is no per-currency column.
+- An empty header over a column: ``column_has_data`` tells whether the column holds
+  anything. Given, a column with data is a header problem and an all-empty one is
+  ignored. Not given (``None``), the column is ignored here and the decoder checks it
+  row by row: a value under an empty header makes that row a line error.
+- On ``products``, the identifier attribute's column (e.g. ``sku``) stands in for a
+  missing ``identifier`` column. When both are present, the ``sku`` column is checked
+  against ``identifier`` row by row (Akeneo would silently overwrite it) and not sent.
+- ``uuid`` is an optional field on ``products``; on ``products-uuid`` the identifier
+  is an ordinary value of the identifier attribute and ``identifier`` is refused
+  (akeneo-api.md §2.8). ``family_variant`` is for product models only; ``enabled`` and
+  ``groups`` are for products only.
+- ``categories`` with ``add_categories`` / ``remove_categories`` is refused: Akeneo
+  does not accept the combination.
+
+>>> parse_header("description~en_US~ecommerce")
+AttributeHeader(attribute='description', parts=('en_US', 'ecommerce'), suffix=None)
+>>> format_header(parse_header("Price@Currency"))
+'Price@currency'
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from feed_export.catalog import Attribute, Catalog
+from feed_export.config import ExportOptions
+from feed_export.errors import FeedError, HeaderError
+
+FIELDS: tuple[str, ...] = (
+    "identifier",
+    "uuid",
+    "code",
+    "family",
+    "family_variant",
+    "parent",
+    "categories",
+    "add_categories",
+    "remove_categories",
+    "groups",
+    "enabled",
+)
+ASSOCIATION_TARGETS: tuple[str, ...] = ("products", "product_models", "groups", "product_uuids")
+QUANTIFIED_TARGETS: tuple[str, ...] = ("products", "product_models")
+SUFFIXES: tuple[str, ...] = ("currency", "unit")
+#: columns that feed_export itself appends to feedback files: ignored on input
+FEEDBACK_HEADERS: tuple[str, ...] = ("akeneo_status_code", "akeneo_message")
+
+#: the top-level fields each entity accepts (akeneo-api.md §2, the collection PATCH bodies)
+ENTITY_FIELDS: dict[str, frozenset[str]] = {
+    "products": frozenset(
+        {
+            "identifier",
+            "uuid",
+            "enabled",
+            "family",
+            "parent",
+            "categories",
+            "add_categories",
+            "remove_categories",
+            "groups",
+        }
+    ),
+    "products-uuid": frozenset(
+        {
+            "uuid",
+            "enabled",
+            "family",
+            "parent",
+            "categories",
+            "add_categories",
+            "remove_categories",
+            "groups",
+        }
+    ),
+    "product-models": frozenset(
+        {
+            "code",
+            "family",
+            "family_variant",
+            "parent",
+            "categories",
+            "add_categories",
+            "remove_categories",
+        }
+    ),
+}
+
+_PRICE = "pim_catalog_price_collection"
+_METRIC = "pim_catalog_metric"
+_FIELD_SET = frozenset(FIELDS)
+
+
+# ---------------------------------------------------------------------------
+# grammar
+
+
+@dataclass(frozen=True, slots=True)
+class FieldHeader:
+    """A top-level field: ``identifier``, ``family``, ``categories``..."""
+
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationHeader:
+    """``associations~TYPE~target`` or ``quantified_associations~TYPE~target``."""
+
+    type: str
+    target: str
+    quantified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeHeader:
+    """``code[~part[~part]][@suffix]``; what the parts mean needs the catalog."""
+
+    attribute: str
+    parts: tuple[str, ...] = ()
+    suffix: str | None = None  # "currency" or "unit"
+
+
+HeaderParts = FieldHeader | AssociationHeader | AttributeHeader
+
+
+class HeaderSyntaxError(HeaderError):
+    """One header breaks the grammar (``parse_header``); ``problem`` says how."""
+
+    def __init__(self, header: str, problem: str) -> None:
+        self.path = ""
+        self.header = header
+        self.problem = problem
+        self.problems = [problem]
+        FeedError.__init__(self, f"header {header!r}: {problem}")
+
+
+def _clean(text: str) -> str:
+    return text.strip().lstrip("\ufeff").strip()
+
+
+def parse_header(text: str) -> HeaderParts:
+    """Split one header by the grammar; ``HeaderSyntaxError`` if it cannot be read.
+
+    >>> parse_header("associations~X_SELL~product_models")
+    AssociationHeader(type='X_SELL', target='product_models', quantified=False)
+    >>> parse_header("weight@unit")
+    AttributeHeader(attribute='weight', parts=(), suffix='unit')
+    """
+    header = _clean(text)
+    if not header:
+        raise HeaderSyntaxError(text, "the header is empty")
+    lowered = header.lower()
+    if lowered in _FIELD_SET:
+        return FieldHeader(lowered)
+    head = lowered.split("~", 1)[0].strip()
+    if "~" in header and head in ("associations", "quantified_associations"):
+        quantified = head == "quantified_associations"
+        targets = QUANTIFIED_TARGETS if quantified else ASSOCIATION_TARGETS
+        form = f"{head}~TYPE~{'|'.join(targets)}"
+        parts = [p.strip() for p in header.split("~")]
+        if len(parts) != 3 or not parts[1] or "@" in header:
+            raise HeaderSyntaxError(text, f"an association column is {form}")
+        target = parts[2].lower()
+        if target not in targets:
+            raise HeaderSyntaxError(
+                text, f"unknown association target {parts[2]!r}; an association column is {form}"
+            )
+        return AssociationHeader(parts[1], target, quantified)
+    base, at, suffix = header.partition("@")
+    word: str | None = None
+    if at:
+        word = suffix.strip().lower()
+        if word not in SUFFIXES:
+            raise HeaderSyntaxError(text, _suffix_problem(base.strip(), suffix.strip()))
+    parts = [p.strip() for p in base.split("~")]
+    if not all(parts):
+        raise HeaderSyntaxError(
+            text,
+            "a part is empty (two ~ in a row, or a ~ at an end); the form is code~locale~channel",
+        )
+    if len(parts) > 3:
+        raise HeaderSyntaxError(
+            text, f"too many ~ parts ({len(parts)}); at most code~locale~channel"
+        )
+    return AttributeHeader(parts[0], tuple(parts[1:]), word)
+
+
+def _suffix_problem(base: str, suffix: str) -> str:
+    if suffix.isalpha() and len(suffix) == 3 and suffix.isupper():
+        return (
+            f'@{suffix} is not a suffix: the currency goes in the cell ("740.00 {suffix}"); '
+            f"name the column {base}@currency"
+        )
+    if suffix.isalpha() and suffix.isupper():
+        return (
+            f'@{suffix} is not a suffix: the unit goes in the cell ("3000.00 {suffix}"); '
+            f"name the column {base}@unit"
+        )
+    return f"unknown suffix @{suffix}; use @currency (prices) or @unit (measures)"
+
+
+def format_header(parts: HeaderParts) -> str:
+    """The header text for ``parts``: the inverse of ``parse_header``.
+
+    >>> format_header(AttributeHeader("price", ("de_DE",), "currency"))
+    'price~de_DE@currency'
+    """
+    if isinstance(parts, FieldHeader):
+        return parts.field
+    if isinstance(parts, AssociationHeader):
+        head = "quantified_associations" if parts.quantified else "associations"
+        return f"{head}~{parts.type}~{parts.target}"
+    text = "~".join((parts.attribute, *parts.parts))
+    return f"{text}@{parts.suffix}" if parts.suffix else text
+
+
+# ---------------------------------------------------------------------------
+# resolution
+
+ColumnKind = Literal[
+    "key", "field", "value", "identifier_check", "association", "quantified_association"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One feed column, resolved: what it is and where its data goes."""
+
+    index: int  # 0-based position in the row
+    header: str  # as written in the feed
+    kind: ColumnKind
+    name: str  # field name, attribute code (catalog spelling) or association type
+    attribute: Attribute | None = None
+    locale: str | None = None  # catalog spelling
+    scope: str | None = None  # channel, catalog spelling
+    target: str | None = None  # association target (products, product_models, ...)
+
+    @property
+    def position(self) -> str:
+        """How messages name the column: ``column 7 "description~de_DE"``."""
+        return f'column {self.index + 1} "{self.header}"'
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLayout:
+    """A header row resolved against the catalog: what the decoder compiles."""
+
+    path: str
+    entity: str
+    header: tuple[str, ...]
+    columns: tuple[Column, ...]  # every decoded column, feed order, the key included
+    key: Column  # the identifier / uuid / code column
+    catalog: Catalog
+    blank_unchecked: tuple[int, ...] = ()  # empty-header columns that must stay empty
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def width(self) -> int:
+        return len(self.header)
+
+    @property
+    def attribute_codes(self) -> tuple[str, ...]:
+        """The attributes the feed sends values for, catalog spelling, feed order."""
+        codes = dict.fromkeys(
+            c.name for c in self.columns if c.kind in ("value", "identifier_check")
+        )
+        return tuple(codes)
+
+
+def _describe(attribute: Attribute) -> str:
+    if attribute.localizable and attribute.scopable:
+        return "localizable and scopable"
+    if attribute.localizable:
+        return "localizable, not scopable"
+    if attribute.scopable:
+        return "scopable, not localizable"
+    return "neither localizable nor scopable"
+
+
+def _listing(codes: Sequence[str], limit: int = 10) -> str:
+    if not codes:
+        return "none"
+    shown = ", ".join(codes[:limit])
+    return shown + (f", ... ({len(codes)} in all)" if len(codes) > limit else "")
+
+
+_FIELD_REASONS: dict[tuple[str, str], str] = {
+    ("products", "code"): (
+        "code identifies product models; products use identifier "
+        "(or push product models with --entity product-models)"
+    ),
+    ("products", "family_variant"): (
+        "family_variant is a product-model field; a variant product gets it from its parent "
+        "(push product models with --entity product-models)"
+    ),
+    ("products-uuid", "code"): "code identifies product models; products-uuid rows use uuid",
+    ("products-uuid", "family_variant"): (
+        "family_variant is a product-model field (push product models with --entity product-models)"
+    ),
+    ("product-models", "identifier"): "product models are identified by code, not identifier",
+    ("product-models", "uuid"): "product models are identified by code, not uuid",
+    ("product-models", "enabled"): "product models have no enabled field (only products do)",
+    ("product-models", "groups"): "product models have no groups field (only products do)",
+}
+
+
+class _Resolver:
+    """Collects columns and problems for one header row."""
+
+    def __init__(self, catalog: Catalog, options: ExportOptions) -> None:
+        self.catalog = catalog
+        self.options = options
+        self.entity = options.entity
+        self.problems: list[str] = []
+        self.unknown: list[str] = []
+        self.columns: list[Column] = []
+        self.seen: dict[tuple[str, ...], str] = {}
+
+    # -- one header --------------------------------------------------------
+
+    def add(self, index: int, text: str) -> None:
+        pos = f'column {index + 1} "{text}"'
+        try:
+            parts = parse_header(text)
+        except HeaderSyntaxError as exc:
+            code = _clean(text).split("~", 1)[0].split("@", 1)[0].strip()
+            if (
+                self.options.ignore_unknown_columns
+                and code
+                and self.catalog.attribute(code) is None
+                and code.lower() not in _FIELD_SET
+            ):
+                self.unknown.append(pos)
+            else:
+                self.problems.append(f"{pos}: {exc.problem}")
+            return
+        if isinstance(parts, FieldHeader):
+            self._field(index, text, pos, parts)
+        elif isinstance(parts, AssociationHeader):
+            self._association(index, text, pos, parts)
+        else:
+            self._attribute(index, text, pos, parts)
+
+    def _keep(self, column: Column, key: tuple[str, ...]) -> None:
+        first = self.seen.get(key)
+        if first is not None:
+            self.problems.append(
+                f"{column.position} means the same value as {first}: keep only one of them"
+            )
+            return
+        self.seen[key] = column.position
+        self.columns.append(column)
+
+    def _field(self, index: int, text: str, pos: str, parts: FieldHeader) -> None:
+        name = parts.field
+        if name not in ENTITY_FIELDS[self.entity]:
+            reason = _FIELD_REASONS.get((self.entity, name))
+            if reason is None and name == "identifier":  # products-uuid
+                attr = self.catalog.identifier_attribute
+                example = attr.code if attr else "sku"
+                reason = (
+                    "products-uuid rows carry the identifier as a value: name the column "
+                    f'after the identifier attribute (e.g. "{example}") instead of identifier'
+                )
+            self.problems.append(f"{pos}: {reason or f'{name} is not a field of {self.entity}'}")
+            return
+        kind: ColumnKind = "key" if name == self.options.identifier_field else "field"
+        self._keep(Column(index, text, kind, name), ("field", name))
+
+    def _association(self, index: int, text: str, pos: str, parts: AssociationHeader) -> None:
+        kind: ColumnKind = "quantified_association" if parts.quantified else "association"
+        column = Column(index, text, kind, parts.type, target=parts.target)
+        self._keep(column, (kind, parts.type.lower(), parts.target))
+
+    def _attribute(self, index: int, text: str, pos: str, parts: AttributeHeader) -> None:
+        catalog = self.catalog
+        attr = catalog.attribute(parts.attribute)
+        if attr is None:
+            self._unknown(pos, parts)
+            return
+        found: list[str] = []
+        self._check_suffix(attr, parts, found)
+        locale, scope = self._locale_scope(attr, parts, found)
+        if found:
+            self.problems.extend(f"{pos}: {problem}" for problem in found)
+            return
+        column = Column(index, text, "value", attr.code, attr, locale, scope)
+        key = ("value", attr.code.lower(), (locale or "").lower(), (scope or "").lower())
+        self._keep(column, key)
+
+    def _unknown(self, pos: str, parts: AttributeHeader) -> None:
+        if self.options.ignore_unknown_columns:
+            self.unknown.append(pos)
+            return
+        code = parts.attribute
+        hints: list[str] = []
+        similar = self.catalog.similar_attributes(code)
+        fields = difflib.get_close_matches(code.lower(), FIELDS, n=1, cutoff=0.8)
+        if "-" in code and self.catalog.attribute(code.split("-", 1)[0]) is not None:
+            hints.append('separate locale and channel with "~", never "-"')
+        if similar:
+            hints.append("did you mean " + " or ".join(f'"{s}"' for s in similar) + "?")
+        elif fields:
+            hints.append(f'did you mean the field "{fields[0]}"?')
+        if not hints:
+            hints.append("check the code, or pass --ignore-unknown-columns to skip such columns")
+        self.problems.append(f'{pos}: unknown attribute "{code}"; ' + "; ".join(hints))
+
+    def _check_suffix(self, attr: Attribute, parts: AttributeHeader, found: list[str]) -> None:
+        want = "currency" if attr.type == _PRICE else "unit" if attr.type == _METRIC else None
+        if parts.suffix == want:
+            return
+        right = format_header(replace(parts, suffix=want))
+        if want == "currency":
+            found.append(
+                f"{attr.code} is a price attribute: name the column {right} and write "
+                'amounts like "740.00 EUR"'
+            )
+        elif want == "unit":
+            found.append(
+                f"{attr.code} is a measure (metric) attribute: name the column {right} and write "
+                'values like "3000.00 MMT" or "3 kg"'
+            )
+        else:
+            found.append(
+                f"@{parts.suffix} is only for price (@currency) and metric (@unit) attributes; "
+                f"{attr.code} is {attr.type}: name the column {right}"
+            )
+
+    def _locale_scope(
+        self, attr: Attribute, parts: AttributeHeader, found: list[str]
+    ) -> tuple[str | None, str | None]:
+        catalog = self.catalog
+        localizable, scopable = attr.localizable, attr.scopable
+        wanted = int(localizable) + int(scopable)
+        given = parts.parts
+        if len(given) != wanted:
+            found.append(self._shape_problem(attr, parts))
+            return None, None
+        if localizable and scopable and catalog.channel(given[0]) and catalog.locale(given[1]):
+            right = format_header(replace(parts, parts=(given[1], given[0])))
+            found.append(f"locale and channel are swapped: the locale comes first, {right}")
+            return None, None
+        locale = scope = None
+        if localizable:
+            locale = self._locale(attr, given[0], found)
+        if scopable:
+            scope = self._channel(attr, given[-1], found)
+        if locale and scope and not catalog.channel_has_locale(scope, locale):
+            channel = catalog.channel(scope)
+            bound = list(channel.locales) if channel else []
+            found.append(
+                f"locale {locale} is not bound to channel {scope} (its locales: {_listing(bound)})"
+            )
+        return locale, scope
+
+    def _example(self, attr: Attribute) -> str:
+        catalog = self.catalog
+        parts: list[str] = []
+        if attr.localizable:
+            locales = list(attr.available_locales) or list(catalog.active_locales)
+            parts.append(locales[0] if locales else "en_US")
+        if attr.scopable:
+            parts.append(catalog.channel_codes[0] if catalog.channel_codes else "ecommerce")
+        suffix = "currency" if attr.type == _PRICE else "unit" if attr.type == _METRIC else None
+        return format_header(AttributeHeader(attr.code, tuple(parts), suffix))
+
+    def _shape_problem(self, attr: Attribute, parts: AttributeHeader) -> str:
+        given = parts.parts
+        wanted = int(attr.localizable) + int(attr.scopable)
+        catalog = self.catalog
+        if len(given) < wanted:
+            if attr.localizable and attr.scopable and len(given) == 1:
+                what = "the channel" if catalog.locale(given[0]) else "the locale"
+                if catalog.channel(given[0]):
+                    what = "the locale"
+            elif attr.localizable and attr.scopable:
+                what = "the locale and the channel"
+            else:
+                what = "the locale" if attr.localizable else "the channel"
+            problem = f"missing {what}"
+        else:
+            extra = given[wanted:]
+            words = []
+            for part in extra:
+                if catalog.channel(part):
+                    words.append(f"{part} is a channel")
+                elif catalog.locale(part):
+                    words.append(f"{part} is a locale")
+            problem = "too many parts" + (f" ({'; '.join(words)})" if words else "")
+        form = (
+            attr.code
+            + ("~<locale>" if attr.localizable else "")
+            + ("~<channel>" if attr.scopable else "")
+        )
+        return (
+            f"{problem}: {attr.code} is {_describe(attr)}, so its column is {form}, "
+            f"e.g. {self._example(attr)}"
+        )
+
+    def _locale(self, attr: Attribute, text: str, found: list[str]) -> str | None:
+        catalog = self.catalog
+        active = catalog.active_locale(text)
+        if active is None:
+            known = catalog.locale(text)
+            listing = _listing(list(catalog.active_locales))
+            if known is not None:
+                found.append(f"locale {known.code} is not activated; activated locales: {listing}")
+            elif catalog.channel(text) is not None:
+                found.append(
+                    f"{text} is a channel, but the locale is expected here; "
+                    f"activated locales: {listing}"
+                )
+            else:
+                found.append(f'unknown locale "{text}"; activated locales: {listing}')
+            return None
+        available = attr.available_locales
+        if available and active.lower() not in {code.lower() for code in available}:
+            found.append(
+                f"{attr.code} is specific to the locale(s) {_listing(list(available))}; "
+                f"{active} is not one of them"
+            )
+            return None
+        return active
+
+    def _channel(self, attr: Attribute, text: str, found: list[str]) -> str | None:
+        catalog = self.catalog
+        channel = catalog.channel(text)
+        if channel is None:
+            listing = _listing(list(catalog.channel_codes))
+            if catalog.locale(text) is not None and not attr.localizable:
+                found.append(
+                    f"{text} is a locale, but {attr.code} is not localizable: the part after ~ "
+                    f"is a channel ({listing})"
+                )
+            else:
+                found.append(f'unknown channel "{text}"; channels: {listing}')
+            return None
+        return channel.code
+
+    # -- the whole row -----------------------------------------------------
+
+    def finish(self, path: str, header: tuple[str, ...], blank_unchecked: list[int]) -> FeedLayout:
+        columns = self.columns
+        names = {c.name for c in columns if c.kind == "field"}
+        if "categories" in names and names & {"add_categories", "remove_categories"}:
+            both = [c.position for c in columns if c.name.endswith("categories")]
+            self.problems.append(
+                f"{', '.join(both)}: categories replaces every category and cannot be combined "
+                "with add_categories / remove_categories; keep one kind"
+            )
+        key = next((c for c in columns if c.kind == "key"), None)
+        ident = self.catalog.identifier_attribute
+        if self.entity == "products" and ident is not None:
+            stand_ins = [
+                c
+                for c in columns
+                if c.kind == "value"
+                and c.attribute is ident
+                and c.locale is None
+                and c.scope is None
+            ]
+            for column in stand_ins:
+                position = columns.index(column)
+                if key is None:
+                    key = replace(column, kind="key", name="identifier")
+                    columns[position] = key
+                else:
+                    columns[position] = replace(column, kind="identifier_check")
+        if key is None:
+            field_name = self.options.identifier_field
+            if self.entity == "products":
+                example = ident.code if ident else "sku"
+                self.problems.append(
+                    'no identifier column: add an "identifier" column (or the identifier '
+                    f'attribute\'s own column, e.g. "{example}")'
+                )
+            else:
+                self.problems.append(
+                    f'no {field_name} column: {self.entity} rows are identified by "{field_name}"'
+                )
+        if self.problems:
+            raise HeaderError(path, self.problems)
+        assert key is not None
+        warnings: list[str] = []
+        if self.unknown:
+            warnings.append(
+                f"ignored {len(self.unknown)} column(s) naming no attribute of the catalog: "
+                + ", ".join(self.unknown)
+            )
+        return FeedLayout(
+            path=path,
+            entity=self.entity,
+            header=header,
+            columns=tuple(columns),
+            key=key,
+            catalog=self.catalog,
+            blank_unchecked=tuple(blank_unchecked),
+            warnings=warnings,
+        )
+
+
+def resolve_headers(
+    path: str,
+    header: Sequence[str],
+    catalog: Catalog,
+    options: ExportOptions,
+    *,
+    column_has_data: Sequence[bool] | None = None,
+) -> FeedLayout:
+    """Resolve a header row; ``HeaderError(path, problems)`` lists every problem at once.
+
+    ``column_has_data[i]`` says whether column ``i`` holds any non-blank cell; it only
+    matters for empty headers (see the module docstring).
+    """
+    resolver = _Resolver(catalog, options)
+    blank_unchecked: list[int] = []
+    feedback = set(FEEDBACK_HEADERS)
+    for index, text in enumerate(header):
+        cleaned = _clean(text)
+        if not cleaned:
+            if column_has_data is None:
+                blank_unchecked.append(index)
+            elif index < len(column_has_data) and column_has_data[index]:
+                resolver.problems.append(
+                    f"column {index + 1} has values but no header: name the column or remove it"
+                )
+            continue
+        if cleaned.lower() in feedback:
+            continue
+        resolver.add(index, text)
+    return resolver.finish(path, tuple(header), blank_unchecked)
