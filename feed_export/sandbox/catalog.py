@@ -1,0 +1,265 @@
+"""The sandbox PIM's structure: the catalog file validated once, with precomputed lookups."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from feed_export.errors import ConfigError
+
+#: Akeneo's own association types, used when a catalog file names none
+DEFAULT_ASSOCIATION_TYPES: tuple[dict[str, Any], ...] = (
+    {"code": "PACK", "labels": {}, "is_quantified": False, "is_two_way": False},
+    {"code": "SUBSTITUTION", "labels": {}, "is_quantified": False, "is_two_way": False},
+    {"code": "UPSELL", "labels": {}, "is_quantified": False, "is_two_way": False},
+    {"code": "X_SELL", "labels": {}, "is_quantified": False, "is_two_way": False},
+)
+
+#: textarea values are capped by the PIM even without max_characters
+TEXTAREA_MAX_CHARACTERS = 65535
+
+
+class _Item(BaseModel):
+    """Any catalog item: a code, the rest kept as the API returned it."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+
+
+class _Attribute(_Item):
+    type: str
+    localizable: bool = False
+    scopable: bool = False
+    unique: bool = False
+    available_locales: list[str] | None = None
+    max_characters: int | None = None
+    number_min: str | float | int | None = None
+    number_max: str | float | int | None = None
+    decimals_allowed: bool | None = None
+    negative_allowed: bool | None = None
+    metric_family: str | None = None
+    default_metric_unit: str | None = None
+    date_min: str | None = None
+    date_max: str | None = None
+    reference_data_name: str | None = None
+    enable_option_creation_during_import: bool | None = None
+    table_configuration: list[dict[str, Any]] | None = None
+
+
+class _Channel(_Item):
+    locales: list[str]
+    currencies: list[str]
+
+
+class _Locale(_Item):
+    enabled: bool
+
+
+class _Currency(_Item):
+    enabled: bool
+
+
+class _MeasurementFamily(_Item):
+    standard_unit_code: str | None = None
+    units: dict[str, dict[str, Any]]
+
+
+class _FamilyVariant(_Item):
+    family: str | None = None
+    variant_attribute_sets: list[dict[str, Any]] = []
+
+
+class _AssociationType(_Item):
+    is_quantified: bool = False
+
+
+class _CatalogFile(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    attributes: list[_Attribute]
+    channels: list[_Channel]
+    locales: list[_Locale]
+    currencies: list[_Currency]
+    measurement_families: list[_MeasurementFamily]
+    families: list[_Item] = []
+    family_variants: list[_FamilyVariant] = []
+    attribute_options: dict[str, list[_Item]] = {}
+    categories: list[_Item] = []
+    association_types: list[_AssociationType] = []
+    groups: list[_Item] = []
+
+
+@dataclass(frozen=True, slots=True)
+class TableColumn:
+    code: str
+    data_type: str
+    validations: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AttributeSpec:
+    """What the updater and validators need to know about one attribute."""
+
+    code: str
+    type: str
+    localizable: bool
+    scopable: bool
+    unique: bool
+    available_locales: frozenset[str]
+    max_characters: int | None
+    number_min: Decimal | None
+    number_max: Decimal | None
+    decimals_allowed: bool
+    negative_allowed: bool
+    units: Mapping[str, str]  # upper-case unit code -> the family's spelling
+    date_min: date | None
+    date_max: date | None
+    options: Mapping[str, str]  # lower-case option code -> the catalog's spelling
+    option_creation: bool
+    table_columns: tuple[TableColumn, ...]
+
+
+def _decimal(value: str | float | int | None) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+class SandboxCatalog:
+    """The catalog as the API lists it (``data``) plus lookups for validation."""
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        try:
+            parsed = _CatalogFile.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5]
+            )
+            raise ConfigError(
+                f"sandbox catalog: not in the catalog-file shape ({problems}); "
+                "write one with `feed-export catalog pull` or start from the demo catalog"
+            ) from None
+        self.data: dict[str, Any] = json.loads(json.dumps(data))  # a private deep copy
+        self.data.setdefault("attribute_options", {})
+        self.data.setdefault("families", [])
+        self.data.setdefault("family_variants", [])
+        self.data.setdefault("categories", [])
+        self.data.setdefault("groups", [])
+        if not self.data.get("association_types"):
+            self.data["association_types"] = [dict(t) for t in DEFAULT_ASSOCIATION_TYPES]
+        units_by_family = {
+            mf.code: {u.upper(): u for u in mf.units} for mf in parsed.measurement_families
+        }
+        options = {
+            attr: {o.code.lower(): o.code for o in items}
+            for attr, items in parsed.attribute_options.items()
+        }
+        self.attributes: dict[str, AttributeSpec] = {}
+        for a in parsed.attributes:
+            self.attributes[a.code] = AttributeSpec(
+                code=a.code,
+                type=a.type,
+                localizable=a.localizable,
+                scopable=a.scopable,
+                unique=a.unique and a.type != "pim_catalog_identifier",
+                available_locales=frozenset(a.available_locales or ()),
+                max_characters=a.max_characters,
+                number_min=_decimal(a.number_min),
+                number_max=_decimal(a.number_max),
+                decimals_allowed=bool(a.decimals_allowed),
+                negative_allowed=a.negative_allowed is not False,
+                units=units_by_family.get(a.metric_family or "", {}),
+                date_min=_date(a.date_min),
+                date_max=_date(a.date_max),
+                options=options.get(a.code, {}),
+                option_creation=bool(a.enable_option_creation_during_import),
+                table_columns=tuple(
+                    TableColumn(
+                        code=str(c.get("code", "")),
+                        data_type=str(c.get("data_type", "text")),
+                        validations=c.get("validations") or {},
+                    )
+                    for c in a.table_configuration or ()
+                ),
+            )
+        self.attributes_ci = {code.lower(): spec for code, spec in self.attributes.items()}
+        identifiers = [a.code for a in parsed.attributes if a.type == "pim_catalog_identifier"]
+        self.identifier_attribute: str = identifiers[0] if identifiers else "sku"
+        self.channel_locales: dict[str, frozenset[str]] = {
+            c.code: frozenset(c.locales) for c in parsed.channels
+        }
+        self.active_locales = frozenset(loc.code for loc in parsed.locales if loc.enabled)
+        # prices are checked against the currencies of any channel (CurrencyValidator)
+        self.channel_currencies = frozenset(cur for c in parsed.channels for cur in c.currencies)
+        self.families = frozenset(f.code for f in parsed.families)
+        self.family_variants: dict[str, _FamilyVariant] = {
+            fv.code: fv for fv in parsed.family_variants
+        }
+        self.categories = frozenset(c.code for c in parsed.categories)
+        self.groups = frozenset(g.code for g in parsed.groups)
+        types = parsed.association_types or [
+            _AssociationType.model_validate(t) for t in DEFAULT_ASSOCIATION_TYPES
+        ]
+        self.association_types = frozenset(t.code for t in types if not t.is_quantified)
+        self.quantified_association_types = frozenset(t.code for t in types if t.is_quantified)
+
+    def attribute(self, code: str) -> AttributeSpec | None:
+        """The attribute named ``code``, matched like MySQL does: case-insensitively."""
+        return self.attributes.get(code) or self.attributes_ci.get(code.lower())
+
+    def add_option(self, attribute: str, code: str) -> None:
+        """Create a missing option (``create_missing_options``); label-less like Akeneo's."""
+        items = self.data["attribute_options"].setdefault(attribute, [])
+        items.append(
+            {"code": code, "attribute": attribute, "sort_order": len(items) + 1, "labels": {}}
+        )
+        spec = self.attributes[attribute]
+        options = dict(spec.options)
+        options[code.lower()] = code
+        updated = replace(spec, options=options)
+        self.attributes[attribute] = updated
+        self.attributes_ci[attribute.lower()] = updated
+
+
+def demo_catalog_data() -> dict[str, Any]:
+    """The demo catalog shipped with the package (an apparel and electronics shop)."""
+    text = resources.files("feed_export").joinpath("data/demo_catalog.json").read_text("utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def load_catalog_data(catalog: Mapping[str, Any] | Path | str | None) -> dict[str, Any] | None:
+    """Catalog data from a dict or a JSON file; None stays None (the caller picks a default)."""
+    if catalog is None:
+        return None
+    if isinstance(catalog, Mapping):
+        return dict(catalog)
+    path = Path(catalog)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the sandbox catalog ({exc.strerror})") from None
+    except ValueError as exc:
+        raise ConfigError(f"{path}: the sandbox catalog is not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the sandbox catalog must be one JSON object")
+    return data
