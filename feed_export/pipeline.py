@@ -141,6 +141,11 @@ def run_export(
     """
     started = clock()
     feedback_path = targets.feedback or default_feedback_path(feed_path)
+    for target in (feedback_path, targets.payload_out):
+        if target is not None and target.exists() and feed_path.exists() and target.samefile(feed_path):
+            from feed_export.errors import ConfigError
+
+            raise ConfigError(f"{target} is the feed itself: choose another output file")
     report = RunReport(
         feed=feed_path, feedback=feedback_path, payload_out=targets.payload_out, dry_run=options.dry_run
     )
