@@ -61,9 +61,12 @@ class _OrderedFeedback:
         self._report = report
         self._queue: deque[Row] = deque()
         self._outcomes: dict[int, Outcome] = {}
+        self._problems: dict[int, tuple[str, ...]] = {}
 
-    def add(self, row: Row, outcome: Outcome | None = None) -> None:
+    def add(self, row: Row, outcome: Outcome | None = None, problems: tuple[str, ...] = ()) -> None:
         self._queue.append(row)
+        if problems:
+            self._problems[row.number] = problems
         if outcome is not None:
             self._outcomes[row.number] = outcome
             self.flush()
@@ -80,7 +83,7 @@ class _OrderedFeedback:
             row = queue.popleft()
             outcome = outcomes.pop(row.number)
             self._writer.write(row, outcome)
-            self._report.record(outcome.status, outcome.message)
+            self._report.record(outcome.status, outcome.message, self._problems.pop(row.number, ()))
 
     def unresolved(self) -> list[int]:
         return [row.number for row in self._queue if row.number not in self._outcomes]
@@ -251,7 +254,7 @@ def _dry_run(
             continue
         result = _decode(decoder, row)
         if isinstance(result, LineError):
-            ordered.add(row, Outcome(row.number, 422, result.message))
+            ordered.add(row, Outcome(row.number, 422, result.message), result.problems)
         else:
             if payload is not None:
                 payload.write(result.body + b"\n")
@@ -280,7 +283,7 @@ def _push(
                 continue
             result = _decode(decoder, row)
             if isinstance(result, LineError):
-                ordered.add(row, Outcome(row.number, 422, result.message))
+                ordered.add(row, Outcome(row.number, 422, result.message), result.problems)
                 continue
             ordered.add(row)
             if payload is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,9 @@ EXIT_ABORTED = 3
 SKIPPED_MESSAGE = "Skipped: empty row"
 DRY_RUN_MESSAGE = "Valid (dry run)"
 
-# Quoted values and numbers differ from row to row; grouping messages by their shape
-# shows "the same problem" once with a count, which is what a feed manager needs to see.
-_QUOTED = re.compile(r"\"[^\"]*\"|'[^']*'|“[^”]*”")
-_NUMBER = re.compile(r"(?<![A-Za-z_])-?\d+(?:[.,]\d+)?")
+# Quoted values differ from row to row; grouping messages by their shape shows "the same
+# problem" once with a count, which is what a feed manager needs to see.
+_QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
 
 
 def message_group(message: str) -> str:
@@ -29,8 +29,7 @@ def message_group(message: str) -> str:
     >>> message_group('Not sent: price@currency: unknown currency "XYZ" in "12 XYZ"')
     'Not sent: price@currency: unknown currency "…" in "…"'
     """
-    shape = _QUOTED.sub('"…"', message)
-    return _NUMBER.sub("#", shape)
+    return _QUOTED.sub('"…"', message)
 
 
 @dataclass
@@ -52,15 +51,18 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     aborted: str | None = None
 
-    def record(self, status: int | None, message: str) -> None:
-        """Count one feedback row."""
+    def record(self, status: int | None, message: str, problems: Sequence[str] = ()) -> None:
+        """Count one feedback row; a line error's problems are grouped one by one."""
         self.rows += 1
         if status is None:
             key = "skipped" if message == SKIPPED_MESSAGE else "valid"
         else:
             key = str(status)
         self.statuses[key] += 1
-        if status is not None and status not in (200, 201, 204) and message:
+        if problems:
+            for problem in problems:
+                self.messages["Not sent: " + message_group(problem)] += 1
+        elif status is not None and status not in (200, 201, 204) and message:
             self.messages[message_group(message)] += 1
 
     @property
