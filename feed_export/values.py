@@ -364,6 +364,7 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
     enabled_list = ", ".join(sorted(enabled)) or "none"
 
     currencies: dict[str, str] = {}  # currency as written -> its checked code
+    numeric_start = frozenset("0123456789+-" + options.decimal_separator)
 
     def currency_code(currency: str, text: str) -> str:
         code = currencies.get(currency)
@@ -387,7 +388,12 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
         parts = text.split()
         if len(parts) == 2:
             first, second = parts
-            currency, number = (first, second) if first[0].isalpha() else (second, first)
+            if first[0] in numeric_start:
+                number, currency = first, second
+            elif second[0] in numeric_start:
+                currency, number = first, second
+            else:
+                raise _not_a_number(text, options.decimal_separator, "an amount")
         elif len(parts) == 1:
             # glued: "740.00EUR" or "EUR740.00"
             i = len(text)
@@ -461,11 +467,17 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
             i = 0
             while i < len(text) and text[i] in number_chars:
                 i += 1
-            number, unit_text = text[:i], text[i:]
-        if not number:
+            number, unit_text = text[:i], text[i:].strip()
+        if not number or number[0] not in number_chars:
             raise CellError(
                 f'expected an amount and a unit like "3000.00 MMT" or "3 kg", got {quote(cell)}'
             )
+        try:
+            value = amount(number)
+        except CellError as exc:
+            if _split_number(number, options.decimal_separator) is None:
+                raise _not_a_number(text, options.decimal_separator, "an amount") from None
+            raise CellError(f"{exc} (in {quote(text)})") from None
         if unit_text:
             unit = found.get(unit_text)
             if unit is None:
@@ -481,12 +493,6 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
                 f'no unit, and the attribute has no default unit; write it like "3 KILOGRAM", '
                 f"got {quote(cell)}"
             )
-        try:
-            value = amount(number)
-        except CellError as exc:
-            if _split_number(number, options.decimal_separator) is None:
-                raise _not_a_number(text, options.decimal_separator, "an amount") from None
-            raise CellError(f"{exc} (in {quote(text)})") from None
         return {"amount": value, "unit": unit}
 
     return convert
