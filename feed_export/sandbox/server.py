@@ -114,8 +114,12 @@ class Sandbox:
         server = _QuietServer(self.host, self.port, self.wsgi, handler=_QuietHandler)
         self.port = server.server_port
         self._server = server
+        # a short poll keeps stop() quick (shutdown waits for the next poll)
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"sandbox-{self.port}", daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=f"sandbox-{self.port}",
+            daemon=True,
         )
         self._thread.start()
         logger.info("sandbox PIM listening at %s", self.url)
@@ -131,12 +135,13 @@ class Sandbox:
             self._thread = None
         self.store.close()
 
-    def serve_until_interrupted(self) -> None:
-        """Block the calling thread until Ctrl-C (the standalone command)."""
+    def serve_until_interrupted(self, stop: threading.Event | None = None) -> None:
+        """Block the calling thread until Ctrl-C, or until ``stop`` is set."""
         thread = self._thread
+        stop = stop or threading.Event()
         try:
-            while thread is not None and thread.is_alive():
-                thread.join(timeout=0.5)
+            while thread is not None and thread.is_alive() and not stop.wait(0.2):
+                pass
         except KeyboardInterrupt:
             pass
 
@@ -185,10 +190,13 @@ def serve_forever_cli(
     catalog: Path | str | None = None,
     latency: float = 0.0,
     out: TextIO | None = None,
+    stop: threading.Event | None = None,
 ) -> int:
     """``feed-export sandbox``: serve until Ctrl-C, after writing the URL and demo credentials.
 
-    Returns the exit code (0). Raises ConfigError for a bad catalog file or a busy port.
+    ``out`` receives the banner (default stdout); setting ``stop`` ends the serving like
+    Ctrl-C does. Returns the exit code (0). Raises ConfigError for a bad catalog file or
+    a busy port.
     """
     stream = out if out is not None else sys.stdout
     faults = Faults(latency=latency) if latency else None
@@ -212,7 +220,7 @@ def serve_forever_cli(
             "Press Ctrl-C to stop.\n"
         )
         stream.flush()
-        sandbox.serve_until_interrupted()
+        sandbox.serve_until_interrupted(stop)
     return 0
 
 
