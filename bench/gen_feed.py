@@ -60,10 +60,7 @@ HEADER = [
     "suppliers",
 ]
 
-WORDS = (
-    "soft organic cotton classic fit breathable lightweight durable premium stretch "
-    "waterproof recycled wireless noise cancelling compact ergonomic vintage slim urban"
-).split()
+WORDS = ["soft", "organic", "cotton", "classic", "fit", "breathable", "lightweight", "durable", "premium", "stretch", "waterproof", "recycled", "wireless", "noise", "cancelling", "compact", "ergonomic", "vintage", "slim", "urban"]
 COLORS = ["black", "white", "red", "blue", "green", "grey"]
 SIZES = ["xs", "s", "m", "l", "xl", "xxl"]
 BRANDS = ["acme", "northwind", "voltix", "urban_threads"]
@@ -142,7 +139,9 @@ def rows(count: int, seed: int, bad_rate: float, repeat_rate: float) -> Iterator
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("out", type=Path)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=1)

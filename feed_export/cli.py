@@ -83,7 +83,9 @@ def _setup_logging(verbosity: int) -> None:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    p.add_argument(
+        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no summary and no progress bar")
     p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
 
@@ -136,13 +138,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (no PIM needed)")
         p.add_argument("--feedback", type=Path, metavar="FILE", help="default: FEED.feedback.EXT")
         p.add_argument("--payload-out", type=Path, metavar="FILE", help="write the lines as NDJSON")
-        p.add_argument("--summary-json", metavar="FILE", help="write the summary as JSON (- for stdout)")
+        p.add_argument(
+            "--summary-json", metavar="FILE", help="write the summary as JSON (- for stdout)"
+        )
         p.add_argument(
             "--entity", choices=["products", "products-uuid", "product-models"], default="products"
         )
-        p.add_argument("--batch-size", type=int, default=100, metavar="N", help="lines per request, 1-100")
-        p.add_argument("--concurrency", type=int, default=4, metavar="N", help="requests in flight, 1-10")
-        p.add_argument("--value-separator", default="<###>", metavar="S", help="multi-value separator")
+        p.add_argument(
+            "--batch-size", type=int, default=100, metavar="N", help="lines per request, 1-100"
+        )
+        p.add_argument(
+            "--concurrency", type=int, default=4, metavar="N", help="requests in flight, 1-10"
+        )
+        p.add_argument(
+            "--value-separator", default="<###>", metavar="S", help="multi-value separator"
+        )
         p.add_argument("--empty-cells", choices=["skip", "erase"], default="skip")
         p.add_argument("--decimal-separator", default=".", metavar="C", help="'.' (default) or ','")
         p.add_argument("--date-format", metavar="FORMAT", help="strftime format, e.g. %%d/%%m/%%Y")
@@ -197,7 +207,9 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             create_missing_options=args.create_missing_options,
         )
     except ValidationError as exc:
-        problems = "; ".join(f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors()
+        )
         raise ConfigError(problems) from None
 
 
@@ -205,7 +217,9 @@ def _settings(args: argparse.Namespace) -> Settings:
     from feed_export.config import RetrySettings, load_settings
 
     retry = RetrySettings(
-        request_timeout=args.timeout, max_attempts=args.max_attempts, max_retry_delay=args.max_retry_delay
+        request_timeout=args.timeout,
+        max_attempts=args.max_attempts,
+        max_retry_delay=args.max_retry_delay,
     )
     flags = {
         "base_url": args.base_url,
@@ -270,6 +284,8 @@ def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
         print(report.to_text())
     for warning in report.warnings:
         print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    if report.aborted:
+        print(f"{PROG}: error: run aborted: {report.aborted}", file=sys.stderr)
     if report.header_problems:
         print(f"{PROG}: feed rejected, nothing sent:", file=sys.stderr)
         for problem in report.header_problems:
@@ -289,14 +305,26 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
             with _sandbox_settings(args.sandbox_db) as settings:
                 if not args.quiet:
                     print(f"{PROG}: sandbox PIM at {settings.base_url}", file=sys.stderr)
-                report = run_export(args.feed, options, catalog=catalog, settings=settings,
-                                    targets=targets, progress=progress)
+                report = run_export(
+                    args.feed,
+                    options,
+                    catalog=catalog,
+                    settings=settings,
+                    targets=targets,
+                    progress=progress,
+                )
         else:
             settings = None
             if not (dry_run and catalog is not None):
                 settings = _settings(args)
-            report = run_export(args.feed, options, catalog=catalog, settings=settings,
-                                targets=targets, progress=progress)
+            report = run_export(
+                args.feed,
+                options,
+                catalog=catalog,
+                settings=settings,
+                targets=targets,
+                progress=progress,
+            )
     finally:
         progress.close()
     _write_summary(report, args.summary_json, args.quiet)
@@ -306,7 +334,9 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
 def _cmd_catalog_pull(args: argparse.Namespace) -> int:
     from feed_export.client import AkeneoClient
 
-    codes = [c.strip() for c in args.attributes.split(",") if c.strip()] if args.attributes else None
+    codes = (
+        [c.strip() for c in args.attributes.split(",") if c.strip()] if args.attributes else None
+    )
 
     def pull(settings: Settings) -> int:
         client = AkeneoClient(settings)
@@ -314,7 +344,9 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
             data = client.fetch_catalog(codes)
         finally:
             client.close()
-        args.output.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        args.output.write_text(
+            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         if not args.quiet:
             counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list))
             print(f"catalog written to {args.output}: {counts}")
@@ -358,8 +390,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(
-            f"{PROG}: internal error: {type(exc).__name__}: {exc} (run with --debug for a traceback; "
-            "please report it)",
+            f"{PROG}: internal error: {type(exc).__name__}: {exc} "
+            "(run with --debug for a traceback; please report it)",
             file=sys.stderr,
         )
         return 3

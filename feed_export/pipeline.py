@@ -22,11 +22,17 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from feed_export.catalog import Catalog
 from feed_export.config import ExportOptions, Settings
-from feed_export.errors import AuthenticationError, FeedExportError, HeaderError
+from feed_export.errors import (
+    AuthenticationError,
+    ConfigError,
+    FeedExportError,
+    HeaderError,
+    TransportError,
+)
 from feed_export.feedback import FeedbackWriter, Outcome, default_feedback_path, open_feedback
 from feed_export.headers import parse_header, resolve_headers
 from feed_export.products import LineError, ProductLine, RowDecoder
-from feed_export.reader import Feed, Row, is_blank, open_feed
+from feed_export.reader import Row, is_blank, open_feed
 from feed_export.summary import DRY_RUN_MESSAGE, SKIPPED_MESSAGE, RunReport
 
 if TYPE_CHECKING:
@@ -93,7 +99,9 @@ class _OrderedFeedback:
         return len(self._queue)
 
 
-def _column_has_data(feed_path: Path, options: ExportOptions, header: tuple[str, ...]) -> list[bool]:
+def _column_has_data(
+    feed_path: Path, options: ExportOptions, header: tuple[str, ...]
+) -> list[bool]:
     """Which columns hold any non-blank cell: one extra pass, only when a header is empty."""
     seen = [False] * len(header)
     watch = [i for i, h in enumerate(header) if not h.strip()]
@@ -145,40 +153,43 @@ def run_export(
     started = clock()
     feedback_path = targets.feedback or default_feedback_path(feed_path)
     for target in (feedback_path, targets.payload_out):
-        if target is not None and target.exists() and feed_path.exists() and target.samefile(feed_path):
-            from feed_export.errors import ConfigError
-
+        if (
+            target is not None
+            and target.exists()
+            and feed_path.exists()
+            and target.samefile(feed_path)
+        ):
             raise ConfigError(f"{target} is the feed itself: choose another output file")
     report = RunReport(
-        feed=feed_path, feedback=feedback_path, payload_out=targets.payload_out, dry_run=options.dry_run
+        feed=feed_path,
+        feedback=feedback_path,
+        payload_out=targets.payload_out,
+        dry_run=options.dry_run,
     )
     with ExitStack() as stack:
         feed = stack.enter_context(
-            open_feed(feed_path, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet)
+            open_feed(
+                feed_path,
+                encoding=options.encoding,
+                delimiter=options.delimiter,
+                sheet=options.sheet,
+            )
         )
-        own_client = False
-        if not options.dry_run and client is None:
-            if settings is None:
-                from feed_export.errors import ConfigError
-
-                raise ConfigError("a push needs PIM settings (or --sandbox, or --dry-run --catalog FILE)")
+        if (
+            client is None
+            and settings is not None
+            and not (options.dry_run and catalog is not None)
+        ):
             from feed_export.client import AkeneoClient
 
             client = AkeneoClient(settings)
-            own_client = True
-        if own_client and client is not None:
             stack.callback(client.close)
-        if catalog is None:
-            if client is None and settings is not None:
-                from feed_export.client import AkeneoClient
-
-                client = AkeneoClient(settings)
-                stack.callback(client.close)
-            if client is None:
-                from feed_export.errors import ConfigError
-
-                raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
-            catalog = Catalog.from_dict(client.fetch_catalog(header_attribute_codes(feed.header)))
+        if client is None and not options.dry_run:
+            raise ConfigError(
+                "a push needs PIM settings (or --sandbox, or --dry-run --catalog FILE)"
+            )
+        if client is None and catalog is None:
+            raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
 
         has_data = None
         if any(not h.strip() for h in feed.header):
@@ -187,8 +198,22 @@ def run_export(
         writer = stack.enter_context(open_feedback(feedback_path, feed.format, feed.header))
         ordered = _OrderedFeedback(writer, report)
         rows = iter(feed.rows())
+        if catalog is None:
+            assert client is not None
+            try:
+                catalog = Catalog.from_dict(
+                    client.fetch_catalog(header_attribute_codes(feed.header))
+                )
+            except TransportError as exc:
+                # nothing was sent; every row still gets its line in the feedback file
+                report.aborted = f"could not read the PIM's catalog: {exc}"
+                _finish_rows(rows, ordered, 0, f"Not sent: {report.aborted}", progress)
+                report.seconds = clock() - started
+                return report
         try:
-            layout = resolve_headers(str(feed_path), feed.header, catalog, options, column_has_data=has_data)
+            layout = resolve_headers(
+                str(feed_path), feed.header, catalog, options, column_has_data=has_data
+            )
         except HeaderError as exc:
             report.header_problems = exc.problems
             message = "Not sent: feed rejected: " + "; ".join(exc.problems)
@@ -206,9 +231,9 @@ def run_export(
         else:
             assert client is not None
             _push(rows, decoder, ordered, payload, client, options, report, progress)
-            stats = client.stats
-            report.requests = stats.requests_sent
-            report.retries = stats.retries
+        if client is not None:
+            report.requests = client.stats.requests_sent
+            report.retries = client.stats.retries
         if ordered.pending:
             raise AssertionError(f"rows left without an outcome: {ordered.unresolved()[:10]}")
     report.seconds = clock() - started
@@ -238,7 +263,9 @@ def _decode(decoder: RowDecoder, row: Row) -> ProductLine | LineError:
         return decoder.decode(row)
     except Exception as exc:
         log.debug("decoder crashed on row %d", row.number, exc_info=True)
-        return LineError(row.number, (f"internal error while decoding this row: {type(exc).__name__}: {exc}",))
+        return LineError(
+            row.number, (f"internal error while decoding this row: {type(exc).__name__}: {exc}",)
+        )
 
 
 def _dry_run(
@@ -325,5 +352,7 @@ def _push(
     log.error("run aborted: %s", abort)
     # rows read but never answered: they may or may not have reached the PIM
     for number in ordered.unresolved():
-        ordered.resolve(Outcome(number, 0, f"Unknown: run aborted before the PIM answered ({abort})"))
+        ordered.resolve(
+            Outcome(number, 0, f"Unknown: run aborted before the PIM answered ({abort})")
+        )
     _finish_rows(rows, ordered, 0, f"Not sent: run aborted ({abort})", progress)

@@ -67,7 +67,9 @@ class RunReport:
 
     @property
     def failed(self) -> int:
-        return sum(n for k, n in self.statuses.items() if k not in {"201", "204", "valid", "skipped"})
+        return sum(
+            n for k, n in self.statuses.items() if k not in {"201", "204", "valid", "skipped"}
+        )
 
     @property
     def accepted(self) -> int:
@@ -113,19 +115,23 @@ class RunReport:
         mode = "dry run" if self.dry_run else "push"
         out.append(f"{mode} of {self.feed}: {self.rows} data row(s) in {self.seconds:.2f} s")
         if self.header_problems:
-            out.append(f"feed rejected, nothing sent ({len(self.header_problems)} header problem(s))")
+            out.append(
+                f"feed rejected, nothing sent ({len(self.header_problems)} header problem(s))"
+            )
         parts = [f"{_label(k)}: {n}" for k, n in sorted(self.statuses.items(), key=_status_order)]
         if parts:
             out.append("  " + ", ".join(parts))
         if self.messages:
             out.append("  most frequent problems:")
             for message, count in self.messages.most_common(top):
-                out.append(f"    {count:>7} × {message[:200]}")
+                out.append(f"    {count:>7} x {message[:200]}")
         rate = f"{self.rows_per_second:,.0f} rows/s"
         if not self.dry_run and self.requests:
             products = self.statuses.get("201", 0) + self.statuses.get("204", 0)
             pps = products / self.seconds if self.seconds > 0 else 0.0
-            rate += f", {pps:,.0f} products/s, {self.requests} request(s), {self.retries} retr(y/ies)"
+            rate += (
+                f", {pps:,.0f} products/s, {self.requests} request(s), {self.retries} retr(y/ies)"
+            )
         out.append(f"  {rate}")
         if self.aborted:
             out.append(f"  run aborted: {self.aborted}")

@@ -122,7 +122,9 @@ def write_electronics(path: Path) -> None:
         assert len(row) == len(ELECTRONICS_HEADER), row[0]
         ws.append(row)
     notes = wb.create_sheet("Notes")
-    notes.append(["This sheet is not read: feed_export reads the first sheet unless --sheet names one."])
+    notes.append(
+        ["This sheet is not read: feed_export reads the first sheet unless --sheet names one."]
+    )
     wb.save(path)
 
 

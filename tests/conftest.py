@@ -44,6 +44,12 @@ def demo_catalog_path() -> Path:
 @pytest.fixture(autouse=True)
 def _no_pim_settings_from_the_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never pick up a developer's AKENEO_* variables or ./.env."""
-    for name in ("AKENEO_BASE_URL", "AKENEO_CLIENT_ID", "AKENEO_CLIENT_SECRET", "AKENEO_USERNAME", "AKENEO_PASSWORD"):
+    for name in (
+        "AKENEO_BASE_URL",
+        "AKENEO_CLIENT_ID",
+        "AKENEO_CLIENT_SECRET",
+        "AKENEO_USERNAME",
+        "AKENEO_PASSWORD",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)

@@ -55,7 +55,14 @@ def test_missing_settings_are_named() -> None:
         ("http://pim.example.com", False),
         ("http://10.0.0.5", False),
     ],
-    ids=["loopback-v4", "localhost", "loopback-v6", "https", "plain-http-remote", "plain-http-private"],
+    ids=[
+        "loopback-v4",
+        "localhost",
+        "loopback-v6",
+        "https",
+        "plain-http-remote",
+        "plain-http-private",
+    ],
 )
 def test_plain_http_only_to_loopback(url: str, allowed: bool) -> None:
     env = dict(FULL_ENV, AKENEO_BASE_URL=url)
@@ -92,7 +99,16 @@ def test_secrets_never_in_repr_or_dump() -> None:
         ({"decimal_separator": ";"}, False),
         ({"value_separator": ""}, False),
     ],
-    ids=["batch-100", "batch-101", "batch-0", "conc-10", "conc-11", "dec-comma", "dec-semicolon", "sep-empty"],
+    ids=[
+        "batch-100",
+        "batch-101",
+        "batch-0",
+        "conc-10",
+        "conc-11",
+        "dec-comma",
+        "dec-semicolon",
+        "sep-empty",
+    ],
 )
 def test_option_bounds(kwargs: dict[str, object], ok: bool) -> None:
     if ok:

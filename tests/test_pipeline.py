@@ -75,7 +75,9 @@ def test_sample_feed_matches_golden_files(name: str, catalog: Catalog, tmp_path:
 
 def test_header_problems_reject_every_row(catalog: Catalog, tmp_path: Path) -> None:
     feed = tmp_path / "bad.csv"
-    feed.write_text("sku,colour,price,name~xx_XX\nA,red,1 EUR,x\n,,,\nB,blue,2 EUR,y\n", encoding="utf-8")
+    feed.write_text(
+        "sku,colour,price,name~xx_XX\nA,red,1 EUR,x\n,,,\nB,blue,2 EUR,y\n", encoding="utf-8"
+    )
     report = run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
     assert report.exit_code == 2
     assert len(report.header_problems) == 3
@@ -90,10 +92,14 @@ def test_header_only_feed_is_fine(catalog: Catalog, tmp_path: Path) -> None:
     feed.write_text("sku,name~en_US\n", encoding="utf-8")
     report = run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
     assert report.rows == 0 and report.exit_code == 0
-    assert _feedback_rows(tmp_path / "empty.feedback.csv") == [["sku", "name~en_US", "akeneo_status_code", "akeneo_message"]]
+    assert _feedback_rows(tmp_path / "empty.feedback.csv") == [
+        ["sku", "name~en_US", "akeneo_status_code", "akeneo_message"]
+    ]
 
 
-def test_empty_header_over_data_is_rejected_but_over_empty_column_ignored(catalog: Catalog, tmp_path: Path) -> None:
+def test_empty_header_over_data_is_rejected_but_over_empty_column_ignored(
+    catalog: Catalog, tmp_path: Path
+) -> None:
     ok = tmp_path / "ok.csv"
     ok.write_text("sku,,name~en_US\nA,,x\n", encoding="utf-8")
     assert run_export(ok, ExportOptions(dry_run=True), catalog=catalog).exit_code == 0
@@ -118,7 +124,9 @@ def test_output_may_not_be_the_feed(catalog: Catalog, tmp_path: Path) -> None:
     feed = tmp_path / "f.csv"
     feed.write_text("sku\nA\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="the feed itself"):
-        run_export(feed, ExportOptions(dry_run=True), catalog=catalog, targets=RunTargets(feedback=feed))
+        run_export(
+            feed, ExportOptions(dry_run=True), catalog=catalog, targets=RunTargets(feedback=feed)
+        )
     assert feed.read_text(encoding="utf-8") == "sku\nA\n"
 
 
@@ -129,12 +137,18 @@ def test_dry_run_needs_a_catalog(tmp_path: Path) -> None:
         run_export(feed, ExportOptions(dry_run=True))
 
 
-CELLS = st.sampled_from(["", " ", "x", "12", "12.5", "true", "maybe", "19.99 EUR", "3 kg", "2024-01-01", "red"])
+CELLS = st.sampled_from(
+    ["", " ", "x", "12", "12.5", "true", "maybe", "19.99 EUR", "3 kg", "2024-01-01", "red"]
+)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.tuples(st.sampled_from(["A", "B", "", "C"]), CELLS, CELLS, CELLS), max_size=30))
-def test_one_feedback_row_per_data_row(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]]) -> None:
+def test_one_feedback_row_per_data_row(
+    catalog: Catalog, tmp_path_factory: pytest.TempPathFactory, rows: list[tuple[str, ...]]
+) -> None:
     tmp = tmp_path_factory.mktemp("prop")
     feed = tmp / "f.csv"
     with feed.open("w", newline="", encoding="utf-8") as fh:

@@ -29,7 +29,9 @@ def test_messages_group_by_shape() -> None:
     ],
     ids=["no-rows", "all-accepted", "dry-valid", "one-rejected", "network", "header", "aborted"],
 )
-def test_exit_codes(outcomes: list[tuple[int | None, str]], aborted: str | None, header: bool, code: int) -> None:
+def test_exit_codes(
+    outcomes: list[tuple[int | None, str]], aborted: str | None, header: bool, code: int
+) -> None:
     report = RunReport(feed=Path("f.csv"))
     for status, message in outcomes:
         report.record(status, message)
@@ -51,4 +53,4 @@ def test_json_and_text_agree() -> None:
     assert data["top_messages"][0]["count"] == 3
     text = report.to_text()
     assert "201 created: 1" in text and "422: 3" in text
-    assert "3 × Not sent: weight@unit" in text
+    assert "3 x Not sent: weight@unit" in text
