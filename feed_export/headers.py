@@ -50,6 +50,7 @@ from typing import Literal
 from feed_export.catalog import Attribute, Catalog
 from feed_export.config import ExportOptions
 from feed_export.errors import FeedError, HeaderError
+from feed_export.units import akeneo_units_for_rec20
 
 FIELDS: tuple[str, ...] = (
     "identifier",
@@ -210,12 +211,13 @@ def parse_header(text: str) -> HeaderParts:
 
 
 def _suffix_problem(base: str, suffix: str) -> str:
-    if suffix.isalpha() and len(suffix) == 3 and suffix.isupper():
+    looks_like_unit = bool(akeneo_units_for_rec20(suffix)) or (suffix.isupper() and len(suffix) > 3)
+    if suffix.isalpha() and len(suffix) == 3 and suffix.isupper() and not looks_like_unit:
         return (
             f'@{suffix} is not a suffix: the currency goes in the cell ("740.00 {suffix}"); '
             f"name the column {base}@currency"
         )
-    if suffix.isalpha() and suffix.isupper():
+    if looks_like_unit:
         return (
             f'@{suffix} is not a suffix: the unit goes in the cell ("3000.00 {suffix}"); '
             f"name the column {base}@unit"
@@ -403,8 +405,10 @@ class _Resolver:
             self._unknown(pos, parts)
             return
         found: list[str] = []
-        self._check_suffix(attr, parts, found)
         locale, scope = self._locale_scope(attr, parts, found)
+        if len(parts.parts) == int(attr.localizable) + int(attr.scopable):
+            # (a wrong number of parts already got an example with the right suffix)
+            self._check_suffix(attr, parts, found)
         if found:
             self.problems.extend(f"{pos}: {problem}" for problem in found)
             return
