@@ -60,7 +60,28 @@ HEADER = [
     "suppliers",
 ]
 
-WORDS = ["soft", "organic", "cotton", "classic", "fit", "breathable", "lightweight", "durable", "premium", "stretch", "waterproof", "recycled", "wireless", "noise", "cancelling", "compact", "ergonomic", "vintage", "slim", "urban"]
+WORDS = [
+    "soft",
+    "organic",
+    "cotton",
+    "classic",
+    "fit",
+    "breathable",
+    "lightweight",
+    "durable",
+    "premium",
+    "stretch",
+    "waterproof",
+    "recycled",
+    "wireless",
+    "noise",
+    "cancelling",
+    "compact",
+    "ergonomic",
+    "vintage",
+    "slim",
+    "urban",
+]
 COLORS = ["black", "white", "red", "blue", "green", "grey"]
 SIZES = ["xs", "s", "m", "l", "xl", "xxl"]
 BRANDS = ["acme", "northwind", "voltix", "urban_threads"]
