@@ -19,7 +19,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from feed_export.sandbox import start_sandbox  # noqa: E402
+from feed_export.sandbox import start_sandbox
 
 COLORS = ["black", "white", "red", "blue", "green", "grey"]
 SIZES = ["xs", "s", "m", "l", "xl", "xxl"]
@@ -87,8 +87,9 @@ def main() -> int:
 
         def send(body: bytes) -> int:
             with requests.Session() as session:
-                r = session.patch(f"{sb.url}/api/rest/v1/products", data=body, headers=headers,
-                                  timeout=60)
+                r = session.patch(
+                    f"{sb.url}/api/rest/v1/products", data=body, headers=headers, timeout=60
+                )
                 lines = r.content.split(b"\n")
                 assert r.status_code == 200 and len(lines) == 100, r.text[:300]
                 return sum(1 for line in lines if b'"status_code":20' in line)

@@ -363,14 +363,17 @@ def _run_to_completion(app: WSGIApplication, environ: WSGIEnvironment) -> None:
 
 
 class _Closing:
-    """An answer whose end (normal, error or client gone) runs ``on_close`` once."""
+    """An answer whose end runs ``on_close`` once: when its last chunk is produced (before
+    the server finishes the response, so a client's next request is never counted as
+    concurrent with this one), or when the server closes it (error, client gone)."""
 
     def __init__(self, result: Iterable[bytes], on_close: Callable[[], None]) -> None:
         self._result = result
         self._on_close: Callable[[], None] | None = on_close
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self._result)
+        yield from self._result
+        self._finish()
 
     def close(self) -> None:
         try:
@@ -378,6 +381,9 @@ class _Closing:
             if close is not None:
                 close()
         finally:
-            if self._on_close is not None:
-                on_close, self._on_close = self._on_close, None
-                on_close()
+            self._finish()
+
+    def _finish(self) -> None:
+        if self._on_close is not None:
+            on_close, self._on_close = self._on_close, None
+            on_close()
