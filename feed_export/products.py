@@ -183,16 +183,16 @@ class RowDecoder:
             ragged = self._ragged(cells)
             if ragged is not None:
                 return LineError(row.number, (ragged,))
-        problems: list[str] = []
+        problems: list[tuple[int, str]] = []  # (column, problem): reported in column order
         raw_key = cells[self._key_index]
         key = ""
         if not raw_key or raw_key.isspace():
-            problems.append(f"{self._key_header}: is empty; every row needs one")
+            problems.append((self._key_index, f"{self._key_header}: is empty; every row needs one"))
         else:
             try:
                 key = self._key_convert(raw_key)
             except CellError as exc:
-                problems.append(f"{self._key_header}: {exc}")
+                problems.append((self._key_index, f"{self._key_header}: {exc}"))
         body: dict[str, Any] = {self._key_field: key}
 
         for index, header, name, convert, erased in self._fields:
@@ -204,7 +204,7 @@ class RowDecoder:
             try:
                 data = convert(cell)
             except CellError as exc:
-                problems.append(f"{header}: {exc}")
+                problems.append((index, f"{header}: {exc}"))
                 continue
             if data is EMPTY:
                 if erased is not _KEEP:
@@ -225,7 +225,7 @@ class RowDecoder:
                 try:
                     data = convert_value(cell)
                 except CellError as exc:
-                    problems.append(f"{header}: {exc}")
+                    problems.append((index, f"{header}: {exc}"))
                     continue
                 if data is EMPTY:
                     if erased is _KEEP:
@@ -243,8 +243,12 @@ class RowDecoder:
             cell = cells[index].strip()
             if cell and key and cell != key:
                 problems.append(
-                    f"{header}: differs from {self._key_header} {quote(key)}, got {quote(cell)}; "
-                    "the identifier column wins in Akeneo, so make them equal or drop one"
+                    (
+                        index,
+                        f"{header}: differs from {self._key_header} {quote(key)}, got "
+                        f"{quote(cell)}; the identifier column wins in Akeneo, so make them "
+                        "equal or drop one",
+                    )
                 )
 
         for index, header, section, kind, target, convert, erased in self._links:
@@ -257,7 +261,7 @@ class RowDecoder:
                 try:
                     data = convert(cell)
                 except CellError as exc:
-                    problems.append(f"{header}: {exc}")
+                    problems.append((index, f"{header}: {exc}"))
                     continue
                 if data is EMPTY:
                     if erased is _KEEP:
@@ -268,12 +272,16 @@ class RowDecoder:
         for index in self._blank_unchecked:
             if index < len(cells) and cells[index].strip():
                 problems.append(
-                    f"column {index + 1} (no header): has a value but no header, "
-                    f"{quote(cells[index])}; name the column or empty it"
+                    (
+                        index,
+                        f"column {index + 1} (no header): has a value but no header, "
+                        f"{quote(cells[index])}; name the column or empty it",
+                    )
                 )
 
         if problems:
-            return LineError(row.number, tuple(problems))
+            problems.sort(key=lambda found: found[0])
+            return LineError(row.number, tuple(problem for _, problem in problems))
         line = orjson.dumps(body)
         if len(line) > MAX_LINE_BYTES:
             return LineError(

@@ -1,0 +1,462 @@
+"""Row decoding: payload shape per entity, line errors, ragged rows, empty cells."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feed_export.catalog import Catalog
+from feed_export.config import ExportOptions
+from feed_export.headers import resolve_headers
+from feed_export.products import MAX_LINE_BYTES, LineError, ProductLine, RowDecoder
+from feed_export.reader import Row
+
+CATALOG = Catalog.from_dict(
+    {
+        "attributes": [
+            {"code": "sku", "type": "pim_catalog_identifier", "is_main_identifier": True},
+            {"code": "Name", "type": "pim_catalog_text", "localizable": True},
+            {
+                "code": "description",
+                "type": "pim_catalog_textarea",
+                "localizable": True,
+                "scopable": True,
+            },
+            {"code": "meta", "type": "pim_catalog_text", "scopable": True},
+            {"code": "color", "type": "pim_catalog_simpleselect"},
+            {"code": "material", "type": "pim_catalog_multiselect"},
+            {"code": "stock", "type": "pim_catalog_number", "decimals_allowed": False},
+            {"code": "is_new", "type": "pim_catalog_boolean"},
+            {"code": "price", "type": "pim_catalog_price_collection", "decimals_allowed": True},
+            {
+                "code": "weight",
+                "type": "pim_catalog_metric",
+                "metric_family": "Weight",
+                "default_metric_unit": "KILOGRAM",
+                "decimals_allowed": True,
+            },
+            {"code": "notes", "type": "pim_catalog_textarea"},
+        ],
+        "channels": [{"code": "ecommerce", "locales": ["en_US", "fr_FR"], "currencies": ["EUR"]}],
+        "locales": [{"code": "en_US", "enabled": True}, {"code": "fr_FR", "enabled": True}],
+        "currencies": [{"code": "EUR", "enabled": True}, {"code": "USD", "enabled": True}],
+        "measurement_families": [
+            {
+                "code": "Weight",
+                "units": {
+                    "GRAM": {"code": "GRAM", "symbol": "g"},
+                    "KILOGRAM": {"code": "KILOGRAM", "symbol": "kg"},
+                },
+            }
+        ],
+    }
+)
+UUID1 = "25566245-55c3-42ce-86d9-8610ac459fa8"
+UUID2 = "fc24e6c3-933c-4a93-8a81-e5c703d134d5"
+
+
+def decoder(header: list[str], **options: Any) -> RowDecoder:
+    has_data = options.pop("column_has_data", None)
+    opts = ExportOptions(**options)
+    layout = resolve_headers("feed.csv", header, CATALOG, opts, column_has_data=has_data)
+    return RowDecoder(layout, opts)
+
+
+def line(header: list[str], cells: list[str], **options: Any) -> ProductLine:
+    result = decoder(header, **options).decode(Row(2, tuple(cells)))
+    assert isinstance(result, ProductLine), result
+    return result
+
+
+def body(header: list[str], cells: list[str], **options: Any) -> dict[str, Any]:
+    data: dict[str, Any] = orjson.loads(line(header, cells, **options).body)
+    return data
+
+
+def problems(header: list[str], cells: list[str], **options: Any) -> tuple[str, ...]:
+    result = decoder(header, **options).decode(Row(7, tuple(cells)))
+    assert isinstance(result, LineError), result
+    assert result.row == 7
+    return result.problems
+
+
+def value(data: Any, locale: str | None = None, scope: str | None = None) -> dict[str, Any]:
+    return {"locale": locale, "scope": scope, "data": data}
+
+
+# -- payload shape -------------------------------------------------------------------
+
+
+def test_products_payload() -> None:
+    header = [
+        "Name~fr_FR",
+        "sku",
+        "family",
+        "categories",
+        "enabled",
+        "groups",
+        "parent",
+        "uuid",
+        "name~en_US",
+        "description~en_US~ecommerce",
+        "meta~ecommerce",
+        "price@currency",
+        "weight@unit",
+        "color",
+        "material",
+        "stock",
+        "is_new",
+        "associations~X_SELL~products",
+        "associations~X_SELL~groups",
+        "quantified_associations~PACK~products",
+        "associations~UPSELL~product_models",
+    ]
+    cells = [
+        "Robe",
+        " SKU-1 ",
+        "dresses",
+        "women<###>sale",
+        "TRUE",
+        "promo",
+        "model_1",
+        UUID1,
+        "Dress",
+        "A long dress",
+        "Buy it",
+        "740.00 EUR<###>800 USD",
+        "3 kg",
+        " red ",
+        "cotton<###>silk",
+        "12",
+        "0",
+        "SKU-2<###>SKU-3",
+        "summer",
+        "SKU-4|2<###>SKU-5|1",
+        "model_9",
+    ]
+    result = line(header, cells)
+    assert result.row == 2
+    assert result.key == "SKU-1"
+    expected = {
+        "identifier": "SKU-1",
+        "family": "dresses",
+        "categories": ["women", "sale"],
+        "enabled": True,
+        "groups": ["promo"],
+        "parent": "model_1",
+        "uuid": UUID1,
+        "values": {
+            "Name": [value("Robe", "fr_FR"), value("Dress", "en_US")],
+            "description": [value("A long dress", "en_US", "ecommerce")],
+            "meta": [value("Buy it", None, "ecommerce")],
+            "price": [
+                value(
+                    [{"amount": "740.00", "currency": "EUR"}, {"amount": "800", "currency": "USD"}]
+                )
+            ],
+            "weight": [value({"amount": "3", "unit": "KILOGRAM"})],
+            "color": [value("red")],
+            "material": [value(["cotton", "silk"])],
+            "stock": [value(12)],
+            "is_new": [value(False)],
+        },
+        "associations": {
+            "X_SELL": {"products": ["SKU-2", "SKU-3"], "groups": ["summer"]},
+            "UPSELL": {"product_models": ["model_9"]},
+        },
+        "quantified_associations": {
+            "PACK": {
+                "products": [
+                    {"identifier": "SKU-4", "quantity": 2},
+                    {"identifier": "SKU-5", "quantity": 1},
+                ]
+            }
+        },
+    }
+    # the exact bytes: key order is part of the contract (stable golden files)
+    assert result.body == orjson.dumps(expected)
+
+
+def test_products_uuid_payload() -> None:
+    header = [
+        "sku",
+        "uuid",
+        "family",
+        "associations~X_SELL~products",
+        "quantified_associations~PACK~products",
+        "quantified_associations~PACK~product_models",
+        "associations~X_SELL~product_uuids",
+    ]
+    cells = [" SKU-1 ", f" {UUID1}", "shoes", UUID2, f"{UUID2}|3", "model_1|1", UUID1]
+    result = line(header, cells, entity="products-uuid")
+    assert result.key == UUID1
+    assert orjson.loads(result.body) == {
+        "uuid": UUID1,
+        "family": "shoes",
+        # the identifier is a value here, sent as read like any identifier attribute
+        "values": {"sku": [value(" SKU-1 ")]},
+        "associations": {"X_SELL": {"products": [UUID2], "product_uuids": [UUID1]}},
+        "quantified_associations": {
+            "PACK": {
+                "products": [{"uuid": UUID2, "quantity": 3}],
+                "product_models": [{"identifier": "model_1", "quantity": 1}],
+            }
+        },
+    }
+    assert list(orjson.loads(result.body)) == [
+        "uuid",
+        "family",
+        "values",
+        "associations",
+        "quantified_associations",
+    ]
+
+
+def test_product_models_payload() -> None:
+    header = ["family_variant", "code", "parent", "categories", "name~en_US", "add_categories"]
+    header[3] = "remove_categories"
+    cells = ["shoes_by_size", " model_1 ", "root_1", "old", "Model", ""]
+    data = body(header, cells, entity="product-models")
+    assert list(data) == ["code", "family_variant", "parent", "remove_categories", "values"]
+    assert data == {
+        "code": "model_1",
+        "family_variant": "shoes_by_size",
+        "parent": "root_1",
+        "remove_categories": ["old"],
+        "values": {"Name": [value("Model", "en_US")]},
+    }
+
+
+def test_identifier_column_beats_the_attribute_column() -> None:
+    data = body(["color", "identifier", "sku"], ["red", "SKU-1", " SKU-1 "])
+    assert data == {"identifier": "SKU-1", "values": {"color": [value("red")]}}
+
+
+def test_values_follow_the_feed_order_of_first_appearance() -> None:
+    data = body(["color", "sku", "name~en_US", "stock", "NAME~fr_FR"], ["red", "S", "a", "1", "b"])
+    assert list(data["values"]) == ["color", "Name", "stock"]
+    assert data["values"]["Name"] == [value("a", "en_US"), value("b", "fr_FR")]
+
+
+def test_decoding_is_deterministic_and_rows_do_not_leak() -> None:
+    dec = decoder(["sku", "name~en_US", "name~fr_FR", "color"])
+    first = dec.decode(Row(2, ("A", "one", "un", "red")))
+    second = dec.decode(Row(3, ("B", "", "deux", "")))
+    again = dec.decode(Row(2, ("A", "one", "un", "red")))
+    assert isinstance(first, ProductLine) and isinstance(second, ProductLine)
+    assert isinstance(again, ProductLine)
+    assert orjson.loads(second.body) == {
+        "identifier": "B",
+        "values": {"Name": [value("deux", "fr_FR")]},
+    }
+    assert first.body == again.body
+    assert orjson.loads(first.body)["values"]["color"] == [value("red")]
+
+
+# -- empty cells -----------------------------------------------------------------------
+
+EMPTY_HEADER = [
+    "sku",
+    "family",
+    "parent",
+    "categories",
+    "groups",
+    "enabled",
+    "notes",
+    "uuid",
+    "name~en_US",
+    "material",
+    "price@currency",
+    "weight@unit",
+    "is_new",
+    "associations~X~products",
+    "quantified_associations~P~products",
+]
+
+
+@pytest.mark.parametrize(
+    "blank", ["", "   ", "\t", "<###>"], ids=["empty", "spaces", "tab", "separators"]
+)
+def test_empty_cells_say_nothing_by_default(blank: str) -> None:
+    cells = ["SKU-1"] + [blank] * (len(EMPTY_HEADER) - 1)
+    if blank == "<###>":  # separators only: empty for list cells, text for the others
+        cells = ["SKU-1", "", "", blank, blank, "", "", "", "", blank, blank, "", "", blank, blank]
+    assert body(EMPTY_HEADER, cells) == {"identifier": "SKU-1"}
+
+
+def test_erase_sends_null_or_empty_lists() -> None:
+    cells = ["SKU-1"] + [""] * (len(EMPTY_HEADER) - 1)
+    cells[9] = "<###>"  # material: only separators is empty too
+    data = body(EMPTY_HEADER, cells, empty_cells="erase")
+    assert data == {
+        "identifier": "SKU-1",
+        "family": None,
+        "parent": None,
+        "categories": [],
+        "groups": [],
+        # enabled and uuid say nothing when empty
+        "values": {
+            "notes": [value(None)],
+            "Name": [value(None, "en_US")],
+            "material": [value([])],
+            "price": [value([])],
+            "weight": [value(None)],
+            "is_new": [value(None)],
+        },
+        "associations": {"X": {"products": []}},
+        "quantified_associations": {"P": {"products": []}},
+    }
+
+
+def test_erase_never_touches_family_variant_or_category_intents() -> None:
+    data = body(
+        ["code", "family_variant", "add_categories", "remove_categories"],
+        ["m", "", "", "<###>"],
+        entity="product-models",
+        empty_cells="erase",
+    )
+    assert data == {"code": "m"}
+
+
+# -- line errors -----------------------------------------------------------------------
+
+
+def test_every_bad_cell_is_listed_in_column_order() -> None:
+    header = ["sku", "stock", "name~en_US", "is_new", "price@currency", "enabled", "weight@unit"]
+    found = problems(header, ["SKU-1", "12.5", "fine", "maybe", "5 XYZ", "yes", "3 parsec"])
+    assert found == (
+        'stock: decimals are not allowed here, got "12.5"',
+        'is_new: expected true, false, 1 or 0, got "maybe"',
+        'price@currency: currency XYZ is not enabled in the PIM (enabled: EUR, USD), got "5 XYZ"',
+        'enabled: expected true, false, 1 or 0, got "yes"',
+        'weight@unit: unknown unit "parsec" for Weight; use one of GRAM (g), KILOGRAM (kg); '
+        'got "3 parsec"',
+    )
+
+
+def test_message() -> None:
+    error = LineError(4, ("a: one", "b: two"))
+    assert error.message == "Not sent: a: one; b: two"
+
+
+@pytest.mark.parametrize("blank", ["", "  "], ids=["empty", "spaces"])
+def test_empty_identifier(blank: str) -> None:
+    found = problems(["sku", "stock"], [blank, "x"])
+    assert found == ("sku: is empty; every row needs one", 'stock: not a number: "x"')
+
+
+@pytest.mark.parametrize(
+    ("header", "cells", "options", "expected"),
+    [
+        (
+            ["identifier"],
+            ["a,b"],
+            {},
+            'identifier: an identifier may not contain a comma or a semicolon: "a,b"',
+        ),
+        (
+            ["uuid"],
+            ["nope"],
+            {"entity": "products-uuid"},
+            'uuid: not a valid UUID (like 25566245-55c3-42ce-86d9-8610ac459fa8): "nope"',
+        ),
+        (
+            ["code"],
+            ["a<###>b"],
+            {"entity": "product-models"},
+            'code: takes one code, got several: "a<###>b"',
+        ),
+        (["code"], [""], {"entity": "product-models"}, "code: is empty; every row needs one"),
+    ],
+    ids=["identifier-comma", "bad-uuid", "two-codes", "empty-code"],
+)
+def test_bad_keys(
+    header: list[str], cells: list[str], options: dict[str, Any], expected: str
+) -> None:
+    assert problems(header, cells, **options) == (expected,)
+
+
+def test_identifier_attribute_must_agree_with_identifier() -> None:
+    found = problems(["identifier", "sku"], ["SKU-1", "SKU-2"])
+    assert found == (
+        'sku: differs from identifier "SKU-1", got "SKU-2"; the identifier column wins in '
+        "Akeneo, so make them equal or drop one",
+    )
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        (
+            ["A", "red", "x"],
+            "row has 3 cells but the header has 2: an unquoted delimiter in a cell, "
+            "or a value beyond the last column?",
+        ),
+        (
+            ["A", "red", "", "x", " "],
+            "row has 4 cells but the header has 2: an unquoted delimiter in "
+            "a cell, or a value beyond the last column?",
+        ),
+        (["A"], "row has 1 cells but the header has 2: a broken quote or a missing delimiter?"),
+        ([], "row has 0 cells but the header has 2: a broken quote or a missing delimiter?"),
+    ],
+    ids=["one-extra", "extra-then-blank", "short", "no-cells"],
+)
+def test_ragged_rows(cells: list[str], expected: str) -> None:
+    assert problems(["sku", "color"], cells) == (expected,)
+
+
+def test_trailing_blank_cells_are_harmless() -> None:
+    assert body(["sku", "color"], ["A", "red", "", "  "]) == {
+        "identifier": "A",
+        "values": {"color": [value("red")]},
+    }
+
+
+def test_a_line_over_the_limit_is_not_sent() -> None:
+    found = problems(["sku", "notes"], ["A", "x" * MAX_LINE_BYTES])
+    assert len(found) == 1
+    assert found[0].startswith("row: the product line is 1,000,0")
+    assert "over the PIM's limit of 1,000,000 bytes per line" in found[0]
+
+
+def test_a_line_just_under_the_limit_is_sent() -> None:
+    overhead = len(orjson.dumps({"identifier": "A", "values": {"notes": [value("")]}}))
+    result = line(["sku", "notes"], ["A", "é" * ((MAX_LINE_BYTES - overhead) // 2)])
+    assert len(result.body) <= MAX_LINE_BYTES
+
+
+def test_value_under_an_unchecked_empty_header_is_a_line_error() -> None:
+    dec = decoder(["sku", "", "color"])
+    result = dec.decode(Row(9, ("A", "surprise", "red")))
+    assert isinstance(result, LineError)
+    assert result.problems == (
+        'column 2 (no header): has a value but no header, "surprise"; name the column or empty it',
+    )
+    fine = dec.decode(Row(10, ("A", " ", "red")))
+    assert isinstance(fine, ProductLine)
+
+
+# -- properties --------------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(min_size=1).filter(lambda t: not t.isspace()))
+def test_text_goes_as_read(text: str) -> None:
+    data = body(["sku", "notes"], ["A", text])
+    assert data["values"]["notes"] == [value(text)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.text(max_size=12), min_size=4, max_size=4))
+def test_decode_never_crashes(cells: list[str]) -> None:
+    dec = decoder(["sku", "stock", "price@currency", "material"])
+    result = dec.decode(Row(2, tuple(cells)))
+    if isinstance(result, LineError):
+        assert result.problems and all(": " in p for p in result.problems)
+    else:
+        assert orjson.loads(result.body)["identifier"] == result.key
