@@ -422,3 +422,8 @@ def test_a_client_within_the_limit_is_never_refused(sb: Sandbox, token: str) -> 
         t.join(timeout=30)
     assert statuses == [200] * 40
     assert sb.stats.max_in_flight_per_token <= 4
+
+
+def test_busy_port_is_a_config_error(sb: Sandbox) -> None:
+    with pytest.raises(ConfigError, match="pick another --port"):
+        serve_forever_cli(port=sb.port, out=io.StringIO())

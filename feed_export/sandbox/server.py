@@ -173,14 +173,19 @@ def start_sandbox(
     >>> with start_sandbox() as sb:                      # doctest: +SKIP
     ...     requests.get(sb.url + "/api/rest/v1/locales", headers=...)
     """
-    return Sandbox(
+    sandbox = Sandbox(
         db=db,
         catalog=catalog,
         faults=faults,
         port=port,
         host=host,
         token_lifetime=token_lifetime,
-    ).start()
+    )
+    try:
+        return sandbox.start()
+    except BaseException:
+        sandbox.store.close()
+        raise
 
 
 def serve_forever_cli(
