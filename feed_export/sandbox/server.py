@@ -40,7 +40,21 @@ class _QuietHandler(WSGIRequestHandler):
         logger.log(level, "sandbox %s: " + message, self.address_string(), *args)
 
 
+class _BindError(Exception):
+    """A bind failure, kept away from werkzeug (which would print it and exit)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class _QuietServer(ThreadedWSGIServer):
+    def server_bind(self) -> None:
+        try:
+            super().server_bind()
+        except OSError as exc:
+            raise _BindError(exc) from exc
+
     def log(self, type: str, message: str, *args: Any) -> None:
         level = logging.ERROR if type == "error" else logging.DEBUG
         logger.log(level, "sandbox: " + message, *args)
@@ -111,7 +125,10 @@ class Sandbox:
     def start(self) -> Sandbox:
         if self._server is not None:
             return self
-        server = _QuietServer(self.host, self.port, self.wsgi, handler=_QuietHandler)
+        try:
+            server = _QuietServer(self.host, self.port, self.wsgi, handler=_QuietHandler)
+        except _BindError as exc:
+            raise exc.error from None
         self.port = server.server_port
         self._server = server
         # a short poll keeps stop() quick (shutdown waits for the next poll)
