@@ -854,6 +854,14 @@ def test_validation_failures_list_every_violation(
     assert api.sb.state.product("violation") is None
 
 
+def test_variant_group_points_to_the_variants_documentation(api: Api) -> None:
+    result = api.one({"identifier": "old-style", "variant_group": "tshirts"})
+    assert result["message"] == (
+        'Property "variant_group" does not exist anymore. Check the link below to understand why.'
+    )
+    assert result["_links"]["documentation"]["href"].endswith("products-with-variants.html")
+
+
 def test_identifier_with_a_comma_is_a_violation_on_identifier(api: Api) -> None:
     result = api.one({"identifier": "foo,"})
     assert result["errors"] == [

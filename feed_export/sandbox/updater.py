@@ -39,6 +39,7 @@ DOC_ANCHORS: dict[str, str] = {
     "products-uuid": "patch_products_uuid__uuid_",
     "product-models": "patch_product_models__code_",
 }
+VARIANT_GROUP_HREF = "http://api.akeneo.com/documentation/products-with-variants.html"
 PHP_INT_MAX = 9223372036854775807
 
 _FIELDS: dict[str, frozenset[str]] = {
@@ -121,7 +122,15 @@ class Outcome:
 
 
 class _Documented(Exception):
-    """An updater error: one documented 422, processing stops."""
+    """An updater error: one documented 422, processing stops.
+
+    The message gets the usual suffix and link, unless ``suffix`` and ``href`` say otherwise.
+    """
+
+    def __init__(self, message: str, suffix: str = DOC_SUFFIX, href: str | None = None) -> None:
+        super().__init__(message)
+        self.suffix = suffix
+        self.href = href
 
 
 class _Violations:
@@ -267,8 +276,10 @@ class Updater:
                 422,
                 {
                     "code": 422,
-                    "message": f"{exc}{DOC_SUFFIX}",
-                    "_links": {"documentation": {"href": DOC_BASE + DOC_ANCHORS[entity]}},
+                    "message": f"{exc}{exc.suffix}",
+                    "_links": {
+                        "documentation": {"href": exc.href or DOC_BASE + DOC_ANCHORS[entity]}
+                    },
                 },
             )
 
@@ -281,7 +292,11 @@ class Updater:
         fields = _FIELDS[entity]
         for name in data:
             if name == "variant_group":
-                raise _Documented('Property "variant_group" does not exist anymore.')
+                raise _Documented(
+                    'Property "variant_group" does not exist anymore.',
+                    " Check the link below to understand why.",
+                    VARIANT_GROUP_HREF,
+                )
             if name not in fields:
                 raise _Documented(f'Property "{name}" does not exist.')
         if "categories" in data and ("add_categories" in data or "remove_categories" in data):
