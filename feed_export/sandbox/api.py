@@ -72,7 +72,9 @@ def create_app(sandbox: Sandbox) -> Flask:
         status = exc.code or 500
         url = f"{request.method} {request.path}"
         if isinstance(exc, MethodNotAllowed):
-            allow = ", ".join(sorted(m for m in (exc.valid_methods or []) if m != "OPTIONS"))
+            allow = ", ".join(
+                sorted(m for m in (exc.valid_methods or []) if m not in {"OPTIONS", "HEAD"})
+            )
             message = f"No route found for '{url}': Method Not Allowed (Allow: {allow})"
         elif status == 404:
             message = f'No route found for "{url}"'
