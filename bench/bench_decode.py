@@ -21,11 +21,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feed_export.catalog import Catalog  # noqa: E402
-from feed_export.config import ExportOptions  # noqa: E402
-from feed_export.headers import resolve_headers  # noqa: E402
-from feed_export.products import LineError, RowDecoder  # noqa: E402
-from feed_export.reader import Row  # noqa: E402
+from feed_export.catalog import Catalog
+from feed_export.config import ExportOptions
+from feed_export.headers import resolve_headers
+from feed_export.products import LineError, RowDecoder
+from feed_export.reader import Row
 
 
 def _attr(code: str, kind: str, **extra: Any) -> dict[str, Any]:
@@ -53,12 +53,27 @@ CATALOG: dict[str, Any] = {
         _attr("season", "multiselect"),
         _attr("price", "price_collection", decimals_allowed=True),
         _attr("eco_tax", "price_collection", decimals_allowed=False),
-        _attr("weight", "metric", metric_family="Weight", default_metric_unit="KILOGRAM",
-              decimals_allowed=True),
-        _attr("length", "metric", metric_family="Length", default_metric_unit="CENTIMETER",
-              decimals_allowed=True),
-        _attr("volume", "metric", metric_family="Volume", default_metric_unit="LITER",
-              decimals_allowed=True),
+        _attr(
+            "weight",
+            "metric",
+            metric_family="Weight",
+            default_metric_unit="KILOGRAM",
+            decimals_allowed=True,
+        ),
+        _attr(
+            "length",
+            "metric",
+            metric_family="Length",
+            default_metric_unit="CENTIMETER",
+            decimals_allowed=True,
+        ),
+        _attr(
+            "volume",
+            "metric",
+            metric_family="Volume",
+            default_metric_unit="LITER",
+            decimals_allowed=True,
+        ),
         {"code": "designer", "type": "akeneo_reference_entity"},
         {"code": "pictures", "type": "pim_catalog_asset_collection"},
     ],
@@ -69,15 +84,31 @@ CATALOG: dict[str, Any] = {
     "locales": [{"code": c, "enabled": True} for c in ("en_US", "fr_FR", "de_DE")],
     "currencies": [{"code": c, "enabled": True} for c in ("EUR", "USD")],
     "measurement_families": [
-        {"code": "Weight", "standard_unit_code": "KILOGRAM", "units": {
-            "GRAM": {"code": "GRAM", "symbol": "g"}, "KILOGRAM": {"code": "KILOGRAM", "symbol": "kg"}}},
-        {"code": "Length", "standard_unit_code": "METER", "units": {
-            "MILLIMETER": {"code": "MILLIMETER", "symbol": "mm"},
-            "CENTIMETER": {"code": "CENTIMETER", "symbol": "cm"},
-            "METER": {"code": "METER", "symbol": "m"}}},
-        {"code": "Volume", "standard_unit_code": "CUBIC_METER", "units": {
-            "MILLILITER": {"code": "MILLILITER", "symbol": "ml"},
-            "LITER": {"code": "LITER", "symbol": "l"}}},
+        {
+            "code": "Weight",
+            "standard_unit_code": "KILOGRAM",
+            "units": {
+                "GRAM": {"code": "GRAM", "symbol": "g"},
+                "KILOGRAM": {"code": "KILOGRAM", "symbol": "kg"},
+            },
+        },
+        {
+            "code": "Length",
+            "standard_unit_code": "METER",
+            "units": {
+                "MILLIMETER": {"code": "MILLIMETER", "symbol": "mm"},
+                "CENTIMETER": {"code": "CENTIMETER", "symbol": "cm"},
+                "METER": {"code": "METER", "symbol": "m"},
+            },
+        },
+        {
+            "code": "Volume",
+            "standard_unit_code": "CUBIC_METER",
+            "units": {
+                "MILLILITER": {"code": "MILLILITER", "symbol": "ml"},
+                "LITER": {"code": "LITER", "symbol": "l"},
+            },
+        },
     ],
 }
 
@@ -95,7 +126,18 @@ HEADER = [
     "quantified_associations~PACK~products", "gtin",
 ]  # fmt: skip
 
-WORDS = "soft durable slim classic vintage wireless compact urban premium recycled".split()
+WORDS = [
+    "soft",
+    "durable",
+    "slim",
+    "classic",
+    "vintage",
+    "wireless",
+    "compact",
+    "urban",
+    "premium",
+    "recycled",
+]
 
 
 def _text(rng: random.Random, n: int) -> str:
@@ -121,7 +163,8 @@ def make_rows(count: int, seed: int = 1) -> list[Row]:
             f"{rng.uniform(5, 900):.2f} EUR<###>{rng.uniform(5, 900):.2f} USD", "2 EUR",
             f"{rng.uniform(0.1, 40):.2f} kg", f"{rng.randrange(5, 300)} CMT", "",
             "studio_x", "pic_1<###>pic_2", "",
-            f"SKU-{rng.randrange(count):07d}", "", f"SKU-{rng.randrange(count):07d}|2", "0012345678905",
+            f"SKU-{rng.randrange(count):07d}", "", f"SKU-{rng.randrange(count):07d}|2",
+            "0012345678905",
         ]  # fmt: skip
         rows.append(Row(i + 2, tuple(cells)))
     return rows

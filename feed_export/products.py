@@ -164,7 +164,7 @@ class RowDecoder:
             convert = quantified_converter(options, key="uuid" if by_uuid else "identifier")
         else:
             section = "associations"
-            convert = association_converter(target, options, uuids=by_uuid)
+            convert = association_converter(options, uuids=by_uuid)
         return (
             column.index,
             column.header,

@@ -215,10 +215,17 @@ def _text(attribute: Attribute) -> Converter | None:
 
 
 _BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
+_BOOLEANS_AS_WRITTEN: Final = {
+    **_BOOLEANS,
+    **{"TRUE": True, "True": True, "FALSE": False, "False": False},
+}
 
 
 def to_boolean(cell: str) -> bool:
     """``true`` ``false`` ``1`` ``0``, any case, surrounding spaces ignored."""
+    value = _BOOLEANS_AS_WRITTEN.get(cell)
+    if value is not None:
+        return value
     value = _BOOLEANS.get(cell.strip().lower())
     if value is None:
         raise CellError(f"expected true, false, 1 or 0, got {quote(cell)}")
@@ -612,7 +619,7 @@ def identifier_converter(cell: str) -> str:
     return value
 
 
-def association_converter(target: str, options: ExportOptions, *, uuids: bool) -> Converter:
+def association_converter(options: ExportOptions, *, uuids: bool) -> Converter:
     """Codes of an association column; UUIDs when the targets are products by uuid."""
     return uuids_converter(options) if uuids else codes_converter(options)
 

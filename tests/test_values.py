@@ -466,8 +466,8 @@ def test_invalid_fields(field: str, cell: str, fragment: str) -> None:
 
 
 def test_associations() -> None:
-    assert association_converter("products", OPTIONS, uuids=False)("a<###>b<###>a") == ["a", "b"]
-    uuids = association_converter("products", OPTIONS, uuids=True)
+    assert association_converter(OPTIONS, uuids=False)("a<###>b<###>a") == ["a", "b"]
+    uuids = association_converter(OPTIONS, uuids=True)
     assert uuids(f"{UUID}<###> {UUID}") == [UUID]
     with pytest.raises(CellError, match='not a valid UUID: "sku-1"'):
         uuids("sku-1")
@@ -533,7 +533,7 @@ CONVERTERS = (
     + [
         ("quantified", quantified_converter(OPTIONS, key="identifier")),
         ("quantified uuid", quantified_converter(OPTIONS, key="uuid")),
-        ("associations uuid", association_converter("products", OPTIONS, uuids=True)),
+        ("associations uuid", association_converter(OPTIONS, uuids=True)),
     ]
 )
 
