@@ -405,6 +405,12 @@ class _Resolver:
             self._unknown(pos, parts)
             return
         found: list[str] = []
+        if self.entity == "product-models" and attr.type == "pim_catalog_identifier":
+            self.problems.append(
+                f"{pos}: {attr.code} is an identifier attribute: it belongs to products, and "
+                "product models are identified by code"
+            )
+            return
         locale, scope = self._locale_scope(attr, parts, found)
         if len(parts.parts) == int(attr.localizable) + int(attr.scopable):
             # (a wrong number of parts already got an example with the right suffix)

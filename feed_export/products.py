@@ -82,6 +82,11 @@ class LineError:
         return "Not sent: " + "; ".join(self.problems)
 
 
+def _label(column: Column) -> str:
+    """How a line error names a column: its header, trimmed."""
+    return column.header.strip().lstrip("\ufeff").strip() or f"column {column.index + 1}"
+
+
 class RowDecoder:
     """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
 
@@ -92,7 +97,7 @@ class RowDecoder:
         self._width = layout.width
         key = layout.key
         self._key_index = key.index
-        self._key_header = key.header
+        self._key_header = _label(key)
         self._key_field = options.identifier_field
         self._key_convert: Converter = {
             "identifier": identifier_converter,
@@ -113,7 +118,7 @@ class RowDecoder:
                 fields.append(
                     (
                         column.index,
-                        column.header,
+                        _label(column),
                         column.name,
                         field_converter(column.name, options),
                         erased,
@@ -134,7 +139,7 @@ class RowDecoder:
                 values.append(
                     (
                         column.index,
-                        column.header,
+                        _label(column),
                         column.name,
                         value_converter(attribute, catalog, options),
                         erased,
@@ -143,7 +148,7 @@ class RowDecoder:
                     )
                 )
             elif column.kind == "identifier_check":
-                checks.append((column.index, column.header))
+                checks.append((column.index, _label(column)))
             elif column.kind in ("association", "quantified_association"):
                 links.append(self._link(column, options, erase))
         self._fields = tuple(fields)
@@ -167,7 +172,7 @@ class RowDecoder:
             convert = association_converter(options, uuids=by_uuid)
         return (
             column.index,
-            column.header,
+            _label(column),
             section,
             column.name,
             target,

@@ -535,6 +535,13 @@ PROBLEMS: list[tuple[str, list[str], dict[str, Any], str | list[str]]] = [
         'column 2 "identifier": product models are identified by code, not identifier',
     ),
     (
+        "identifier-attribute-on-product-models",
+        ["code", "sku"],
+        {"entity": "product-models"},
+        'column 2 "sku": sku is an identifier attribute: it belongs to products, and product '
+        "models are identified by code",
+    ),
+    (
         "categories-with-add-categories",
         ["sku", "categories", "add_categories"],
         {},

@@ -338,6 +338,11 @@ def test_every_bad_cell_is_listed_in_column_order() -> None:
     )
 
 
+def test_line_errors_name_the_header_trimmed() -> None:
+    assert problems([" sku ", " stock "], ["A", "x"]) == ('stock: not a number: "x"',)
+    assert problems([" sku "], [" "]) == ("sku: is empty; every row needs one",)
+
+
 def test_message() -> None:
     error = LineError(4, ("a: one", "b: two"))
     assert error.message == "Not sent: a: one; b: two"
