@@ -7,9 +7,9 @@ per-cell Python work.
 
 Nothing may be sent from a feed that would fail halfway, so ``open_feed`` checks a CSV
 completely before the first row is handed out: one streaming pass decodes every byte and
-parses every record (about 3 µs a row), so an undecodable byte, a record the ``csv`` module
-refuses, or a quote that is never closed (which would swallow the rest of the file into one
-cell) is a ``FeedReadError`` up front. The rows are then read in a second streaming pass.
+parses every record (about 3 µs a row), so an undecodable byte, a NUL byte (binary data,
+wherever it sits), a record the ``csv`` module refuses, or a quote that is never closed (which
+would swallow the rest of the file into one cell) is a ``FeedReadError`` up front. The rows are then read in a second streaming pass.
 
 Decisions where the contract is silent:
 - Row 1 is the header. A blank row 1 is an error (``remove the empty rows above the
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 from python_calamine import (
     CalamineError,
@@ -66,6 +66,7 @@ MAX_CELL_CHARS = 50 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 
 _CHUNK = 1 << 20
+_GUARD_CHUNK = 64 * 1024  # small: memory stays flat while the whole file is checked
 _UTF8_BOM = codecs.BOM_UTF8
 _SENTINEL = "\x00feed_export end of file\x00"
 _DELIMITER_NAMES = {
@@ -337,9 +338,11 @@ def _check_text(path: Path, head: bytes) -> None:
             raise FeedReadError(f"{path}: not a table: the file is {what}")
     nul = head.find(b"\x00")
     if nul >= 0:
+        line = head.count(b"\n", 0, nul) + 1
         raise FeedReadError(
-            f"{path}: not a text table: it holds binary data (a NUL byte at byte offset {nul}). "
-            "Export the feed as CSV or XLSX; if it is UTF-16 text, pass --encoding utf-16"
+            f"{path}: not a text table: line {line} holds binary data "
+            f"(a NUL byte at byte offset {nul}). Export the feed as CSV or XLSX; if it is "
+            "UTF-16 text, pass --encoding utf-16"
         )
     if len(head) < 64 * 1024 and not head.strip():
         raise FeedReadError(f"{path}: the file holds only whitespace: no header row")
@@ -417,7 +420,7 @@ def _validate_csv(
     header_blank = False
     last: list[str] = []
     try:
-        with open_text() as text:
+        with _open_guarded(open_raw, open_text, codec) as text:
             # The sentinel line forms a record of its own unless a quote is still open at
             # the end of the file, in which case it lands inside that quoted cell.
             reader = csv.reader(itertools.chain(text, (_SENTINEL,)), delimiter=fmt.delimiter)
@@ -431,6 +434,8 @@ def _validate_csv(
                 line_after = reader.line_num + 1
     except UnicodeDecodeError as exc:
         raise FeedReadError(_decode_error_message(path, open_raw, fmt, codec)) from exc
+    except _NulByte as exc:
+        raise FeedReadError(_nul_message(path, open_raw, fmt, codec, exc.offset)) from None
     except csv.Error as exc:
         row = records + 1
         hint = (
@@ -456,6 +461,94 @@ def _validate_csv(
             f"{path}: row 1 is empty: the header must be the first row (remove the empty rows "
             "above the header)"
         )
+
+
+class _NulByte(Exception):
+    """A NUL byte in a text feed, at ``offset`` bytes (of the uncompressed data)."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(f"NUL byte at byte offset {offset}")
+        self.offset = offset
+
+
+class _NulGuard(io.RawIOBase):
+    """The feed's bytes, refusing the first NUL byte.
+
+    ``_check_text`` only looks at the first 64 KiB; without this guard a NUL further down
+    would be read (Python 3.11's ``csv`` accepts it) and sent, so the same bytes would be
+    refused or sent depending on where they sit. One ``find`` per 64 KiB: no cost per row.
+    """
+
+    def __init__(self, raw: io.BufferedIOBase) -> None:
+        super().__init__()
+        self._raw = raw
+        self._offset = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._raw.read(len(buffer))
+        at = data.find(b"\x00")
+        if at >= 0:
+            raise _NulByte(self._offset + at)
+        size = len(data)
+        buffer[:size] = data
+        self._offset += size
+        return size
+
+    def close(self) -> None:
+        try:
+            self._raw.close()
+        finally:
+            super().close()
+
+
+def _open_guarded(
+    open_raw: Callable[[], io.BufferedIOBase], open_text: Callable[[], IO[str]], codec: str
+) -> IO[str]:
+    """The feed as text for the validation pass; NUL bytes raise ``_NulByte``.
+
+    In UTF-16 and UTF-32 a NUL byte is part of ordinary characters, so no guard there.
+    """
+    if codec.startswith(("utf-16", "utf-32")):
+        return open_text()
+    raw = open_raw()
+    try:
+        buffered = io.BufferedReader(_NulGuard(raw), _GUARD_CHUNK)
+    except BaseException:
+        raw.close()
+        raise
+    return io.TextIOWrapper(buffered, encoding=codec, newline="")
+
+
+def _nul_message(
+    path: Path, open_raw: Callable[[], io.BufferedIOBase], fmt: FeedFormat, codec: str, offset: int
+) -> str:
+    """Say on which line the NUL byte at ``offset`` sits, and what is around it."""
+    lines = 1
+    consumed = 0
+    near = b""
+    with open_raw() as raw:
+        while consumed <= offset:
+            chunk = raw.read(_CHUNK)
+            if not chunk:
+                break
+            local = offset - consumed
+            if local < len(chunk):
+                lines += chunk.count(b"\n", 0, local)
+                start = chunk.rfind(b"\n", 0, local) + 1
+                near = chunk[max(start, local - 40) : local + 40].split(b"\n")[0]
+                break
+            lines += chunk.count(b"\n")
+            consumed += len(chunk)
+    shown = near.decode(codec, errors="replace")
+    where = " of the uncompressed data" if fmt.gzip else ""
+    return (
+        f"{path}: not a text table: line {lines} holds binary data (a NUL byte at byte offset "
+        f"{offset}{where}, near {shown!r}). A NUL byte is never part of a product's text: "
+        "remove it, or export the feed again as CSV or XLSX"
+    )
 
 
 def _decode_error_message(
