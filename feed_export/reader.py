@@ -9,7 +9,8 @@ Nothing may be sent from a feed that would fail halfway, so ``open_feed`` checks
 completely before the first row is handed out: one streaming pass decodes every byte and
 parses every record (about 3 µs a row), so an undecodable byte, a NUL byte (binary data,
 wherever it sits), a record the ``csv`` module refuses, or a quote that is never closed (which
-would swallow the rest of the file into one cell) is a ``FeedReadError`` up front. The rows are then read in a second streaming pass.
+would swallow the rest of the file into one cell) is a ``FeedReadError`` up front. The rows
+are then read in a second streaming pass.
 
 Decisions where the contract is silent:
 - Row 1 is the header. A blank row 1 is an error (``remove the empty rows above the
