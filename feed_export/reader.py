@@ -222,6 +222,7 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
     fmt_encoding, codec, bom = _choose_encoding(head, encoding)
     if not codec.startswith(("utf-16", "utf-32")):
         _check_text(path, head)
+    _check_byte_order_mark(path, head, codec)
 
     def open_text() -> IO[str]:
         if is_gzip:
@@ -305,11 +306,31 @@ def _choose_encoding(head: bytes, encoding: str | None) -> tuple[str, str, bool]
         raise ConfigError(
             f"unknown encoding {encoding!r}: use e.g. utf-8, cp1252, latin-1 or utf-16"
         ) from None
-    if not getattr(info, "_is_text_encoding", True):
+    # idna and punycode encode domain names, not files (and cannot write the feedback file)
+    if not getattr(info, "_is_text_encoding", True) or info.name in {"idna", "punycode"}:
         raise ConfigError(f"{encoding!r} is not a text encoding: use e.g. utf-8, cp1252, latin-1")
     if info.name in {"utf-8", "utf-8-sig"}:
         return "utf-8", "utf-8-sig", has_bom
     return info.name, info.name, False
+
+
+_BYTE_ORDER_MARKS = {
+    "utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE),
+    "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE),
+}
+
+
+def _check_byte_order_mark(path: Path, head: bytes, codec: str) -> None:
+    """``utf-16`` / ``utf-32`` without ``-le`` / ``-be`` read the byte order from a BOM."""
+    marks = _BYTE_ORDER_MARKS.get(codec)
+    if marks is None or head.startswith(marks):
+        return
+    windows = " (what Windows writes)" if codec == "utf-16" else ""
+    raise FeedReadError(
+        f"{path}: the file does not start with a {codec.upper()} byte order mark (BOM), so "
+        f"--encoding {codec} cannot tell the byte order: pass --encoding {codec}-le{windows} "
+        f"or {codec}-be, or the file's real encoding (is it UTF-8?)"
+    )
 
 
 def _read_head(path: Path, open_raw: Callable[[], io.BufferedIOBase], is_gzip: bool) -> bytes:
@@ -363,7 +384,7 @@ def _read_sample(path: Path, open_text: Callable[[], IO[str]], is_gzip: bool) ->
                 size += len(chunk)
                 if "\n" in chunk or "\r" in chunk:
                     break
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, or a codec's own complaint
         return "".join(parts)  # the validation pass reports it with its byte offset
     except (OSError, EOFError, zlib.error) as exc:
         raise FeedReadError(_gzip_message(path, exc) if is_gzip else f"{path}: {exc}") from exc
@@ -435,6 +456,11 @@ def _validate_csv(
                 line_after = reader.line_num + 1
     except UnicodeDecodeError as exc:
         raise FeedReadError(_decode_error_message(path, open_raw, fmt, codec)) from exc
+    except UnicodeError as exc:  # not a decode error with a position: say what the codec said
+        raise FeedReadError(
+            f"{path}: cannot be read as {fmt.encoding}: {exc}. Pass the file's encoding with "
+            "--encoding (e.g. utf-8, cp1252, latin-1)"
+        ) from exc
     except _NulByte as exc:
         raise FeedReadError(_nul_message(path, open_raw, fmt, codec, exc.offset)) from None
     except csv.Error as exc:

@@ -197,6 +197,34 @@ CASES = [
         sent=(("A1", "Caf\xe9 \u2603"),),
     ),
     Case(
+        # regression: used to end in "internal error: UnicodeError" (exit 3)
+        "utf8-read-as-utf16",
+        "plain.csv",
+        H + b"A1,a,x\n",
+        2,
+        says=("plain.csv", "does not start with a UTF-16 byte order mark", "--encoding utf-16-le"),
+        args=("--encoding", "utf-16"),
+    ),
+    Case(
+        "utf16le-without-bom",
+        "wide16.csv",
+        (H.decode() + "A1,Caf\xe9,x\n").encode("utf-16-le"),
+        0,
+        statuses=("",),
+        sent=(("A1", "Caf\xe9"),),
+        args=("--encoding", "utf-16-le"),
+        encoding="utf-16-le",
+    ),
+    Case(
+        # regression: used to end in "internal error: UnicodeError" when writing the feedback
+        "domain-name-codec",
+        "idna.csv",
+        H + b"A1,a,x\n",
+        2,
+        says=("'idna' is not a text encoding",),
+        args=("--encoding", "idna"),
+    ),
+    Case(
         "crlf",
         "crlf.csv",
         H.replace(b"\n", b"\r\n") + b"A1,a,x\r\nA2,b,y\r\n",
