@@ -28,7 +28,11 @@ Decisions where the contract is silent:
   ``0.3``), never in scientific notation between 1e-7 and 1e21; dates ``YYYY-MM-DD``;
   datetimes ISO-8601; times ``HH:MM:SS``; durations ``[h]:mm:ss``; booleans ``true``/``false``.
 - Without ``encoding``: UTF-8 (a UTF-8 BOM is dropped and remembered so the feedback file
-  gets one too); a UTF-16 BOM (Excel's "Unicode text") selects UTF-16.
+  gets one too); a UTF-16 BOM (Excel's "Unicode text") selects UTF-16. ``utf-16`` or
+  ``utf-32`` given for a file without a BOM is an error asking for ``-le`` or ``-be``
+  rather than a guess at the byte order.
+- A NUL byte anywhere in a CSV (not UTF-16/32) refuses the file, naming its line: it is
+  binary data, not text, whether it sits in the first line or the millionth.
 """
 
 from __future__ import annotations
