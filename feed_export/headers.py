@@ -5,6 +5,7 @@ Grammar (feed-format.md §2)::
     header           = field | association | attribute_column
     field            = identifier | uuid | code | family | family_variant | parent
                      | categories | add_categories | remove_categories | groups | enabled
+                     | entity
     association      = "associations~" TYPE "~" (products | product_models | groups | product_uuids)
                      | "quantified_associations~" TYPE "~" (products | product_models)
     attribute_column = CODE [ "~" PART [ "~" PART ] ] [ "@currency" | "@unit" ]
@@ -33,6 +34,11 @@ Decisions where the contract is silent:
   ``groups`` are for products only.
 - ``categories`` with ``add_categories`` / ``remove_categories`` is refused: Akeneo
   does not accept the combination.
+- A mixed feed (products and product models) has an ``entity`` column whose cells say
+  ``product`` or ``product_model``, with ``--entity products`` (or ``products-uuid``).
+  It then needs both key columns: the product key for product rows and ``code`` for
+  product-model rows; each entity's own fields are accepted, and the decoder checks row
+  by row that a cell which does not apply to the row's entity is empty.
 
 >>> parse_header("description~en_US~ecommerce")
 AttributeHeader(attribute='description', parts=('en_US', 'ecommerce'), suffix=None)
@@ -64,7 +70,10 @@ FIELDS: tuple[str, ...] = (
     "remove_categories",
     "groups",
     "enabled",
+    "entity",
 )
+#: the field that makes a feed mixed: its cells say which entity each row is
+ENTITY_COLUMN = "entity"
 ASSOCIATION_TARGETS: tuple[str, ...] = ("products", "product_models", "groups", "product_uuids")
 QUANTIFIED_TARGETS: tuple[str, ...] = ("products", "product_models")
 SUFFIXES: tuple[str, ...] = ("currency", "unit")
@@ -244,7 +253,14 @@ def format_header(parts: HeaderParts) -> str:
 # resolution
 
 ColumnKind = Literal[
-    "key", "field", "value", "identifier_check", "association", "quantified_association"
+    "key",
+    "model_key",  # mixed feeds: ``code``, the key of product-model rows
+    "entity",  # mixed feeds: which entity the row is
+    "field",
+    "value",
+    "identifier_check",
+    "association",
+    "quantified_association",
 ]
 
 
@@ -279,6 +295,14 @@ class FeedLayout:
     catalog: Catalog
     blank_unchecked: tuple[int, ...] = ()  # empty-header columns that must stay empty
     warnings: list[str] = field(default_factory=list)
+    #: mixed feeds: the ``entity`` column and the ``code`` column of product-model rows
+    entity_column: Column | None = None
+    model_key: Column | None = None
+
+    @property
+    def mixed(self) -> bool:
+        """The feed holds products and product models (it has an ``entity`` column)."""
+        return self.entity_column is not None
 
     @property
     def width(self) -> int:
@@ -312,12 +336,14 @@ def _listing(codes: Sequence[str], limit: int = 10) -> str:
 
 _FIELD_REASONS: dict[tuple[str, str], str] = {
     ("products", "code"): (
-        "code identifies product models; products use identifier "
-        "(or push product models with --entity product-models)"
+        "code identifies product models; products use identifier (or push product models "
+        "with --entity product-models, or add an entity column saying product or "
+        "product_model on each row)"
     ),
     ("products", "family_variant"): (
         "family_variant is a product-model field; a variant product gets it from its parent "
-        "(push product models with --entity product-models)"
+        "(push product models with --entity product-models, or add an entity column saying "
+        "product or product_model on each row)"
     ),
     ("products-uuid", "code"): "code identifies product models; products-uuid rows use uuid",
     ("products-uuid", "family_variant"): (
@@ -333,10 +359,15 @@ _FIELD_REASONS: dict[tuple[str, str], str] = {
 class _Resolver:
     """Collects columns and problems for one header row."""
 
-    def __init__(self, catalog: Catalog, options: ExportOptions) -> None:
+    def __init__(self, catalog: Catalog, options: ExportOptions, *, mixed: bool = False) -> None:
         self.catalog = catalog
         self.options = options
         self.entity = options.entity
+        self.mixed = mixed
+        self.fields = ENTITY_FIELDS[self.entity]
+        if mixed:
+            self.fields = self.fields | ENTITY_FIELDS["product-models"]
+        self.entity_column: Column | None = None
         self.problems: list[str] = []
         self.unknown: list[str] = []
         self.columns: list[Column] = []
@@ -379,7 +410,19 @@ class _Resolver:
 
     def _field(self, index: int, text: str, pos: str, parts: FieldHeader) -> None:
         name = parts.field
-        if name not in ENTITY_FIELDS[self.entity]:
+        if name == ENTITY_COLUMN:
+            if self.entity == "product-models":
+                self.problems.append(
+                    f"{pos}: an entity column mixes products and product models in one feed; "
+                    "push it with --entity products (or products-uuid), or drop the column"
+                )
+                return
+            column = Column(index, text, "entity", name)
+            self._keep(column, ("field", name))
+            if self.entity_column is None:
+                self.entity_column = column
+            return
+        if name not in self.fields:
             reason = _FIELD_REASONS.get((self.entity, name))
             if reason is None and name == "identifier":  # products-uuid
                 attr = self.catalog.identifier_attribute
@@ -391,6 +434,8 @@ class _Resolver:
             self.problems.append(f"{pos}: {reason or f'{name} is not a field of {self.entity}'}")
             return
         kind: ColumnKind = "key" if name == self.options.identifier_field else "field"
+        if self.mixed and name == "code":
+            kind = "model_key"
         self._keep(Column(index, text, kind, name), ("field", name))
 
     def _association(self, index: int, text: str, pos: str, parts: AssociationHeader) -> None:
@@ -613,6 +658,12 @@ class _Resolver:
                 self.problems.append(
                     f'no {field_name} column: {self.entity} rows are identified by "{field_name}"'
                 )
+        model_key = next((c for c in columns if c.kind == "model_key"), None)
+        if self.mixed and self.entity_column is not None and model_key is None:
+            self.problems.append(
+                f"{self.entity_column.position}: a feed with an entity column needs a code "
+                "column too: it identifies the product_model rows"
+            )
         if self.problems:
             raise HeaderError(path, self.problems)
         assert key is not None
@@ -631,6 +682,8 @@ class _Resolver:
             catalog=self.catalog,
             blank_unchecked=tuple(blank_unchecked),
             warnings=warnings,
+            entity_column=self.entity_column,
+            model_key=model_key,
         )
 
 
@@ -647,7 +700,8 @@ def resolve_headers(
     ``column_has_data[i]`` says whether column ``i`` holds any non-blank cell; it only
     matters for empty headers (see the module docstring).
     """
-    resolver = _Resolver(catalog, options)
+    mixed = options.entity != "product-models" and _names_entity_column(header)
+    resolver = _Resolver(catalog, options, mixed=mixed)
     blank_unchecked: list[int] = []
     feedback = set(FEEDBACK_HEADERS)
     for index, text in enumerate(header):
@@ -664,3 +718,8 @@ def resolve_headers(
             continue
         resolver.add(index, text)
     return resolver.finish(path, tuple(header), blank_unchecked)
+
+
+def _names_entity_column(header: Sequence[str]) -> bool:
+    """Whether one of the headers is the ``entity`` field (the feed is then mixed)."""
+    return any(_clean(text).lower() == ENTITY_COLUMN for text in header)

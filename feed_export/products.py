@@ -26,28 +26,42 @@ Decisions where the contract is silent:
   nothing.
 - An empty-header column the header check could not see the data of must stay empty:
   a value under it is a line error.
+- Mixed feeds (an ``entity`` column): each row is decoded as a product or a product
+  model by its ``entity`` cell (``product`` / ``product_model``, any case, ``-`` or
+  space for ``_``, a plural ``s`` tolerated); a cell that does not apply to the row's
+  entity (``code`` on a product row, ``enabled`` on a model row...) must be empty.
+- File and image cells: a media-file code in Akeneo's form (``a/b/c/d/<40 hex>_name``)
+  goes in the line as it is; an ``http(s)`` URL or a path (relative to the feed's
+  folder) is left out of the line and handed to the media stage as a ``MediaRef``.
+- Associations are serialised last, so the line can be cut in two: the product
+  without them (first pass) and ``{key, associations, quantified_associations}``
+  (second pass, once every product exists); see ``first_pass`` / ``second_pass``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import orjson
 
-from feed_export.config import ExportOptions
+from feed_export.config import IDENTIFIER_FIELD, Entity, ExportOptions
 from feed_export.errors import CellError
-from feed_export.headers import Column, FeedLayout
+from feed_export.headers import ENTITY_FIELDS, Column, FeedLayout
 from feed_export.reader import Row
 from feed_export.values import (
     EMPTY,
     ERASABLE_FIELDS,
+    MEDIA_TYPES,
     association_converter,
+    check_media_name,
     code_converter,
     erase_data,
     field_converter,
     identifier_converter,
+    media_extensions,
+    media_source,
     quantified_converter,
     quote,
     to_uuid,
@@ -62,12 +76,89 @@ Converter = Callable[[str], Any]
 
 
 @dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A file or image cell naming a file to fetch and upload (a URL or a relative path)."""
+
+    attribute: str  # catalog spelling
+    locale: str | None
+    scope: str | None
+    source: str  # the URL or the path, trimmed
+    kind: Literal["url", "path"]
+    header: str  # the column, as messages name it
+    allowed_extensions: frozenset[str]  # lower case, no dot; empty: any
+    max_bytes: int | None  # the attribute's max_file_size (MB) in bytes; None: no limit
+    image: bool  # pim_catalog_image (else pim_catalog_file)
+
+
+@dataclass(frozen=True, slots=True)
 class ProductLine:
-    """One line to send: its row, its key as sent, its JSON body (no trailing newline)."""
+    """One line to send: its row, its key as sent, its JSON body (no trailing newline).
+
+    ``body`` is the whole line, as a dry run shows it. The other fields are for the
+    planner and the media stage: ``entity`` (where the line goes; None: the run's
+    ``--entity``), ``parent`` (the parent model's code), ``links_at`` (where the
+    associations start in ``body``; 0: none; see ``link_targets``) and ``media`` (files
+    to fetch after the line is saved).
+    """
 
     row: int
     key: str
     body: bytes
+    entity: Entity | None = None
+    parent: str | None = None
+    links_at: int = 0
+    media: tuple[MediaRef, ...] = ()
+
+
+def line_entity(line: ProductLine, default: Entity) -> Entity:
+    """Where ``line`` goes: its own entity, else the run's."""
+    return line.entity or default
+
+
+def first_pass(line: ProductLine) -> bytes:
+    """The line without its associations (the whole line when it has none)."""
+    if not line.links_at:
+        return line.body
+    return line.body[: line.links_at] + b"}"
+
+
+def second_pass(line: ProductLine, entity: Entity) -> bytes | None:
+    """``{key, associations...}`` for the second pass, or None when the line has none."""
+    if not line.links_at:
+        return None
+    key = orjson.dumps({IDENTIFIER_FIELD[entity]: line.key})
+    return key[:-1] + line.body[line.links_at :]
+
+
+def link_targets(line: ProductLine) -> tuple[tuple[str, str], ...]:
+    """The products and product models the line's associations name, in order.
+
+    Each is ``("products", code)`` or ``("product_models", code)``; groups are left out.
+    Read from the line itself, so a dry run never pays for it.
+    """
+    if not line.links_at:
+        return ()
+    links = orjson.loads(b"{" + line.body[line.links_at + 1 :])
+    found: dict[tuple[str, str], None] = {}
+    for section, types in links.items():
+        for targets in types.values():
+            if not isinstance(targets, dict):
+                continue
+            for kind, items in targets.items():
+                if kind == "groups" or not isinstance(items, list):
+                    continue
+                group = "product_models" if kind == "product_models" else "products"
+                for item in items:
+                    code = item if section == "associations" else _item_key(item)
+                    if isinstance(code, str) and code:
+                        found[(group, code)] = None
+    return tuple(found)
+
+
+def _item_key(item: Any) -> Any:
+    if isinstance(item, dict):
+        return item.get("identifier") or item.get("uuid")
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,32 +178,64 @@ def _label(column: Column) -> str:
     return column.header.strip().lstrip("\ufeff").strip() or f"column {column.index + 1}"
 
 
-class RowDecoder:
-    """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
+_ENTITY_WORDS: Final[dict[str, Entity]] = {
+    "product": "products",
+    "products": "products",
+    "product_model": "product-models",
+    "product_models": "product-models",
+    "model": "product-models",
+    "models": "product-models",
+}
 
-    def __init__(self, layout: FeedLayout, options: ExportOptions) -> None:
-        self.layout = layout
+_ValuePlan = tuple[
+    int, str, str, Converter | None, Any, dict[str, Any], list[dict[str, Any]] | None
+]
+_LinkPlan = tuple[int, str, str, str, str, Converter, Any]
+
+
+class _Plan:
+    """How rows of one entity are decoded: flat per-column tuples, compiled once."""
+
+    __slots__ = (
+        "checks",
+        "entity",
+        "fields",
+        "foreign",
+        "key_convert",
+        "key_field",
+        "key_header",
+        "key_index",
+        "links",
+        "values",
+    )
+
+    def __init__(
+        self,
+        entity: Entity,
+        key: Column,
+        columns: list[Column],
+        foreign: list[tuple[int, str]],
+        layout: FeedLayout,
+        options: ExportOptions,
+    ) -> None:
         catalog = layout.catalog
         erase = options.empty_cells == "erase"
-        self._width = layout.width
-        key = layout.key
-        self._key_index = key.index
-        self._key_header = _label(key)
-        self._key_field = options.identifier_field
-        self._key_convert: Converter = {
+        self.entity: Entity = entity
+        self.key_index = key.index
+        self.key_header = _label(key)
+        self.key_field = IDENTIFIER_FIELD[entity]
+        self.key_convert: Converter = {
             "identifier": identifier_converter,
             "uuid": to_uuid,
-        }.get(self._key_field, code_converter(options))
+        }.get(self.key_field, code_converter(options))
+        self.foreign = tuple(foreign)
 
         fields: list[tuple[int, str, str, Converter, Any]] = []
-        values: list[
-            tuple[int, str, str, Converter | None, Any, dict[str, Any], list[dict[str, Any]] | None]
-        ] = []
+        values: list[_ValuePlan] = []
         checks: list[tuple[int, str]] = []
-        links: list[tuple[int, str, str, str, str, Converter, Any]] = []
-        value_columns = [c for c in layout.columns if c.kind == "value"]
-        codes_seen = [c.name for c in value_columns]
-        for column in layout.columns:
+        links: list[_LinkPlan] = []
+        codes_seen = [c.name for c in columns if c.kind == "value"]
+        for column in columns:
             if column.kind == "field":
                 erased = ERASABLE_FIELDS.get(column.name, _KEEP) if erase else _KEEP
                 fields.append(
@@ -136,49 +259,132 @@ class RowDecoder:
                     "data": None,
                 }
                 alone = [entry] if codes_seen.count(column.name) == 1 else None
+                convert = (
+                    _media_converter(column)
+                    if attribute.type in MEDIA_TYPES
+                    else value_converter(attribute, catalog, options)
+                )
                 values.append(
-                    (
-                        column.index,
-                        _label(column),
-                        column.name,
-                        value_converter(attribute, catalog, options),
-                        erased,
-                        entry,
-                        alone,
-                    )
+                    (column.index, _label(column), column.name, convert, erased, entry, alone)
                 )
             elif column.kind == "identifier_check":
                 checks.append((column.index, _label(column)))
             elif column.kind in ("association", "quantified_association"):
-                links.append(self._link(column, options, erase))
-        self._fields = tuple(fields)
-        self._values = tuple(values)
-        self._checks = tuple(checks)
-        self._links = tuple(links)
-        self._blank_unchecked = layout.blank_unchecked
+                links.append(_link(column, entity, options, erase))
+        self.fields = tuple(fields)
+        self.values = tuple(values)
+        self.checks = tuple(checks)
+        self.links = tuple(links)
 
-    def _link(
-        self, column: Column, options: ExportOptions, erase: bool
-    ) -> tuple[int, str, str, str, str, Converter, Any]:
-        target = column.target or "products"
-        by_uuid = target == "product_uuids" or (
-            self.layout.entity == "products-uuid" and target == "products"
+
+def _link(column: Column, entity: Entity, options: ExportOptions, erase: bool) -> _LinkPlan:
+    target = column.target or "products"
+    by_uuid = target == "product_uuids" or (entity == "products-uuid" and target == "products")
+    if column.kind == "quantified_association":
+        section = "quantified_associations"
+        convert = quantified_converter(options, key="uuid" if by_uuid else "identifier")
+    else:
+        section = "associations"
+        convert = association_converter(options, uuids=by_uuid)
+    return (
+        column.index,
+        _label(column),
+        section,
+        column.name,
+        target,
+        convert,
+        [] if erase else _KEEP,
+    )
+
+
+def _media_converter(column: Column) -> Converter:
+    """A file or image cell -> its media-file code, or a ``MediaRef`` to fetch later."""
+    attribute = column.attribute
+    assert attribute is not None
+    allowed = media_extensions(attribute)
+    header = _label(column)
+    max_bytes: int | None = None
+    if attribute.max_file_size:
+        try:
+            size = float(attribute.max_file_size)
+        except ValueError:
+            size = 0.0
+        if size > 0:
+            max_bytes = int(size * 1024 * 1024)
+    image = attribute.type == "pim_catalog_image"
+
+    def convert(cell: str) -> str | MediaRef:
+        kind, text = media_source(cell)
+        if kind == "code":
+            check_media_name(text, allowed, cell)
+            return text
+        if kind == "path":
+            check_media_name(text.replace("\\", "/"), allowed, cell)
+        return MediaRef(
+            attribute.code,
+            column.locale,
+            column.scope,
+            text,
+            kind,
+            header,
+            allowed,
+            max_bytes,
+            image,
         )
-        if column.kind == "quantified_association":
-            section = "quantified_associations"
-            convert = quantified_converter(options, key="uuid" if by_uuid else "identifier")
-        else:
-            section = "associations"
-            convert = association_converter(options, uuids=by_uuid)
-        return (
-            column.index,
-            _label(column),
-            section,
-            column.name,
-            target,
-            convert,
-            [] if erase else _KEEP,
+
+    return convert
+
+
+class RowDecoder:
+    """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
+
+    def __init__(self, layout: FeedLayout, options: ExportOptions) -> None:
+        self.layout = layout
+        self._width = layout.width
+        self._blank_unchecked = layout.blank_unchecked
+        entity: Entity = options.entity
+        columns = list(layout.columns)
+        self._entity_index: int | None = None
+        self._entity_header = ""
+        if layout.entity_column is None:
+            plan = _Plan(entity, layout.key, columns, [], layout, options)
+            self._plans: dict[Entity, _Plan] = {entity: plan}
+            self._plan = plan
+            return
+        # a mixed feed: one plan per entity, each refusing the other's cells
+        assert layout.model_key is not None
+        self._entity_index = layout.entity_column.index
+        self._entity_header = _label(layout.entity_column)
+        ident = layout.catalog.identifier_attribute
+        product_columns: list[Column] = []
+        model_columns: list[Column] = []
+        product_foreign: list[tuple[int, str]] = []
+        model_foreign: list[tuple[int, str]] = []
+        product_fields = ENTITY_FIELDS[entity]
+        model_fields = ENTITY_FIELDS["product-models"]
+        for column in columns:
+            kind = column.kind
+            for_products = kind not in ("model_key", "entity") and (
+                kind != "field" or column.name in product_fields
+            )
+            for_models = kind not in ("key", "identifier_check", "entity") and (
+                kind != "field" or column.name in model_fields
+            )
+            if kind == "value" and column.attribute is not None and column.attribute is ident:
+                for_models = False  # the identifier attribute belongs to products
+            if for_products:
+                product_columns.append(column)
+            elif kind != "entity":
+                product_foreign.append((column.index, _label(column)))
+            if for_models:
+                model_columns.append(column)
+            elif kind != "entity":
+                model_foreign.append((column.index, _label(column)))
+        self._plan = _Plan(entity, layout.key, product_columns, product_foreign, layout, options)
+        model_plan = _Plan(
+            "product-models", layout.model_key, model_columns, model_foreign, layout, options
         )
+        self._plans = {entity: self._plan, "product-models": model_plan}
 
     def decode(self, row: Row) -> ProductLine | LineError:
         """The line for ``row``, or every problem that keeps it from being sent."""
@@ -188,19 +394,25 @@ class RowDecoder:
             ragged = self._ragged(cells)
             if ragged is not None:
                 return LineError(row.number, (ragged,))
+        plan = self._plan
         problems: list[tuple[int, str]] = []  # (column, problem): reported in column order
-        raw_key = cells[self._key_index]
+        if self._entity_index is not None:
+            chosen = self._choose(cells, problems)
+            if chosen is None:
+                return LineError(row.number, tuple(problem for _, problem in problems))
+            plan = chosen
+        raw_key = cells[plan.key_index]
         key = ""
         if not raw_key or raw_key.isspace():
-            problems.append((self._key_index, f"{self._key_header}: is empty; every row needs one"))
+            problems.append((plan.key_index, f"{plan.key_header}: is empty; every row needs one"))
         else:
             try:
-                key = self._key_convert(raw_key)
+                key = plan.key_convert(raw_key)
             except CellError as exc:
-                problems.append((self._key_index, f"{self._key_header}: {exc}"))
-        body: dict[str, Any] = {self._key_field: key}
+                problems.append((plan.key_index, f"{plan.key_header}: {exc}"))
+        body: dict[str, Any] = {plan.key_field: key}
 
-        for index, header, name, convert, erased in self._fields:
+        for index, header, name, convert, erased in plan.fields:
             cell = cells[index]
             if not cell or cell.isspace():
                 if erased is not _KEEP:
@@ -218,7 +430,9 @@ class RowDecoder:
             body[name] = data
 
         values: dict[str, list[dict[str, Any]]] = {}
-        for index, header, code, convert_value, erased, entry, alone in self._values:
+        media: list[MediaRef] | None = None
+        media_ref = MediaRef
+        for index, header, code, convert_value, erased, entry, alone in plan.values:
             cell = cells[index]
             if not cell or cell.isspace():
                 if erased is _KEEP:
@@ -236,6 +450,13 @@ class RowDecoder:
                     if erased is _KEEP:
                         continue
                     data = erased
+                elif data.__class__ is media_ref:
+                    # fetched and uploaded once the line is saved
+                    if media is None:
+                        media = [data]
+                    else:
+                        media.append(data)
+                    continue
             entry["data"] = data
             if alone is not None:
                 values[code] = alone
@@ -244,19 +465,20 @@ class RowDecoder:
         if values:
             body["values"] = values
 
-        for index, header in self._checks:
+        for index, header in plan.checks:
             cell = cells[index].strip()
             if cell and key and cell != key:
                 problems.append(
                     (
                         index,
-                        f"{header}: differs from {self._key_header} {quote(key)}, got "
+                        f"{header}: differs from {plan.key_header} {quote(key)}, got "
                         f"{quote(cell)}; the identifier column wins in Akeneo, so make them "
                         "equal or drop one",
                     )
                 )
 
-        for index, header, section, kind, target, convert, erased in self._links:
+        links: dict[str, Any] = {}
+        for index, header, section, kind, target, convert, erased in plan.links:
             cell = cells[index]
             if not cell or cell.isspace():
                 if erased is _KEEP:
@@ -272,7 +494,7 @@ class RowDecoder:
                     if erased is _KEEP:
                         continue
                     data = erased
-            body.setdefault(section, {}).setdefault(kind, {})[target] = data
+            links.setdefault(section, {}).setdefault(kind, {})[target] = data
 
         for index in self._blank_unchecked:
             if index < len(cells) and cells[index].strip():
@@ -283,11 +505,30 @@ class RowDecoder:
                         f"{quote(cells[index])}; name the column or empty it",
                     )
                 )
+        if plan.foreign:
+            what = "product_model" if plan.entity == "product-models" else "product"
+            for index, header in plan.foreign:
+                cell = cells[index]
+                if cell and not cell.isspace():
+                    problems.append(
+                        (
+                            index,
+                            f"{header}: does not apply to a {what} row; leave it empty, got "
+                            f"{quote(cell)}",
+                        )
+                    )
 
         if problems:
             problems.sort(key=lambda found: found[0])
             return LineError(row.number, tuple(problem for _, problem in problems))
-        line = orjson.dumps(body)
+        links_at = 0
+        if links:
+            base = orjson.dumps(body)
+            # the associations go last: cutting the line there gives the first pass
+            links_at = len(base) - 1
+            line = base[:-1] + b"," + orjson.dumps(links)[1:]
+        else:
+            line = orjson.dumps(body)
         if len(line) > MAX_LINE_BYTES:
             return LineError(
                 row.number,
@@ -296,7 +537,38 @@ class RowDecoder:
                     f"{MAX_LINE_BYTES:,} bytes per line; shorten the longest texts or tables",
                 ),
             )
-        return ProductLine(row.number, key, line)
+        parent = body.get("parent")
+        return ProductLine(
+            row.number,
+            key,
+            line,
+            plan.entity,
+            parent if parent.__class__ is str and parent else None,
+            links_at,
+            tuple(media) if media else (),
+        )
+
+    def _choose(self, cells: tuple[str, ...], problems: list[tuple[int, str]]) -> _Plan | None:
+        """The plan for a mixed feed's row, by its entity cell (None: a problem was added)."""
+        index = self._entity_index
+        assert index is not None
+        cell = cells[index]
+        word = cell.strip().lower().replace("-", "_").replace(" ", "_")
+        if not word:
+            problems.append(
+                (index, f"{self._entity_header}: is empty; say product or product_model")
+            )
+            return None
+        entity = _ENTITY_WORDS.get(word)
+        if entity is None:
+            problems.append(
+                (
+                    index,
+                    f"{self._entity_header}: expected product or product_model, got {quote(cell)}",
+                )
+            )
+            return None
+        return self._plans.get(entity) or self._plan
 
     def _ragged(self, cells: tuple[str, ...]) -> str | None:
         width = self._width

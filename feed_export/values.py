@@ -20,10 +20,11 @@ which the caller treats like an empty cell.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import orjson
 
@@ -509,21 +510,69 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
 # media and JSON
 
 
+MEDIA_TYPES: Final = frozenset({"pim_catalog_file", "pim_catalog_image"})
+
+#: Akeneo's file-info key: four one-character folders, a 40-hex hash, ``_``, the file name
+_MEDIA_CODE = re.compile(r"[0-9a-f]/[0-9a-f]/[0-9a-f]/[0-9a-f]/[0-9a-f]{40}_[^/]+")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
+
+MediaKind = Literal["code", "url", "path"]
+
+
+def media_source(cell: str) -> tuple[MediaKind, str]:
+    """What a file or image cell holds: a media-file code, an http(s) URL or a relative path.
+
+    The text is trimmed. Any other scheme (``ftp:``, ``file:``, ``data:``...) is a
+    ``CellError``; whether a path stays inside the feed's folder is the media stage's check.
+
+    >>> media_source(" https://cdn.example.com/a.jpg ")
+    ('url', 'https://cdn.example.com/a.jpg')
+    >>> media_source("pictures/a.jpg")
+    ('path', 'pictures/a.jpg')
+    """
+    text = cell.strip()
+    if _MEDIA_CODE.fullmatch(text):
+        return "code", text
+    scheme = _SCHEME.match(text)
+    if scheme is not None and len(scheme.group(1)) > 1:  # one letter: a Windows drive
+        name = scheme.group(1).lower()
+        if name in ("http", "https"):
+            rest = text[scheme.end() :]
+            if not rest.startswith("//") or len(rest) <= 2 or rest[2] in "/?#":
+                raise CellError(f"not a complete URL (no host): {quote(cell)}")
+            return "url", text
+        raise CellError(
+            f"{name}: links are not fetched; give an http(s) URL, a path relative to the "
+            f"feed's folder or a media-file code: {quote(cell)}"
+        )
+    return "path", text
+
+
+def check_media_name(name: str, allowed: frozenset[str], cell: str) -> None:
+    """CellError when ``name`` has an extension outside ``allowed`` (empty: anything goes)."""
+    if not allowed:
+        return
+    base = name.rsplit("/", 1)[-1]
+    if "." in base:
+        ext = base.rsplit(".", 1)[-1].lower()
+        if ext not in allowed:
+            raise CellError(
+                f"file type .{ext} is not allowed here (allowed: {', '.join(sorted(allowed))}), "
+                f"got {quote(cell)}"
+            )
+
+
+def media_extensions(attribute: Attribute) -> frozenset[str]:
+    """The attribute's ``allowed_extensions``, lower case, without dots (empty: any)."""
+    return frozenset(ext.lower().lstrip(".") for ext in attribute.allowed_extensions)
+
+
 def _media(attribute: Attribute) -> Converter:
-    allowed = frozenset(ext.lower().lstrip(".") for ext in attribute.allowed_extensions)
-    listing = ", ".join(sorted(allowed))
+    allowed = media_extensions(attribute)
 
     def convert(cell: str) -> str:
         code = cell.strip()
-        if allowed:
-            name = code.rsplit("/", 1)[-1]
-            if "." in name:
-                ext = name.rsplit(".", 1)[-1].lower()
-                if ext not in allowed:
-                    raise CellError(
-                        f"file type .{ext} is not allowed here (allowed: {listing}), "
-                        f"got {quote(cell)}"
-                    )
+        check_media_name(code, allowed, cell)
         return code
 
     return convert
@@ -579,7 +628,7 @@ def value_converter(
         return _price(attribute, catalog, options)
     if kind == "pim_catalog_metric":
         return _metric(attribute, catalog, options)
-    if kind in ("pim_catalog_file", "pim_catalog_image"):
+    if kind in MEDIA_TYPES:
         return _media(attribute)
     if kind in ("pim_catalog_table", "pim_catalog_product_link"):
         return _json(kind)

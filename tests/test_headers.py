@@ -500,14 +500,36 @@ PROBLEMS: list[tuple[str, list[str], dict[str, Any], str | list[str]]] = [
         ["sku", "family_variant"],
         {},
         'column 2 "family_variant": family_variant is a product-model field; a variant product '
-        "gets it from its parent (push product models with --entity product-models)",
+        "gets it from its parent (push product models with --entity product-models, or add an "
+        "entity column saying product or product_model on each row)",
     ),
     (
         "code-on-products",
         ["sku", "code"],
         {},
         'column 2 "code": code identifies product models; products use identifier (or push '
-        "product models with --entity product-models)",
+        "product models with --entity product-models, or add an entity column saying product "
+        "or product_model on each row)",
+    ),
+    (
+        "entity-column-on-product-models",
+        ["code", "entity"],
+        {"entity": "product-models"},
+        'column 2 "entity": an entity column mixes products and product models in one feed; '
+        "push it with --entity products (or products-uuid), or drop the column",
+    ),
+    (
+        "entity-column-without-code",
+        ["sku", "entity", "family_variant"],
+        {},
+        'column 2 "entity": a feed with an entity column needs a code column too: it '
+        "identifies the product_model rows",
+    ),
+    (
+        "entity-column-twice",
+        ["sku", "code", "entity", "Entity"],
+        {},
+        'column 4 "Entity" means the same value as column 3 "entity": keep only one of them',
     ),
     (
         "identifier-on-products-uuid",
