@@ -9,9 +9,11 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +21,10 @@ from feed_export import __version__
 from feed_export.errors import ConfigError, FeedExportError
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from feed_export.config import ExportOptions, Settings
+    from feed_export.pipeline import Interrupt, Tracking
     from feed_export.summary import RunReport
 
 PROG = "feed-export"
@@ -37,11 +42,14 @@ examples:
   export AKENEO_USERNAME=... AKENEO_PASSWORD=...
   feed-export push feed.xlsx --feedback out/feedback.xlsx --summary-json summary.json
 
+  # every hour: send only the rows that changed, and finish a push that was killed
+  feed-export push feed.csv --only-changed --resume
+
 exit codes:
   0  every row accepted (dry run: valid), or no data rows
   1  some rows rejected or failed (see the feedback file)
   2  nothing sent: usage, configuration, or a rejected feed
-  3  aborted during the run (for example the credentials stopped working)
+  3  aborted during the run (credentials stopped working, Ctrl-C): --resume continues it
 """
 
 MAIN_EXAMPLES = """\
@@ -110,6 +118,38 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
     g.add_argument("--max-retry-delay", type=float, default=60.0, help="cap on one wait, s (60)")
 
 
+def _add_tracking(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("incremental and resumable pushes")
+    mode = g.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--only-changed",
+        action="store_true",
+        help="send only rows whose payload differs from what the PIM last accepted "
+        "(the others get 304); the state lives in .feed_export/ beside the feed",
+    )
+    mode.add_argument(
+        "--full",
+        action="store_true",
+        help="send every row, and record what the PIM accepts for a later --only-changed",
+    )
+    g.add_argument(
+        "--state", type=Path, metavar="FILE", help="state file (default .feed_export/state.sqlite)"
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the interrupted push of FEED (same feed, same options): "
+        "send only rows without an answer yet; without one, push normally",
+    )
+    g.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=30.0,
+        metavar="S",
+        help="on Ctrl-C, wait this long for the requests in flight (30)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -135,6 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("feed", type=Path, metavar="FEED", help="CSV, TSV, .csv.gz or XLSX feed")
         if name == "push":
             p.add_argument("--dry-run", action="store_true", help="send nothing; validate only")
+            _add_tracking(p)
         p.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (no PIM needed)")
         p.add_argument("--feedback", type=Path, metavar="FILE", help="default: FEED.feedback.EXT")
         p.add_argument("--payload-out", type=Path, metavar="FILE", help="write the lines as NDJSON")
@@ -292,39 +333,113 @@ def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
             print(f"  - {problem}", file=sys.stderr)
 
 
+def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
+    from feed_export.pipeline import Tracking
+
+    only_changed = getattr(args, "only_changed", False)
+    full = getattr(args, "full", False)
+    resume = getattr(args, "resume", False)
+    if dry_run:
+        for flag, given in (
+            ("--only-changed", only_changed),
+            ("--full", full),
+            ("--resume", resume),
+        ):
+            if given:
+                raise ConfigError(f"{flag} needs a live push: drop --dry-run")
+    target = None
+    if args.sandbox and args.sandbox_db:
+        # a sandbox listens on a new port each run: name it by its database instead
+        target = f"sandbox:{args.sandbox_db.resolve()}"
+    return Tracking(
+        mode="only-changed" if only_changed else "full" if full else "all",
+        state=getattr(args, "state", None),
+        resume=resume,
+        target=target,
+    )
+
+
+def _say(text: str) -> None:
+    """Write a line to stderr from a signal handler (os.write: print is not reentrant)."""
+    with suppress(OSError):
+        os.write(2, (text + "\n").encode("utf-8", "replace"))
+
+
+@contextmanager
+def _interrupts(interrupt: Interrupt) -> Iterator[None]:
+    """Ctrl-C or SIGTERM: stop sending and drain; again: stop waiting; a third time: raise."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set in the main thread
+        return
+    count = 0
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        nonlocal count
+        count += 1
+        if count == 1:
+            interrupt.request()
+            _say(
+                f"{PROG}: interrupted: sending nothing more; waiting up to "
+                f"{interrupt.drain_timeout:g} s for the requests in flight "
+                "(interrupt again to stop waiting)"
+            )
+        elif count == 2:
+            interrupt.abandon()
+            _say(f"{PROG}: not waiting for the requests in flight")
+        else:
+            raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
 def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     from feed_export.catalog import Catalog
-    from feed_export.pipeline import RunTargets, run_export
+    from feed_export.pipeline import Interrupt, RunTargets, run_export
 
     options = _options(args, dry_run)
+    tracking = _tracking(args, dry_run)
     catalog = Catalog.from_file(args.catalog) if args.catalog else None
     targets = RunTargets(feedback=args.feedback, payload_out=args.payload_out)
+    drain_timeout = getattr(args, "drain_timeout", 30.0)
+    if drain_timeout < 0:
+        raise ConfigError(f"--drain-timeout must be 0 or more seconds, got {drain_timeout:g}")
+    interrupt = Interrupt(drain_timeout)
     progress = _Progress(sys.stderr.isatty() and not args.quiet, "row")
     try:
-        if args.sandbox:
-            with _sandbox_settings(args.sandbox_db) as settings:
-                if not args.quiet:
-                    print(f"{PROG}: sandbox PIM at {settings.base_url}", file=sys.stderr)
+        with _interrupts(interrupt):
+            if args.sandbox:
+                with _sandbox_settings(args.sandbox_db) as settings:
+                    if not args.quiet:
+                        print(f"{PROG}: sandbox PIM at {settings.base_url}", file=sys.stderr)
+                    report = run_export(
+                        args.feed,
+                        options,
+                        catalog=catalog,
+                        settings=settings,
+                        targets=targets,
+                        tracking=tracking,
+                        interrupt=interrupt,
+                        progress=progress,
+                    )
+            else:
+                settings = None
+                if not (dry_run and catalog is not None):
+                    settings = _settings(args)
                 report = run_export(
                     args.feed,
                     options,
                     catalog=catalog,
                     settings=settings,
                     targets=targets,
+                    tracking=tracking,
+                    interrupt=interrupt,
                     progress=progress,
                 )
-        else:
-            settings = None
-            if not (dry_run and catalog is not None):
-                settings = _settings(args)
-            report = run_export(
-                args.feed,
-                options,
-                catalog=catalog,
-                settings=settings,
-                targets=targets,
-                progress=progress,
-            )
     finally:
         progress.close()
     _write_summary(report, args.summary_json, args.quiet)

@@ -7,18 +7,25 @@ Every data row gets exactly one outcome, whatever fails: a header problem (400 o
 row), a bad cell (422 ``Not sent: ...``), a blank row (``Skipped: empty row``), a batch the
 PIM refused, a network failure after all retries (0), lost credentials or a crash (the
 rest of the rows are marked with why they were not sent).
+
+A live push also keeps two SQLite files beside the feed (``.feed_export/``): the state
+store (``state.py``: what the PIM accepted, for ``--only-changed``) and the run journal
+(``journal.py``: every answer as it arrives, for ``--resume``). The order of writes per
+batch of answers is what makes a kill at any point safe: state first, then journal, then
+the feedback; see ``docs/DECISIONS.md``, "Incremental and resumable pushes".
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from feed_export.catalog import Catalog
 from feed_export.config import ExportOptions, Settings
@@ -31,19 +38,53 @@ from feed_export.errors import (
 )
 from feed_export.feedback import FeedbackWriter, Outcome, default_feedback_path, open_feedback
 from feed_export.headers import parse_header, resolve_headers
+from feed_export.journal import (
+    FeedIdentity,
+    Journal,
+    Recorded,
+    RunIdentity,
+    differences,
+    journal_path,
+)
 from feed_export.products import LineError, ProductLine, RowDecoder
 from feed_export.reader import Row, is_blank, open_feed
-from feed_export.summary import DRY_RUN_MESSAGE, SKIPPED_MESSAGE, RunReport
+from feed_export.state import (
+    Pushed,
+    StateStore,
+    default_state_path,
+    format_time,
+    payload_hash,
+    state_key,
+)
+from feed_export.summary import (
+    DRY_RUN_MESSAGE,
+    INTERRUPTED_NOT_SENT,
+    INTERRUPTED_UNKNOWN,
+    SKIPPED_MESSAGE,
+    UNCHANGED_STATUS,
+    RunReport,
+    unchanged_message,
+)
 
 if TYPE_CHECKING:
     from feed_export.batcher import Batch
-    from feed_export.client import AkeneoClient
+    from feed_export.client import AkeneoClient, LineResult
+    from feed_export.config import Entity
+    from feed_export.sender import PatchClient
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int], None]
 
 _FEEDBACK_HEADERS = {"akeneo_status_code", "akeneo_message"}
+
+#: rows decided together under --only-changed: one state lookup, one journal commit
+DECIDE_CHUNK = 500
+
+#: ExportOptions fields that do not change what is sent (a resume may change them)
+_NOT_PAYLOAD = {"dry_run", "concurrency", "batch_size"}
+
+SendMode = Literal["all", "only-changed", "full"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +93,144 @@ class RunTargets:
 
     feedback: Path | None = None  # None: default_feedback_path(feed)
     payload_out: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """What a live push remembers: the state store and the run journal.
+
+    ``mode``: ``all`` sends every row and updates the state store when it exists (or
+    ``state`` is given); ``only-changed`` leaves out rows the PIM already holds;
+    ``full`` sends every row and creates the state store if needed. ``resume`` continues
+    the interrupted push of the feed, if its journal holds one. ``target`` names the PIM
+    in both files (default: the settings' base URL).
+    """
+
+    mode: SendMode = "all"
+    state: Path | None = None  # None: .feed_export/state.sqlite beside the feed
+    resume: bool = False
+    journal: bool = True
+    target: str | None = None
+
+
+class Interrupt:
+    """Stops a push from a signal handler or another thread, in two steps. Single use.
+
+    ``request()``: nothing more is sent, and the requests in flight get ``drain_timeout``
+    seconds to be answered; ``abandon()`` (or the end of that time): their answers are
+    not awaited any longer. Both are safe to call from a signal handler.
+    """
+
+    def __init__(self, drain_timeout: float = 30.0) -> None:
+        self.drain_timeout = drain_timeout
+        self._requested = threading.Event()
+        self._abandoned = False
+        self._lock = threading.RLock()  # RLock: a second signal may land inside abandon()
+        self._calls: set[threading.Event] = set()
+        self._wake = threading.Event()  # request() or end()
+        self._ended = threading.Event()
+
+    @property
+    def requested(self) -> bool:
+        return self._requested.is_set()
+
+    @property
+    def abandoned(self) -> bool:
+        return self._abandoned
+
+    def request(self) -> None:
+        self._requested.set()
+        self._wake.set()
+
+    def abandon(self) -> None:
+        self._abandoned = True
+        self.request()
+        with self._lock:
+            calls = list(self._calls)
+        for call in calls:
+            call.set()
+
+    def watch(self) -> None:
+        """Start the drain clock in the background: it runs from ``request()``."""
+
+        def run() -> None:
+            self._wake.wait()
+            if not self._ended.is_set() and not self._ended.wait(self.drain_timeout):
+                log.warning("no answer after %g s: not waiting any longer", self.drain_timeout)
+                self.abandon()
+
+        threading.Thread(target=run, name="feed_export-drain", daemon=True).start()
+
+    def end(self) -> None:
+        """The push is over: stop the drain clock."""
+        self._ended.set()
+        self._wake.set()
+
+    def _enter(self, call: threading.Event) -> bool:
+        with self._lock:
+            if self._abandoned:
+                return False
+            self._calls.add(call)
+            return True
+
+    def _leave(self, call: threading.Event) -> None:
+        with self._lock:
+            self._calls.discard(call)
+
+
+class _GuardedClient:
+    """The client as the sender sees it when the push can be interrupted.
+
+    After ``request()`` a batch is not sent: it comes back as ``not_sent``. A request runs
+    in a daemon thread that the sender's worker waits for, until ``abandon()``: then the
+    worker returns ``abandoned`` at once. So an unanswered request holds up neither the
+    end of the run nor the interpreter's exit (the sender's pool threads are joined at
+    exit; a daemon thread is not).
+    """
+
+    def __init__(self, client: PatchClient, interrupt: Interrupt) -> None:
+        from feed_export.client import LineResult
+
+        self._client = client
+        self._interrupt = interrupt
+        self.not_sent = LineResult(0, INTERRUPTED_NOT_SENT)
+        self.abandoned = LineResult(0, INTERRUPTED_UNKNOWN)
+
+    def stopped(self, result: LineResult) -> bool:
+        """True for the results this guard made up (by identity: no answer is them)."""
+        return result is self.not_sent or result is self.abandoned
+
+    def patch_collection(
+        self, entity: Entity, lines: Sequence[bytes], *, create_missing_options: bool = False
+    ) -> list[LineResult]:
+        if self._interrupt.requested:
+            return [self.not_sent] * len(lines)
+        done = threading.Event()
+        box: list[Any] = []
+        if not self._interrupt._enter(done):
+            return [self.not_sent] * len(lines)
+
+        def call() -> None:
+            try:
+                box.append(
+                    self._client.patch_collection(
+                        entity, lines, create_missing_options=create_missing_options
+                    )
+                )
+            except BaseException as exc:  # handed to the sender's worker, which handles it
+                box.append(exc)
+            finally:
+                done.set()
+
+        threading.Thread(target=call, name="feed_export-request", daemon=True).start()
+        done.wait()
+        self._interrupt._leave(done)
+        if not box:
+            return [self.abandoned] * len(lines)
+        if isinstance(box[0], BaseException):
+            raise box[0]
+        results: list[LineResult] = box[0]
+        return results
 
 
 class _OrderedFeedback:
@@ -141,6 +320,8 @@ def run_export(
     settings: Settings | None = None,
     client: AkeneoClient | None = None,
     targets: RunTargets = RunTargets(),
+    tracking: Tracking = Tracking(),
+    interrupt: Interrupt | None = None,
     progress: ProgressCallback | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> RunReport:
@@ -148,7 +329,9 @@ def run_export(
 
     The catalog comes from ``catalog`` when given, else from the PIM (``settings`` or
     ``client``). Raises ``FeedExportError`` subclasses only for problems found before any
-    feedback could be written (a file that cannot be read, a missing catalog, bad settings).
+    feedback could be written (a file that cannot be read, a missing catalog, bad settings,
+    a resume the journal refuses). ``tracking`` says what a live push remembers (state
+    store, journal); ``interrupt`` stops it cleanly from another thread or a signal handler.
     """
     started = clock()
     feedback_path = targets.feedback or default_feedback_path(feed_path)
@@ -190,6 +373,11 @@ def run_export(
             )
         if client is None and catalog is None:
             raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
+        memory: _Memory | None = None
+        if not options.dry_run:
+            pim = tracking.target or (settings.base_url if settings is not None else "")
+            memory = _Memory.open(feed_path, options, tracking, pim, report)
+            stack.callback(memory.close)
 
         has_data = None
         if any(not h.strip() for h in feed.header):
@@ -204,10 +392,15 @@ def run_export(
                 catalog = Catalog.from_dict(
                     client.fetch_catalog(header_attribute_codes(feed.header))
                 )
-            except TransportError as exc:
+            except (TransportError, KeyboardInterrupt) as exc:
                 # nothing was sent; every row still gets its line in the feedback file
-                report.aborted = f"could not read the PIM's catalog: {exc}"
-                _finish_rows(rows, ordered, 0, f"Not sent: {report.aborted}", progress)
+                if isinstance(exc, KeyboardInterrupt):
+                    report.aborted = "interrupted"
+                    message = INTERRUPTED_NOT_SENT
+                else:
+                    report.aborted = f"could not read the PIM's catalog: {exc}"
+                    message = f"Not sent: {report.aborted}"
+                _finish_rows(rows, ordered, 0, message, progress)
                 report.seconds = clock() - started
                 return report
         try:
@@ -218,6 +411,8 @@ def run_export(
             report.header_problems = exc.problems
             message = "Not sent: feed rejected: " + "; ".join(exc.problems)
             _finish_rows(rows, ordered, 400, message, progress)
+            if memory is not None:
+                memory.finish()  # nothing was sent: nothing to resume
             report.seconds = clock() - started
             return report
         report.warnings.extend(layout.warnings)
@@ -229,13 +424,16 @@ def run_export(
         if options.dry_run:
             _dry_run(rows, decoder, ordered, payload, progress)
         else:
-            assert client is not None
-            _push(rows, decoder, ordered, payload, client, options, report, progress)
+            assert client is not None and memory is not None
+            pusher = _Pusher(ordered, payload, options, report, progress, memory, interrupt)
+            pusher.run(rows, decoder, client)
         if client is not None:
             report.requests = client.stats.requests_sent
             report.retries = client.stats.retries
         if ordered.pending:
             raise AssertionError(f"rows left without an outcome: {ordered.unresolved()[:10]}")
+        if memory is not None and report.aborted is None:
+            memory.finish()  # the feedback is complete: nothing to resume
     report.seconds = clock() - started
     return report
 
@@ -290,21 +488,257 @@ def _dry_run(
             progress(row.number - 1)
 
 
-def _push(
-    rows: Iterator[Row],
-    decoder: RowDecoder,
-    ordered: _OrderedFeedback,
-    payload: BinaryIO | None,
-    client: AkeneoClient,
-    options: ExportOptions,
-    report: RunReport,
-    progress: ProgressCallback | None,
-) -> None:
-    from feed_export.batcher import make_batches
-    from feed_export.sender import send_batches
+class _Memory:
+    """A live push's state store and journal, and what the resumed run had answered."""
 
-    def lines() -> Iterator[ProductLine]:
-        for row in rows:
+    def __init__(
+        self,
+        mode: SendMode,
+        state: StateStore | None,
+        journal: Journal | None,
+        recorded: Iterator[Recorded] | None,
+    ) -> None:
+        self.mode = mode
+        self.state = state
+        self.journal = journal
+        self.recorded = recorded  # the interrupted run's outcomes, in row order
+
+    @classmethod
+    def open(
+        cls,
+        feed_path: Path,
+        options: ExportOptions,
+        tracking: Tracking,
+        target: str,
+        report: RunReport,
+    ) -> _Memory:
+        """Open the state store and the journal; refuse a resume that does not match."""
+        state = None
+        state_path = tracking.state or default_state_path(feed_path)
+        # an existing store is always kept up to date, else a later --only-changed run
+        # would trust what this push has overwritten
+        if tracking.mode != "all" or tracking.state is not None or state_path.exists():
+            if not target:
+                raise ConfigError("--only-changed and --state need the PIM's base URL")
+            state = StateStore(state_path, target, options.entity)
+        journal = None
+        recorded = None
+        try:
+            if tracking.journal or tracking.resume:
+                try:
+                    journal = Journal.open(journal_path(feed_path, tracking.state))
+                except ConfigError as exc:
+                    if tracking.resume:
+                        raise
+                    report.warnings.append(f"{exc}: this push cannot be resumed")
+            if journal is not None:
+                recorded = cls._start(journal, feed_path, options, tracking, target, report)
+        except BaseException:
+            if journal is not None:
+                journal.close()
+            if state is not None:
+                state.close()
+            raise
+        return cls(tracking.mode, state, journal, recorded)
+
+    @staticmethod
+    def _start(
+        journal: Journal,
+        feed_path: Path,
+        options: ExportOptions,
+        tracking: Tracking,
+        target: str,
+        report: RunReport,
+    ) -> Iterator[Recorded] | None:
+        identity = RunIdentity(
+            FeedIdentity.of(feed_path),
+            target,
+            options.model_dump(mode="json", exclude=_NOT_PAYLOAD),
+        )
+        previous = journal.previous()
+        since = format_time(int(previous.started_at)) if previous is not None else ""
+        if tracking.resume and previous is not None:
+            problems = differences(previous.identity, identity)
+            if problems:
+                raise ConfigError(
+                    f"cannot resume the push of {feed_path} started {since}: "
+                    + "; ".join(problems)
+                    + ". Pass the same options, or push without --resume to start over."
+                )
+            report.resumed_from = since
+            return journal.recorded()
+        if tracking.resume:
+            report.warnings.append(f"no interrupted push of {feed_path} to resume: sending it all")
+        elif previous is not None and previous.answered:
+            report.warnings.append(
+                f"the interrupted push of {feed_path} started {since} "
+                f"({previous.answered} row(s) answered) is discarded; "
+                "pass --resume to continue such a push"
+            )
+        journal.start(identity)
+        return None
+
+    def finish(self) -> None:
+        """The run ended: its journal is of no further use."""
+        if self.journal is not None:
+            self.journal.finish()
+            self.journal = None
+
+    def close(self) -> None:
+        if self.journal is not None:
+            self.journal.close()
+            self.journal = None
+        if self.state is not None:
+            self.state.close()
+            self.state = None
+
+
+class _Pusher:
+    """The live push: decode, decide, batch, send, record, in that order for each batch.
+
+    Per batch of answers the writes go state store, then journal, then feedback. A kill
+    between them leaves the state ahead of the journal, never behind: a row answered but
+    not journaled is sent again (or, with --only-changed, found unchanged) on resume.
+    """
+
+    def __init__(
+        self,
+        ordered: _OrderedFeedback,
+        payload: BinaryIO | None,
+        options: ExportOptions,
+        report: RunReport,
+        progress: ProgressCallback | None,
+        memory: _Memory,
+        interrupt: Interrupt | None,
+    ) -> None:
+        self.ordered = ordered
+        self.payload = payload
+        self.options = options
+        self.report = report
+        self.progress = progress
+        self.memory = memory
+        self.interrupt = interrupt
+        self.touched: set[str] = set()  # --only-changed: keys sent in this run
+        self.out: dict[int, Batch] = {}  # batches handed to the sender, not answered
+        self.done = 0
+
+    def run(self, rows: Iterator[Row], decoder: RowDecoder, client: AkeneoClient) -> None:
+        from feed_export.sender import send_batches
+
+        guard = None
+        sender_client: PatchClient = client
+        if self.interrupt is not None:
+            guard = _GuardedClient(client, self.interrupt)
+            sender_client = guard
+            self.interrupt.watch()
+        abort: str | None = None
+        try:
+            for batch, results in send_batches(
+                sender_client,
+                self._batches(rows, decoder),
+                entity=self.options.entity,
+                concurrency=self.options.concurrency,
+                create_missing_options=self.options.create_missing_options,
+            ):
+                self.out.pop(batch.seq, None)
+                if guard is not None and results and guard.stopped(results[0]):
+                    self._unanswered(batch, results[0].message)
+                    continue
+                self._answered(batch, results)
+        except AuthenticationError as exc:
+            abort = f"authentication failed: {exc}"
+        except KeyboardInterrupt:
+            abort = "interrupted"
+        except FeedExportError as exc:
+            abort = str(exc)
+        except Exception as exc:  # a crash must still leave a complete feedback file
+            log.debug("unexpected error during push", exc_info=True)
+            abort = f"internal error: {type(exc).__name__}: {exc}"
+        finally:
+            if self.interrupt is not None:
+                self.interrupt.end()
+        if abort is None and self.interrupt is not None and self.interrupt.requested:
+            abort = "interrupted"
+        if abort is None:
+            return
+        self.report.aborted = abort
+        log.error("run aborted: %s", abort)
+        if abort == "interrupted":
+            unknown, not_sent = INTERRUPTED_UNKNOWN, INTERRUPTED_NOT_SENT
+        else:
+            unknown = f"Unknown: run aborted before the PIM answered ({abort})"
+            not_sent = f"Not sent: run aborted ({abort})"
+        # rows handed to the sender and never answered may or may not have reached the PIM
+        out = {line.row for batch in self.out.values() for line in batch.lines}
+        for number in self.ordered.unresolved():
+            message = unknown if number in out else not_sent
+            self.ordered.resolve(Outcome(number, 0, message))
+        _finish_rows(rows, self.ordered, 0, not_sent, self.progress)
+
+    def _answered(self, batch: Batch, results: list[LineResult]) -> None:
+        """Record a batch's answers: state, journal, then the feedback (see the class)."""
+        state, journal = self.memory.state, self.memory.journal
+        if state is not None:
+            state.record(
+                [
+                    Pushed(line.key, payload_hash(line.body), result.status)
+                    for line, result in zip(batch.lines, results, strict=True)
+                ]
+            )
+        if journal is not None:
+            journal.record(
+                [
+                    Recorded(line.row, result.status, result.message)
+                    for line, result in zip(batch.lines, results, strict=True)
+                ]
+            )
+        for line, result in zip(batch.lines, results, strict=True):
+            self.ordered.resolve(Outcome(line.row, result.status, result.message))
+        self.done += len(batch.lines)
+        if self.progress is not None:
+            self.progress(self.done)
+
+    def _unanswered(self, batch: Batch, message: str) -> None:
+        """A batch stopped by the interrupt: nothing recorded, so a resume sends it."""
+        if self.memory.state is not None:
+            self.memory.state.release(line.key for line in batch.lines)
+        if message == INTERRUPTED_NOT_SENT:
+            self.report.lines_sent -= len(batch.lines)
+        for line in batch.lines:
+            self.ordered.resolve(Outcome(line.row, 0, message))
+
+    def _batches(self, rows: Iterator[Row], decoder: RowDecoder) -> Iterator[Batch]:
+        from feed_export.batcher import make_batches
+
+        state = self.memory.state
+        for batch in make_batches(self._lines(rows, decoder), self.options.batch_size):
+            if self._stopping():
+                return  # its rows stay unresolved: marked as not sent
+            if state is not None:
+                state.mark_pending(line.key for line in batch.lines)
+            self.out[batch.seq] = batch
+            self.report.lines_sent += len(batch.lines)
+            yield batch
+
+    def _lines(self, rows: Iterator[Row], decoder: RowDecoder) -> Iterator[ProductLine]:
+        """The lines to send, in feed order; every other row gets its outcome here."""
+        ordered = self.ordered
+        recorded = self.memory.recorded
+        previous = next(recorded, None) if recorded is not None else None
+        deciding = self.memory.mode == "only-changed" and self.memory.state is not None
+        chunk: list[ProductLine] = []
+        while not self._stopping():
+            row = next(rows, None)
+            if row is None:
+                break
+            if previous is not None and recorded is not None:
+                while previous is not None and previous.row < row.number:
+                    previous = next(recorded, None)
+                if previous is not None and previous.row == row.number:
+                    ordered.add(row, _outcome(previous))
+                    self.report.resumed += 1
+                    previous = next(recorded, None)
+                    continue
             if is_blank(row.cells):
                 ordered.add(row, Outcome(row.number, None, SKIPPED_MESSAGE))
                 continue
@@ -313,46 +747,72 @@ def _push(
                 ordered.add(row, Outcome(row.number, 422, result.message), result.problems)
                 continue
             ordered.add(row)
-            if payload is not None:
-                payload.write(result.body + b"\n")
-            yield result
+            if deciding:
+                chunk.append(result)
+                if len(chunk) >= DECIDE_CHUNK:
+                    yield from self._decide(chunk)
+                    chunk = []
+            else:
+                self._sending(result)
+                yield result
+        if chunk:
+            yield from self._decide(chunk)
 
-    def batches() -> Iterator[Batch]:
-        for batch in make_batches(lines(), options.batch_size):
-            report.lines_sent += len(batch.lines)
-            yield batch
+    def _decide(self, chunk: list[ProductLine]) -> Iterator[ProductLine]:
+        """--only-changed: leave out the lines the PIM already holds; yield the others.
 
-    abort: str | None = None
-    done = 0
-    try:
-        for batch, results in send_batches(
-            client,
-            batches(),
-            entity=options.entity,
-            concurrency=options.concurrency,
-            create_missing_options=options.create_missing_options,
-        ):
-            for line, result in zip(batch.lines, results, strict=True):
-                ordered.resolve(Outcome(line.row, result.status, result.message))
-            done += len(batch.lines)
-            if progress is not None:
-                progress(done)
-    except AuthenticationError as exc:
-        abort = f"authentication failed: {exc}"
-    except KeyboardInterrupt:
-        abort = "interrupted"
-    except FeedExportError as exc:
-        abort = str(exc)
-    except Exception as exc:  # a crash must still leave a complete feedback file
-        log.debug("unexpected error during push", exc_info=True)
-        abort = f"internal error: {type(exc).__name__}: {exc}"
-    if abort is None:
-        return
-    report.aborted = abort
-    log.error("run aborted: %s", abort)
-    # rows read but never answered: they may or may not have reached the PIM
-    for number in ordered.unresolved():
-        ordered.resolve(
-            Outcome(number, 0, f"Unknown: run aborted before the PIM answered ({abort})")
-        )
-    _finish_rows(rows, ordered, 0, f"Not sent: run aborted ({abort})", progress)
+        A line is left out when its key's last push was accepted with this very payload
+        and no earlier row of the key was sent in this run. Once a key is sent, its later
+        rows go too: their order then matters, and the state's answer is not in yet.
+        Rows left out are journaled before any later line goes, so that a resume, which
+        decides again against a state that may have moved on, never sends them.
+        """
+        state = self.memory.state
+        assert state is not None
+        stored = state.lookup(state_key(line.key) for line in chunk)
+        unchanged: list[Recorded] = []
+        send: list[ProductLine] = []
+        for line in chunk:
+            key = state_key(line.key)
+            entry = stored.get(key)
+            if (
+                entry is not None
+                and entry.accepted_at is not None
+                and key not in self.touched
+                and entry.holds(payload_hash(line.body))
+            ):
+                unchanged.append(Recorded(line.row, UNCHANGED_STATUS, "", entry.accepted_at))
+            else:
+                self.touched.add(key)
+                send.append(line)
+        if self.memory.journal is not None:
+            self.memory.journal.record(unchanged)
+        for done in unchanged:
+            self.ordered.resolve(_outcome(done))
+        for line in send:
+            self._sending(line)
+            yield line
+
+    def _sending(self, line: ProductLine) -> None:
+        if self.payload is not None:
+            self.payload.write(line.body + b"\n")
+
+    def _stopping(self) -> bool:
+        return self.interrupt is not None and self.interrupt.requested
+
+
+_UNCHANGED_MESSAGES: dict[int, str] = {}
+
+
+def _outcome(recorded: Recorded) -> Outcome:
+    """The feedback outcome of a journaled row."""
+    if recorded.status == UNCHANGED_STATUS and recorded.since is not None:
+        message = _UNCHANGED_MESSAGES.get(recorded.since)
+        if message is None:  # one per second of acceptance: cache the formatting
+            if len(_UNCHANGED_MESSAGES) > 10_000:
+                _UNCHANGED_MESSAGES.clear()
+            message = _UNCHANGED_MESSAGES[recorded.since] = unchanged_message(
+                format_time(recorded.since)
+            )
+        return Outcome(recorded.row, recorded.status, message)
+    return Outcome(recorded.row, recorded.status, recorded.message)

@@ -18,6 +18,26 @@ EXIT_ABORTED = 3
 SKIPPED_MESSAGE = "Skipped: empty row"
 DRY_RUN_MESSAGE = "Valid (dry run)"
 
+#: --only-changed: a row the PIM already holds, left out; it counts as accepted
+UNCHANGED_STATUS = 304
+#: an interrupted push: rows never sent, and rows sent but not answered
+INTERRUPTED_NOT_SENT = "Not sent: run interrupted"
+INTERRUPTED_UNKNOWN = "Unknown: run interrupted before the PIM answered"
+
+#: statuses that mean the PIM holds the row (or, dry run, would take it)
+_ACCEPTED = ("201", "204", "304", "valid")
+_SUCCESS = frozenset({200, 201, 204, UNCHANGED_STATUS})
+
+
+def unchanged_message(since: str) -> str:
+    """The feedback message of a row left out as unchanged.
+
+    >>> unchanged_message("2026-11-28T07:10:00Z")
+    'Unchanged since 2026-11-28T07:10:00Z (not sent)'
+    """
+    return f"Unchanged since {since} (not sent)"
+
+
 # Quoted values differ from row to row; grouping messages by their shape shows "the same
 # problem" once with a count, which is what a feed manager needs to see.
 _QUOTED = re.compile(r"\"[^\"]*\"|“[^”]*”")
@@ -50,6 +70,8 @@ class RunReport:
     header_problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     aborted: str | None = None
+    resumed: int = 0  # rows whose outcome comes from the interrupted run's journal
+    resumed_from: str | None = None  # when the resumed run started
 
     def record(self, status: int | None, message: str, problems: Sequence[str] = ()) -> None:
         """Count one feedback row; a line error's problems are grouped one by one."""
@@ -62,18 +84,16 @@ class RunReport:
         if problems:
             for problem in problems:
                 self.messages["Not sent: " + message_group(problem)] += 1
-        elif status is not None and status not in (200, 201, 204) and message:
+        elif status is not None and status not in _SUCCESS and message:
             self.messages[message_group(message)] += 1
 
     @property
     def failed(self) -> int:
-        return sum(
-            n for k, n in self.statuses.items() if k not in {"201", "204", "valid", "skipped"}
-        )
+        return sum(n for k, n in self.statuses.items() if k not in _ACCEPTED and k != "skipped")
 
     @property
     def accepted(self) -> int:
-        return sum(self.statuses.get(k, 0) for k in ("201", "204", "valid"))
+        return sum(self.statuses.get(k, 0) for k in _ACCEPTED)
 
     @property
     def rows_per_second(self) -> float:
@@ -106,6 +126,8 @@ class RunReport:
             "header_problems": self.header_problems,
             "warnings": self.warnings,
             "aborted": self.aborted,
+            "resumed": self.resumed,
+            "resumed_from": self.resumed_from,
             "exit_code": self.exit_code,
         }
 
@@ -133,6 +155,11 @@ class RunReport:
                 f", {pps:,.0f} products/s, {self.requests} request(s), {self.retries} retr(y/ies)"
             )
         out.append(f"  {rate}")
+        if self.resumed_from is not None:
+            out.append(
+                f"  resumed the push started {self.resumed_from}: "
+                f"{self.resumed} row(s) answered then, {self.lines_sent} line(s) sent now"
+            )
         if self.aborted:
             out.append(f"  run aborted: {self.aborted}")
         if self.feedback:
@@ -145,6 +172,7 @@ class RunReport:
 _LABELS = {
     "201": "201 created",
     "204": "204 updated",
+    "304": "304 unchanged",
     "valid": "valid",
     "skipped": "skipped (empty)",
     "0": "0 network error / not sent",
