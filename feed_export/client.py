@@ -28,6 +28,7 @@ import random as _random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
@@ -66,6 +67,8 @@ PAGE_LIMIT = 100
 #: commonly cap a request line at 8 KiB)
 SEARCH_CHUNK = 100
 SEARCH_CHUNK_CHARS = 4000
+#: catalog lists read at once: Akeneo allows 4 concurrent requests per token
+CATALOG_READERS = 4
 RETRIABLE_STATUSES = frozenset({408, 429, *range(500, 600)})
 _CHUNK_BYTES = 16 * 1024  # small: a body cut mid-read loses at most one chunk
 _TOKEN_HINTS = (
@@ -586,23 +589,37 @@ class AkeneoClient:
         ``attribute_codes``: only these attributes (``None``: all of them). Codes the PIM
         does not know are simply absent. ``families``: add every family (one more list).
         """
-        if attribute_codes is None:
-            attributes = list(self.list_items("attributes"))
-        else:
-            attributes = []
-            for chunk in _chunk_codes(dict.fromkeys(attribute_codes)):
-                search = orjson.dumps({"code": [{"operator": "IN", "value": chunk}]}).decode()
-                attributes.extend(self.list_items("attributes", {"search": search}))
-        catalog: dict[str, Any] = {
-            "attributes": attributes,
-            "channels": list(self.list_items("channels")),
-            "locales": list(self.list_items("locales")),
-            "currencies": list(self.list_items("currencies")),
-            "measurement_families": self._measurement_families(),
+        codes = None if attribute_codes is None else list(dict.fromkeys(attribute_codes))
+        readers: dict[str, Callable[[], list[dict[str, Any]]]] = {
+            "attributes": lambda: self._attributes(codes),
+            "channels": lambda: list(self.list_items("channels")),
+            "locales": lambda: list(self.list_items("locales")),
+            "currencies": lambda: list(self.list_items("currencies")),
+            "measurement_families": self._measurement_families,
         }
         if families:
-            catalog["families"] = list(self.list_items("families"))
-        return catalog
+            readers["families"] = lambda: list(self.list_items("families"))
+        # the lists do not depend on each other: read them side by side, so a distant PIM
+        # costs about one round trip here instead of one per list (the first request logs
+        # in; the others wait for its token). At most CATALOG_READERS requests at once.
+        pool = ThreadPoolExecutor(
+            max_workers=CATALOG_READERS, thread_name_prefix="feed_export-catalog"
+        )
+        try:
+            futures = {name: pool.submit(read) for name, read in readers.items()}
+            # the first failure in this order is the one reported, as when read one by one
+            return {name: future.result() for name, future in futures.items()}
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _attributes(self, codes: list[str] | None) -> list[dict[str, Any]]:
+        if codes is None:
+            return list(self.list_items("attributes"))
+        attributes: list[dict[str, Any]] = []
+        for chunk in _chunk_codes(codes):
+            search = orjson.dumps({"code": [{"operator": "IN", "value": chunk}]}).decode()
+            attributes.extend(self.list_items("attributes", {"search": search}))
+        return attributes
 
     def list_items(
         self, resource: str, params: Mapping[str, str] | None = None

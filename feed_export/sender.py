@@ -46,11 +46,14 @@ def send_batches(
 ) -> Iterator[tuple[Batch, list[LineResult]]]:
     """Send ``batches`` with at most ``concurrency`` in flight; yield each as it completes.
 
-    The next batch is pulled from ``batches`` only when a slot is free, so memory stays
-    flat however long the feed. A batch sharing a product key with one in flight waits
-    for it (the later rows of a product must land after the earlier ones), and batches
-    behind it wait too, so lines of one key go out in feed order. Within a batch the PIM
-    applies lines in order, so a key may repeat there.
+    At most one batch is read ahead of those in flight: it is pulled from ``batches``
+    (which decodes its rows) while every slot is busy, so a freed slot is refilled at
+    once instead of after the decoding, and memory stays flat however long the feed.
+    Freed slots are refilled before the finished batches are handed over. A batch
+    sharing a product key with one in flight waits for it (the later rows of a product
+    must land after the earlier ones), and batches behind it wait too, so lines of one
+    key go out in feed order. Within a batch the PIM applies lines in order, so a key
+    may repeat there.
 
     Every batch sent is yielded with one result per line, except the one that raised
     ``AuthenticationError``: then nothing more is sent, batches in flight finish and are
@@ -59,65 +62,110 @@ def send_batches(
     """
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-    source = iter(batches)
-    in_flight: dict[Future[list[LineResult]], tuple[Batch, frozenset[str]]] = {}
-    busy: set[str] = set()  # keys of the batches in flight
-    waiting: tuple[Batch, frozenset[str]] | None = None  # pulled, not sent yet
-    exhausted = False
-    stop: BaseException | None = None  # raised once the batches in flight are answered
-
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="feed_export-send")
+    state = _Dispatch(client, iter(batches), pool, entity, concurrency, create_missing_options)
     try:
         while True:
-            while stop is None and len(in_flight) < concurrency:
-                if waiting is None:
-                    if exhausted:
-                        break
-                    try:
-                        batch = next(source)
-                    except StopIteration:
-                        exhausted = True
-                        break
-                    except Exception as exc:  # e.g. the feed could not be read further
-                        stop = exc
-                        break
-                    waiting = (batch, batch_keys(batch))
-                batch, keys = waiting
-                if not keys.isdisjoint(busy):
-                    break  # wait for the batch in flight with the same product
-                future = pool.submit(
-                    client.patch_collection,
-                    entity,
-                    [line.body for line in batch.lines],
-                    create_missing_options=create_missing_options,
-                )
-                in_flight[future] = waiting
-                busy |= keys
-                waiting = None
-            if not in_flight:
+            state.fill()
+            if not state.in_flight:
                 break
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: in_flight[f][0].seq):
-                batch, keys = in_flight.pop(future)
-                busy -= keys
-                try:
-                    results = future.result()
-                except AuthenticationError as exc:
-                    if stop is None:
-                        stop = exc
-                    continue  # its rows stay unanswered: the caller marks them
-                except Exception as exc:
-                    results = _crashed(batch, exc)
-                if len(results) != len(batch.lines):
-                    results = _crashed(
-                        batch,
-                        AssertionError(f"{len(results)} results for {len(batch.lines)} lines"),
-                    )
-                yield batch, results
+            state.read_ahead()
+            done, _ = wait(state.in_flight, return_when=FIRST_COMPLETED)
+            finished = state.collect(done)
+            state.fill()  # the freed slots go back to work before the results are handled
+            yield from finished
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    if stop is not None:
-        raise stop
+    if state.stop is not None:
+        raise state.stop
+
+
+class _Dispatch:
+    """The bookkeeping of ``send_batches``: batches in flight, their keys, the one read ahead."""
+
+    def __init__(
+        self,
+        client: PatchClient,
+        source: Iterator[Batch],
+        pool: ThreadPoolExecutor,
+        entity: Entity,
+        concurrency: int,
+        create_missing_options: bool,
+    ) -> None:
+        self.client = client
+        self.source = source
+        self.pool = pool
+        self.entity: Entity = entity
+        self.concurrency = concurrency
+        self.create_missing_options = create_missing_options
+        self.in_flight: dict[Future[list[LineResult]], tuple[Batch, frozenset[str]]] = {}
+        self.busy: set[str] = set()  # keys of the batches in flight
+        self.waiting: tuple[Batch, frozenset[str]] | None = None  # pulled, not sent yet
+        self.exhausted = False
+        self.stop: BaseException | None = None  # raised once the batches in flight end
+
+    def pull(self) -> bool:
+        """Make sure the next batch is in ``waiting``; False when there is none to send."""
+        if self.waiting is not None:
+            return True
+        if self.exhausted or self.stop is not None:
+            return False
+        try:
+            batch = next(self.source)
+        except StopIteration:
+            self.exhausted = True
+            return False
+        except Exception as exc:  # e.g. the feed could not be read further
+            self.stop = exc
+            return False
+        self.waiting = (batch, batch_keys(batch))
+        return True
+
+    def fill(self) -> None:
+        """Submit batches while a slot is free and the next one's products are not busy."""
+        while self.stop is None and len(self.in_flight) < self.concurrency and self.pull():
+            assert self.waiting is not None
+            batch, keys = self.waiting
+            if not keys.isdisjoint(self.busy):
+                return  # wait for the batch in flight with the same product
+            future = self.pool.submit(
+                self.client.patch_collection,
+                self.entity,
+                [line.body for line in batch.lines],
+                create_missing_options=self.create_missing_options,
+            )
+            self.in_flight[future] = self.waiting
+            self.busy |= keys
+            self.waiting = None
+
+    def read_ahead(self) -> None:
+        """While every request is still out, prepare the next batch instead of idling."""
+        if not any(future.done() for future in self.in_flight):
+            self.pull()
+
+    def collect(
+        self, done: Iterable[Future[list[LineResult]]]
+    ) -> list[tuple[Batch, list[LineResult]]]:
+        """Take finished batches out of flight; their results, in feed order."""
+        finished: list[tuple[Batch, list[LineResult]]] = []
+        for future in sorted(done, key=lambda f: self.in_flight[f][0].seq):
+            batch, keys = self.in_flight.pop(future)
+            self.busy -= keys
+            try:
+                results = future.result()
+            except AuthenticationError as exc:
+                if self.stop is None:
+                    self.stop = exc
+                continue  # its rows stay unanswered: the caller marks them
+            except Exception as exc:
+                results = _crashed(batch, exc)
+            if len(results) != len(batch.lines):
+                results = _crashed(
+                    batch,
+                    AssertionError(f"{len(results)} results for {len(batch.lines)} lines"),
+                )
+            finished.append((batch, results))
+        return finished
 
 
 def _crashed(batch: Batch, exc: BaseException) -> list[LineResult]:

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import csv
 import random
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,12 +22,16 @@ from typing import Any
 
 import orjson
 import pytest
+import responses
 
-from feed_export.client import AkeneoClient
+from feed_export.batcher import Batch
+from feed_export.client import AkeneoClient, LineResult
 from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.pipeline import RunTargets, run_export
+from feed_export.products import ProductLine
 from feed_export.reader import open_feed
 from feed_export.sandbox import Faults, Sandbox, start_sandbox
+from feed_export.sender import send_batches
 from feed_export.summary import RunReport
 
 ROWS = 4000
@@ -431,3 +436,135 @@ def test_credentials_revoked_mid_run_abort_and_mark_every_row(
     )
     _assert_accepted_rows_stored(run, skip=maybe)
     assert "run aborted: authentication failed" in run.report.to_text()
+
+
+# --- regressions found by the soak and the benchmarks (client, sender) ------------------
+
+GUARD = 10.0  # seconds: reached only when the behaviour under test is missing
+
+
+def _line(row: int, key: str) -> ProductLine:
+    return ProductLine(row, key, orjson.dumps({"identifier": key}))
+
+
+class _GatedClient:
+    """A fake PatchClient whose calls wait until ``release(calls, pulled)`` says so."""
+
+    def __init__(self, release: Callable[[list[int], list[int]], bool], pulled: list[int]):
+        self._release = release
+        self._pulled = pulled
+        self.cond = threading.Condition()
+        self.entered: list[int] = []  # first row of each call, in arrival order
+
+    def patch_collection(
+        self, entity: str, lines: Sequence[bytes], *, create_missing_options: bool = False
+    ) -> list[LineResult]:
+        with self.cond:
+            self.entered.append(len(self.entered) + 1)
+            self.cond.notify_all()
+            released = self.cond.wait_for(
+                lambda: self._release(self.entered, self._pulled), timeout=GUARD
+            )
+        assert released, f"call {len(self.entered)} never released (pulled {self._pulled})"
+        return [LineResult(201, "")] * len(lines)
+
+
+def test_sender_reads_the_next_batch_while_every_slot_is_busy() -> None:
+    """Decoding the next batch overlaps the requests in flight (it cost ~8 ms per request)."""
+    pulled: list[int] = []
+    client: _GatedClient
+
+    def source() -> Iterator[Batch]:
+        for seq in range(1, 5):
+            with client.cond:
+                pulled.append(seq)
+                client.cond.notify_all()
+            yield Batch(seq, (_line(seq + 1, f"k{seq}"),))
+
+    # the two first calls are held until batch 3 has been read: only a read-ahead does it
+    client = _GatedClient(lambda entered, pulled: len(pulled) >= 3, pulled)
+    out = list(send_batches(client, source(), entity="products", concurrency=2))
+    assert sorted(b.seq for b, _ in out) == [1, 2, 3, 4]
+    assert all(r == [LineResult(201, "")] for _, r in out)  # no call gave up waiting
+    assert pulled == [1, 2, 3, 4]
+
+
+def test_sender_refills_a_freed_slot_before_handing_results_over() -> None:
+    """The next request leaves before the caller writes the finished batch's feedback."""
+    pulled: list[int] = []
+    client = _GatedClient(lambda entered, pulled: True, pulled)
+    batches = [Batch(seq, (_line(seq + 1, f"k{seq}"),)) for seq in range(1, 4)]
+    seen: list[int] = []
+    for batch, _ in send_batches(client, batches, entity="products", concurrency=1):
+        with client.cond:
+            # batch n is handed over only once batch n + 1 went out (or there is none)
+            want = min(batch.seq + 1, len(batches))
+
+            def sent(want: int = want) -> bool:
+                return len(client.entered) >= want
+
+            assert client.cond.wait_for(sent, timeout=GUARD)
+        seen.append(batch.seq)
+    assert seen == [1, 2, 3]
+
+
+def test_catalog_lists_are_read_side_by_side() -> None:
+    """Five catalog lists cost ~2 round trips instead of 5, never more than 4 at once."""
+    base = "https://pim.test"
+    api = f"{base}/api/rest/v1"
+    together = threading.Barrier(4, timeout=GUARD)
+    lock = threading.Lock()
+    current, most = [0], [0]
+
+    def page(items: list[dict[str, Any]]) -> Callable[[Any], tuple[int, dict[str, str], str]]:
+        def answer(request: Any) -> tuple[int, dict[str, str], str]:
+            with lock:
+                current[0] += 1
+                most[0] = max(most[0], current[0])
+            try:
+                if "measurement-families" not in request.url:
+                    together.wait()  # four lists in flight at the same time
+                body: Any = (
+                    items
+                    if "measurement-families" in request.url
+                    else {"_links": {}, "_embedded": {"items": items}}
+                )
+                return 200, {}, orjson.dumps(body).decode()
+            finally:
+                with lock:
+                    current[0] -= 1
+
+        return answer
+
+    settings = Settings(
+        base_url=base,
+        client_id="cid",
+        client_secret="secret",  # type: ignore[arg-type]
+        username="u",
+        password="p",  # type: ignore[arg-type]
+    )
+    with responses.RequestsMock() as rsps:
+        rsps.post(
+            f"{base}/api/oauth/v1/token",
+            json={"access_token": "t", "expires_in": 3600, "refresh_token": "r"},
+        )
+        rsps.add_callback(responses.GET, f"{api}/attributes", page([{"code": "sku"}]))
+        rsps.add_callback(responses.GET, f"{api}/channels", page([{"code": "ecommerce"}]))
+        rsps.add_callback(responses.GET, f"{api}/locales", page([{"code": "en_US"}]))
+        rsps.add_callback(responses.GET, f"{api}/currencies", page([{"code": "EUR"}]))
+        rsps.add_callback(responses.GET, f"{api}/measurement-families", page([{"code": "AREA"}]))
+        client = AkeneoClient(settings)
+        try:
+            catalog = client.fetch_catalog(["sku"])
+        finally:
+            client.close()
+        token_calls = [c for c in rsps.calls if str(c.request.url).endswith("/token")]
+    assert len(token_calls) == 1  # one login shared by the readers
+    assert most[0] == 4
+    assert catalog == {
+        "attributes": [{"code": "sku"}],
+        "channels": [{"code": "ecommerce"}],
+        "locales": [{"code": "en_US"}],
+        "currencies": [{"code": "EUR"}],
+        "measurement_families": [{"code": "AREA"}],
+    }
