@@ -548,6 +548,22 @@ class RowDecoder:
             tuple(media) if media else (),
         )
 
+    def key_of(self, row: Row) -> tuple[Entity, str] | None:
+        """The entity and key of ``row`` alone (cheap: for ``planner.FeedIndex``), or None."""
+        cells = row.cells
+        plan: _Plan | None = self._plan
+        if self._entity_index is not None:
+            plan = self._choose(cells, []) if self._entity_index < len(cells) else None
+        if plan is None or plan.key_index >= len(cells):
+            return None
+        raw = cells[plan.key_index]
+        if not raw or raw.isspace():
+            return None
+        try:
+            return plan.entity, plan.key_convert(raw)
+        except CellError:
+            return None
+
     def _choose(self, cells: tuple[str, ...], problems: list[tuple[int, str]]) -> _Plan | None:
         """The plan for a mixed feed's row, by its entity cell (None: a problem was added)."""
         index = self._entity_index
