@@ -508,6 +508,15 @@ class AkeneoAuth(AuthBase):
 # --- the client -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class MediaUpload:
+    """What the PIM said to one ``POST /media-files``."""
+
+    status: int  # 201 when stored; else the PIM's status, or 0 (network)
+    message: str  # "" on 201
+    code: str | None = None  # the media-file code on 201
+
+
 class _TooLarge(Exception):
     """The PIM refused a whole request for its size: split it."""
 
@@ -838,6 +847,76 @@ class AkeneoClient:
         raise BatchRejected(
             f"Request refused by the PIM ({status_phrase(status)}): {detail}", status
         )
+
+    # --- media files ------------------------------------------------------------------
+
+    def upload_media_file(
+        self,
+        target: Mapping[str, Any],
+        *,
+        model: bool,
+        filename: str,
+        content: bytes,
+        content_type: str,
+    ) -> MediaUpload:
+        """``POST /media-files``: store a file and set it as one value of a product (model).
+
+        ``target`` is ``{"identifier" (or "code" for a model), "attribute", "scope",
+        "locale"}``; the product must exist (akeneo-api.md §7). Returns the media-file code
+        (from ``Location``) or the PIM's refusal; transient failures are retried like any
+        call. Only ``AuthenticationError`` is raised.
+        """
+        from urllib3 import encode_multipart_formdata
+
+        part = "product_model" if model else "product"
+        body, multipart = encode_multipart_formdata(
+            {part: orjson.dumps(dict(target)).decode(), "file": (filename, content, content_type)}
+        )
+        url = f"{self._api}/media-files"
+
+        def once() -> MediaUpload:
+            # a retried upload after a lost answer may store the file twice: the value
+            # then names the second copy, which is harmless
+            response = self._send("POST", url, data=body, headers={"Content-Type": multipart})
+            with response:
+                status, headers = response.status_code, response.headers
+                text = _read_capped(response)
+            if status == 201:
+                location = headers.get("Location") or ""
+                _, found, code = location.partition(API_PATH + "/media-files/")
+                if found and code:
+                    return MediaUpload(201, "", code)
+                return MediaUpload(0, f"the PIM stored the file but gave no code ({location!r})")
+            if status in RETRIABLE_STATUSES:
+                raise RetriableError(
+                    _describe_response(status, text),
+                    status,
+                    parse_retry_after(headers.get("Retry-After"), headers.get("Date")),
+                )
+            return MediaUpload(status, _akeneo_message(text) or _describe_response(status, text))
+
+        try:
+            return self._retrying(f"POST {API_PATH}/media-files", once)
+        except RetriableError as exc:
+            return MediaUpload(exc.status, str(exc))
+
+    def media_file_exists(self, code: str) -> bool | None:
+        """Whether the PIM holds this media-file code (``GET /media-files/{code}``).
+
+        None when it could not tell (a network failure, an unexpected answer).
+        """
+        url = f"{self._api}/media-files/{quote(code, safe='/')}"
+        try:
+            response = self._send("GET", url, headers={"Accept": "application/json"})
+        except RetriableError:
+            return None
+        with response:
+            status = response.status_code
+        if status == 200:
+            return True
+        if status == 404:
+            return False
+        return None
 
     # --- sending and retrying ---------------------------------------------------------
 
