@@ -518,8 +518,11 @@ class _Memory:
         # an existing store is always kept up to date, else a later --only-changed run
         # would trust what this push has overwritten
         if tracking.mode != "all" or tracking.state is not None or state_path.exists():
-            if not target:
-                raise ConfigError("--only-changed and --state need the PIM's base URL")
+            if not target:  # a library call with a client only
+                raise ConfigError(
+                    f"the state file {state_path} needs the PIM's base URL: "
+                    "pass settings, or Tracking(target=...)"
+                )
             state = StateStore(state_path, target, options.entity)
         journal = None
         recorded = None
