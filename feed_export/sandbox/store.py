@@ -29,6 +29,9 @@ CREATE TABLE IF NOT EXISTS product_models (
     code TEXT PRIMARY KEY COLLATE NOCASE,
     body TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS products_parent ON products (json_extract(body, '$.parent'));
+CREATE INDEX IF NOT EXISTS product_models_parent
+    ON product_models (json_extract(body, '$.parent'));
 CREATE TABLE IF NOT EXISTS media_files (
     code TEXT PRIMARY KEY,
     original_filename TEXT NOT NULL,
@@ -135,6 +138,14 @@ class SandboxStore:
             row = self._conn.execute("SELECT COUNT(*) FROM products").fetchone()
         return int(row[0])
 
+    def child_products(self, parent: str) -> list[dict[str, Any]]:
+        """The variant products whose parent is this model (its code as stored)."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT body FROM products WHERE json_extract(body, '$.parent') = ?", (parent,)
+            ).fetchall()
+        return [_load(r[0]) for r in rows]
+
     # -- product models ------------------------------------------------------------------
     def product_model(self, code: str) -> dict[str, Any] | None:
         with self.lock:
@@ -150,6 +161,15 @@ class SandboxStore:
                 "ON CONFLICT(code) DO UPDATE SET code = excluded.code, body = excluded.body",
                 (model["code"], _dump(model)),
             )
+
+    def child_models(self, parent: str) -> list[dict[str, Any]]:
+        """The sub-models whose parent is this model (its code as stored)."""
+        with self.lock:
+            rows = self._conn.execute(
+                "SELECT body FROM product_models WHERE json_extract(body, '$.parent') = ?",
+                (parent,),
+            ).fetchall()
+        return [_load(r[0]) for r in rows]
 
     def product_models(self) -> list[dict[str, Any]]:
         with self.lock:

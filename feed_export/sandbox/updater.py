@@ -9,6 +9,12 @@ Texts come from the reference (§3.4). Where the reference has no text, the sand
 its own, marked ``UNCONFIRMED`` below: combining ``categories`` with ``add_categories``,
 table cell errors, product-link shape, quantified-association entries, unknown
 association kinds, and a missing family variant on a root product model.
+
+Family variants: a root product model is level 0; a sub-model (level 1 of a two-level
+variant) and a variant product (the last level) must have a value of each axis of
+their level, and no sibling (same parent) may have the same axis values: the axis
+conflict text is the reference's (§2.6); the texts for an empty axis and for a parent
+at the wrong level are Akeneo's validator messages as we recall them (UNCONFIRMED).
 """
 
 from __future__ import annotations
@@ -356,6 +362,7 @@ class Updater:
         if identifier is not None:
             self._check_identifier(identifier, product["uuid"], violations)
         self._check_unique(product, data.get("values"), violations)
+        self._check_variant(product, False, violations)
         if violations.items:
             return _validation_failed(violations)
         if old is None:
@@ -439,6 +446,7 @@ class Updater:
                 "code",
                 "This field should not contain any comma or semicolon or leading/trailing space",
             )
+        self._check_variant(model, True, violations)
         if violations.items:
             return _validation_failed(violations)
         if old is None:
@@ -448,6 +456,88 @@ class Updater:
             model["updated"] = now
             self.store.save_product_model(model)
         return Outcome(204)
+
+    # -- family variants -----------------------------------------------------------------
+    def _check_variant(self, item: dict[str, Any], is_model: bool, violations: _Violations) -> None:
+        """Level and axes of a sub-model or a variant product (see the module docstring)."""
+        parent_code = item.get("parent")
+        if not parent_code:
+            return
+        parent = self.store.product_model(parent_code)
+        if parent is None:
+            return
+        variant = self.catalog.family_variants.get(parent.get("family_variant") or "")
+        if variant is None or not variant.variant_attribute_sets:
+            return
+        sets = sorted(variant.variant_attribute_sets, key=lambda s: int(s.get("level", 0)))
+        level = 1
+        ancestor = parent
+        while ancestor.get("parent") and level <= len(sets):
+            level += 1
+            found = self.store.product_model(ancestor["parent"])
+            if found is None:
+                break
+            ancestor = found
+        if is_model:
+            name, kind = item["code"], "product model"
+            if level >= len(sets):
+                # UNCONFIRMED text
+                violations.add(
+                    "parent",
+                    f'The product model "{name}" cannot have the product model "{parent_code}" '
+                    "as parent (this product model can only have variant products as children)",
+                )
+                return
+        else:
+            name, kind = item.get("identifier") or item["uuid"], "variant product"
+            if level != len(sets):
+                # UNCONFIRMED text
+                violations.add(
+                    "parent",
+                    f'The variant product "{name}" cannot have product model "{parent_code}" '
+                    "as parent, (this product model can only have other product models as "
+                    "children)",
+                )
+                return
+        axes = [str(a) for a in sets[level - 1].get("axes", [])]
+        own = item.get("values", {})
+        chosen: list[Any] = []
+        for axis in axes:
+            entries = own.get(axis) or []
+            data = entries[0]["data"] if entries else None
+            if data is None or data == "" or data == []:
+                # UNCONFIRMED text
+                violations.add(
+                    "attribute",
+                    f'Attribute "{axis}" cannot be empty, as it is defined as an axis for this '
+                    "entity",
+                )
+                return
+            chosen.append(data)
+        siblings = (
+            self.store.child_models(parent["code"])
+            if is_model
+            else self.store.child_products(parent["code"])
+        )
+        me = item["code"] if is_model else item["uuid"]
+        for sibling in siblings:
+            if (sibling["code"] if is_model else sibling["uuid"]) == me:
+                continue
+            theirs = sibling.get("values", {})
+            if all(
+                (theirs.get(axis) or [{"data": None}])[0]["data"] == data
+                for axis, data in zip(axes, chosen, strict=True)
+            ):
+                other = (
+                    sibling["code"] if is_model else sibling.get("identifier") or sibling["uuid"]
+                )
+                shown = ",".join(f"[{_axis_text(data)}]" for data in chosen)
+                violations.add(
+                    "attribute",
+                    f'Cannot set value "{shown}" for the attribute axis "{",".join(axes)}" on '
+                    f'{kind} "{name}", as the {kind} "{other}" already has this value',
+                )
+                return
 
     # -- top-level fields ----------------------------------------------------------------
     def _set_field(
@@ -688,7 +778,23 @@ class Updater:
                         )
                         continue
                     cleaned.append({id_key: entry[id_key], "quantity": quantity})
+                missing = [e[id_key] for e in cleaned if not self._exists(kind, id_key, e[id_key])]
+                if missing:
+                    # UNCONFIRMED text: Akeneo's QuantifiedAssociations validator, as we recall it
+                    what = "product models" if kind == "product_models" else "products"
+                    violations.add(
+                        f"quantifiedAssociations.{type_code}.{kind}",
+                        f"The following {what} don't exist: {', '.join(missing)}. Please make "
+                        f"sure the {what} haven't been deleted in the meantime.",
+                    )
                 slot[kind] = cleaned
+
+    def _exists(self, kind: str, id_key: str, code: str) -> bool:
+        if kind == "product_models":
+            return self.store.product_model(code) is not None
+        if id_key == "uuid":
+            return self.store.product_by_uuid(code) is not None
+        return self.store.product_by_identifier(code) is not None
 
     # -- values --------------------------------------------------------------------------
     def _set_values(
@@ -1133,6 +1239,16 @@ def _validate_attribute(spec: AttributeSpec, scope: str | None, locale: str | No
             f'Attribute "{spec.code}" expects {expects}, "{php_str(scope)}" channel code and '
             f'"{php_str(locale)}" locale code given.'
         )
+
+
+def _axis_text(data: Any) -> str:
+    if isinstance(data, dict) and "amount" in data:
+        return f"{php_str(data['amount'])} {php_str(data.get('unit'))}"
+    if isinstance(data, list):
+        return ",".join(php_str(d) for d in data)
+    if isinstance(data, bool):
+        return "true" if data else "false"
+    return php_str(data)
 
 
 def _string_expected(code: str, data: Any) -> _Documented:
