@@ -12,7 +12,15 @@ from hypothesis import strategies as st
 from feed_export.catalog import Catalog
 from feed_export.config import ExportOptions
 from feed_export.headers import resolve_headers
-from feed_export.products import MAX_LINE_BYTES, LineError, ProductLine, RowDecoder
+from feed_export.products import (
+    MAX_LINE_BYTES,
+    LineError,
+    ProductLine,
+    RowDecoder,
+    first_pass,
+    link_targets,
+    second_pass,
+)
 from feed_export.reader import Row
 
 CATALOG = Catalog.from_dict(
@@ -465,3 +473,244 @@ def test_decode_never_crashes(cells: list[str]) -> None:
         assert result.problems and all(": " in p for p in result.problems)
     else:
         assert orjson.loads(result.body)["identifier"] == result.key
+
+
+# -- variants, mixed feeds, files, associations in two passes ----------------------------
+
+SHOP = Catalog.from_dict(
+    {
+        "attributes": [
+            {"code": "sku", "type": "pim_catalog_identifier", "is_main_identifier": True},
+            {"code": "name", "type": "pim_catalog_text"},
+            {"code": "color", "type": "pim_catalog_simpleselect"},
+            {
+                "code": "picture",
+                "type": "pim_catalog_image",
+                "allowed_extensions": ["jpg", "png"],
+                "max_file_size": "5.00",
+            },
+            {"code": "manual", "type": "pim_catalog_file", "localizable": True},
+        ],
+        "locales": [{"code": "en_US", "enabled": True}],
+    }
+)
+CODE = "1/d/7/f/" + "1d7f0987000cea4d14908fe679af4e36ea3632ef" + "_front.jpg"
+MIXED = ["entity", "code", "sku", "parent", "family_variant", "enabled", "name", "color"]
+
+
+def shop(header: list[str], **options: Any) -> RowDecoder:
+    opts = ExportOptions(**options)
+    return RowDecoder(resolve_headers("feed.csv", header, SHOP, opts), opts)
+
+
+MIXED_ROWS = [
+    # id, cells, expected entity, key, body (or problems)
+    (
+        "root-model",
+        ["product_model", "tee", "", "", "clothing_size", "", "Tee", ""],
+        "product-models",
+        {"code": "tee", "family_variant": "clothing_size", "values": {"name": [value("Tee")]}},
+    ),
+    (
+        "sub-model-any-spelling",
+        [" Product-Models ", "tee-red", "", "tee", "", "", "", "red"],
+        "product-models",
+        {"code": "tee-red", "parent": "tee", "values": {"color": [value("red")]}},
+    ),
+    (
+        "variant-product",
+        ["PRODUCT", "", "tee-red-m", "tee-red", "", "1", "", ""],
+        "products",
+        {"identifier": "tee-red-m", "parent": "tee-red", "enabled": True},
+    ),
+    (
+        "model-row-with-product-cells",
+        ["product_model", "tee", "tee-sku", "", "", "true", "", ""],
+        None,
+        (
+            'sku: does not apply to a product_model row; leave it empty, got "tee-sku"',
+            'enabled: does not apply to a product_model row; leave it empty, got "true"',
+        ),
+    ),
+    (
+        "product-row-with-model-cells",
+        ["product", "tee", "tee-m", "", "clothing_size", "", "", ""],
+        None,
+        (
+            'code: does not apply to a product row; leave it empty, got "tee"',
+            'family_variant: does not apply to a product row; leave it empty, got "clothing_size"',
+        ),
+    ),
+    (
+        "empty-entity",
+        ["", "tee", "", "", "", "", "", ""],
+        None,
+        ("entity: is empty; say product or product_model",),
+    ),
+    (
+        "unknown-entity",
+        ["variant", "tee", "", "", "", "", "", ""],
+        None,
+        ('entity: expected product or product_model, got "variant"',),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("cells", "entity", "expected"),
+    [case[1:] for case in MIXED_ROWS],
+    ids=[case[0] for case in MIXED_ROWS],
+)
+def test_mixed_feed_rows(cells: list[str], entity: str | None, expected: Any) -> None:
+    result = shop(MIXED).decode(Row(2, tuple(cells)))
+    if entity is None:
+        assert isinstance(result, LineError)
+        assert result.problems == expected
+        return
+    assert isinstance(result, ProductLine), result
+    assert result.entity == entity
+    assert orjson.loads(result.body) == expected
+    assert result.parent == expected.get("parent")
+
+
+def test_key_of_reads_only_the_key() -> None:
+    dec = shop(MIXED)
+    assert dec.key_of(Row(2, ("product_model", " tee ", "", "", "", "", "", ""))) == (
+        "product-models",
+        "tee",
+    )
+    assert dec.key_of(Row(3, ("product", "", "tee-m", "", "", "", "", ""))) == ("products", "tee-m")
+    assert dec.key_of(Row(4, ("nonsense", "tee", "", "", "", "", "", ""))) is None
+    assert dec.key_of(Row(5, ("product", "", " ", "", "", "", "", ""))) is None
+
+
+def test_parent_erased_makes_a_variant_simple_again() -> None:
+    result = shop(["sku", "parent"], empty_cells="erase").decode(Row(2, ("tee-red-m", "")))
+    assert isinstance(result, ProductLine)
+    assert orjson.loads(result.body) == {"identifier": "tee-red-m", "parent": None}
+    assert result.parent is None
+
+
+MEDIA_CELLS = [
+    # id, header, cell, in the body, media ref (source, kind) or a problem
+    ("akeneo-code", "picture", f" {CODE} ", {"picture": [value(CODE)]}, None),
+    (
+        "url",
+        "picture",
+        "https://cdn.example.com/tee.jpg?v=2",
+        None,
+        ("https://cdn.example.com/tee.jpg?v=2", "url"),
+    ),
+    (
+        "url-without-extension",
+        "picture",
+        "HTTP://cdn.example.com/p/123",
+        None,
+        ("HTTP://cdn.example.com/p/123", "url"),
+    ),
+    ("relative-path", "picture", "pictures/tee red.png", None, ("pictures/tee red.png", "path")),
+    ("localized-file", "manual~en_US", "docs/manual.pdf", None, ("docs/manual.pdf", "path")),
+]
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "values", "media"),
+    [case[1:] for case in MEDIA_CELLS],
+    ids=[case[0] for case in MEDIA_CELLS],
+)
+def test_file_cells(
+    header: str, cell: str, values: dict[str, Any] | None, media: tuple[str, str] | None
+) -> None:
+    result = shop(["sku", header]).decode(Row(2, ("tee", cell)))
+    assert isinstance(result, ProductLine), result
+    assert orjson.loads(result.body).get("values") == values
+    if media is None:
+        assert result.media == ()
+        return
+    (ref,) = result.media
+    assert (ref.source, ref.kind, ref.header) == (*media, header)
+    if header == "picture":
+        assert (ref.attribute, ref.locale, ref.image) == ("picture", None, True)
+        assert ref.allowed_extensions == frozenset({"jpg", "png"})
+        assert ref.max_bytes == 5 * 1024 * 1024
+    else:
+        assert (ref.attribute, ref.locale, ref.image, ref.max_bytes) == (
+            "manual",
+            "en_US",
+            False,
+            None,
+        )
+
+
+@pytest.mark.parametrize(
+    ("cell", "problem"),
+    [
+        (
+            "ftp://files.example.com/a.jpg",
+            'picture: ftp: links are not fetched; give an http(s) URL, a path relative to the feed\'s folder or a media-file code: "ftp://files.example.com/a.jpg"',
+        ),
+        (
+            "file:///etc/a.jpg",
+            'picture: file: links are not fetched; give an http(s) URL, a path relative to the feed\'s folder or a media-file code: "file:///etc/a.jpg"',
+        ),
+        ("https:///a.jpg", 'picture: not a complete URL (no host): "https:///a.jpg"'),
+        (
+            "pictures/anim.gif",
+            'picture: file type .gif is not allowed here (allowed: jpg, png), got "pictures/anim.gif"',
+        ),
+    ],
+    ids=["ftp", "file-scheme", "no-host", "path-with-a-disallowed-extension"],
+)
+def test_file_cells_refused_before_sending(cell: str, problem: str) -> None:
+    result = shop(["sku", "picture"]).decode(Row(2, ("tee", cell)))
+    assert isinstance(result, LineError)
+    assert result.problems == (problem,)
+
+
+def test_an_empty_file_cell_erases_with_erase() -> None:
+    result = shop(["sku", "picture"], empty_cells="erase").decode(Row(2, ("tee", "")))
+    assert isinstance(result, ProductLine)
+    assert orjson.loads(result.body)["values"] == {"picture": [value(None)]}
+
+
+def test_associations_split_into_two_passes() -> None:
+    dec = decoder(
+        [
+            "sku",
+            "color",
+            "associations~X_SELL~products",
+            "associations~PACK~product_models",
+            "quantified_associations~SET~products",
+        ]
+    )
+    result = dec.decode(Row(2, ("A", "red", "B<###>C", "tee", "B|2<###>D|1")))
+    assert isinstance(result, ProductLine)
+    whole = orjson.loads(result.body)
+    first = orjson.loads(first_pass(result))
+    second = orjson.loads(second_pass(result, "products") or b"")
+    assert first == {"identifier": "A", "values": {"color": [value("red")]}}
+    assert set(second) == {"identifier", "associations", "quantified_associations"}
+    assert {**first, **second} == whole
+    assert link_targets(result) == (
+        ("products", "B"),
+        ("products", "C"),
+        ("product_models", "tee"),
+        ("products", "D"),
+    )
+    plain = line(["sku", "color"], ["A", "red"])
+    assert plain.links_at == 0 and first_pass(plain) == plain.body
+    assert second_pass(plain, "products") is None and link_targets(plain) == ()
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(st.text(alphabet="ab|<#>12 ", max_size=10), min_size=3, max_size=3))
+def test_the_two_passes_always_rebuild_the_line(cells: list[str]) -> None:
+    dec = decoder(["sku", "associations~X_SELL~products", "quantified_associations~SET~products"])
+    result = dec.decode(Row(2, ("A", *cells[:2])))
+    if isinstance(result, LineError):
+        return
+    merged = {
+        **orjson.loads(first_pass(result)),
+        **orjson.loads(second_pass(result, "products") or b"{}"),
+    }
+    assert merged == orjson.loads(result.body)
