@@ -537,7 +537,10 @@ def _disposition_name(header: str | None) -> str | None:
 
 def _too_large(size: int, limit: int, which: str, *, at_least: bool = False) -> str:
     more = "more than " if at_least else ""
-    return f"file too large: {more}{_size(size)}, over {which} ({_size(limit)})"
+    shown, cap = _size(size), _size(limit)
+    if shown == cap:  # 5.0 MB over 5.0 MB says nothing: give the bytes
+        shown, cap = f"{size:,} bytes", f"{limit:,} bytes"
+    return f"file too large: {more}{shown}, over {which} ({cap})"
 
 
 def _size(n: int) -> str:
