@@ -47,7 +47,6 @@ from feed_export.products import (
     MediaRef,
     ProductLine,
     first_pass,
-    line_entity,
     link_targets,
     second_pass,
 )
@@ -169,7 +168,9 @@ class Planner:
         # which entities may have rows in this feed at all
         self._models_possible = entity == "product-models" or mixed
         self._products_possible = entity != "product-models" or mixed
-        self._keys: dict[Space, _Key] = {}
+        self._keys: dict[Space, _Key] = {}  # keys with work going on
+        # keys with nothing going on any more: None when saved, else the last failure
+        self._retired: dict[Space, tuple[int, int | None, str] | None] = {}
         self._ready: dict[Entity, deque[_Job]] = {}
         self._ready_media: deque[_Job] = deque()
         self._in_flight: dict[int, list[_Job]] = {}
@@ -186,14 +187,17 @@ class Planner:
 
     def add(self, line: ProductLine) -> None:
         """Take one decoded line (in feed order)."""
-        entity = line_entity(line, self.entity)
-        space = _space(entity == "product-models", line.key)
+        entity = line.entity or self.entity
+        space = (entity == "product-models", line.key.casefold())
         row = _Row(line, entity, space)
         self._open_rows += 1
         state = self._key(space)
         state.seen = True
         state.pending += 1
-        job = _Job("main", row, replace(line, body=first_pass(line)))
+        sent = line
+        if line.links_at:
+            sent = ProductLine(line.row, line.key, first_pass(line), entity, line.parent)
+        job = _Job("main", row, sent)
         row.open = 1
         self._unreleased += 1
         if line.parent is not None:
@@ -340,8 +344,31 @@ class Planner:
     def _key(self, space: Space) -> _Key:
         state = self._keys.get(space)
         if state is None:
-            state = self._keys[space] = _Key()
+            state = self._keys[space] = self._view(space) or _Key()
+            self._retired.pop(space, None)
         return state
+
+    def _view(self, space: Space) -> _Key | None:
+        """The key's state, live or rebuilt from what a retired key left (not stored)."""
+        state = self._keys.get(space)
+        if state is not None or space not in self._retired:
+            return state
+        failure = self._retired[space]
+        return _Key(seen=True, accepted=failure is None, failure=failure)
+
+    def _retire(self, space: Space, state: _Key) -> None:
+        """Forget an idle key but what later rows may ask: was it saved, or why not."""
+        if (
+            state.pending
+            or state.queue
+            or state.patches
+            or state.media
+            or state.waiters
+            or not state.seen
+        ):
+            return
+        del self._keys[space]
+        self._retired[space] = None if state.accepted else state.failure
 
     def _name(self, space: Space) -> str:
         state = self._keys.get(space)
@@ -358,7 +385,7 @@ class Planner:
 
     def _exists_or_settled(self, space: Space) -> bool:
         """The key exists (a row was saved) or nothing in this run will change that."""
-        state = self._keys.get(space)
+        state = self._view(space)
         if state is not None and state.accepted:
             return True
         if state is not None and state.pending:
@@ -367,7 +394,7 @@ class Planner:
         return seen or not self._may_appear(space)
 
     def _enqueue(self, job: _Job) -> None:
-        self._key(job.row.space).queue.append(job)
+        self._keys[job.row.space].queue.append(job)
         if not job.waiting:
             self._ready_to_go(job)
         self._release(job.row.space)
@@ -376,7 +403,7 @@ class Planner:
         """A main job whose parent question is settled: go, or fail without sending."""
         if job.kind != "main" or job.parent is None or job.parent == job.row.space:
             return
-        state = self._keys.get(job.parent)
+        state = self._view(job.parent)
         if state is None or state.accepted or not state.seen:
             return  # saved in this run, or left to the PIM
         row, status, message = state.failure or (0, None, "")
@@ -407,7 +434,11 @@ class Planner:
             state.patches += 1
             if job.kind == "main":
                 self._unreleased -= 1
-            self._ready.setdefault(job.row.entity, deque()).append(job)
+            ready = self._ready.get(job.row.entity)
+            if ready is None:
+                ready = self._ready[job.row.entity] = deque()
+            ready.append(job)
+        self._retire(space, state)
 
     def _main_done(self, job: _Job, status: int, message: str, *, sent: bool = True) -> None:
         row = job.row
