@@ -570,6 +570,11 @@ class AkeneoClient:
     def __repr__(self) -> str:
         return f"AkeneoClient(base_url={self._base_url!r})"
 
+    @property
+    def base_url(self) -> str:
+        """The PIM's address (no trailing slash), e.g. to key caches by PIM."""
+        return self._base_url
+
     def __enter__(self) -> AkeneoClient:
         return self
 
