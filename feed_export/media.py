@@ -60,8 +60,10 @@ import requests
 from feed_export import __version__
 from feed_export.client import LineResult, MediaUpload
 from feed_export.config import IDENTIFIER_FIELD, Entity
+from feed_export.headers import FeedLayout
 from feed_export.planner import MediaTask
 from feed_export.products import MediaRef
+from feed_export.values import MEDIA_TYPES
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,11 @@ _CHUNK = 64 * 1024
 _MIB = 1024 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _GENERIC = "application/octet-stream"
+
+
+def feed_has_files(layout: FeedLayout) -> bool:
+    """Whether the feed has file or image columns (cells there may name files to fetch)."""
+    return any(c.attribute is not None and c.attribute.type in MEDIA_TYPES for c in layout.columns)
 
 
 class MediaClient(Protocol):

@@ -58,6 +58,7 @@ from feed_export.sender import send_batches
 
 if TYPE_CHECKING:
     from feed_export.config import Entity
+    from feed_export.headers import FeedLayout
     from feed_export.products import RowDecoder
     from feed_export.reader import Row
 
@@ -72,6 +73,17 @@ Space = tuple[bool, str]  # (is a product model, case-folded key): one namespace
 def _space(is_model: bool, key: str) -> Space:
     # the PIM compares codes case-insensitively (MySQL collation): so do we
     return (is_model, key.casefold())
+
+
+def needs_index(layout: FeedLayout) -> bool:
+    """Whether the feed's rows may name each other (parents, association targets).
+
+    Then a ``FeedIndex`` (one more reading of the feed's keys) lets children and
+    associations go as soon as what they name is saved, instead of at the end of the feed.
+    """
+    if layout.mixed or layout.entity == "product-models":
+        return True
+    return any(c.kind in ("association", "quantified_association") for c in layout.columns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -649,11 +661,23 @@ class SendPlan:
                 elif not planner.has_ready:
                     planner.stalled()
                 yield from planner.outcomes()
+        except GeneratorExit:
+            raise  # the caller stopped reading: nothing more may be yielded
         except BaseException:
             yield from self._abandon()
             raise
         finally:
             self._shutdown()
+
+    def never_sent(self) -> list[int]:
+        """Rows read whose line was never handed to the sender (after an abort: not sent)."""
+        planner = self.planner
+        rows: set[int] = set()
+        for state in planner._keys.values():
+            rows.update(job.row.line.row for job in state.queue if job.kind == "main")
+        for queue in planner._ready.values():
+            rows.update(job.row.line.row for job in queue if job.kind == "main")
+        return sorted(rows)
 
     def _batches(self, source: Iterator[ProductLine]) -> Iterator[Batch]:
         """Ready batches, reading lines only while none is ready; ends when none is left."""

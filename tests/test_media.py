@@ -411,3 +411,22 @@ def test_a_cache_file_that_cannot_be_read_is_started_again(pim: FakePim, tmp_pat
     assert media.apply(task(ref("a.jpg", kind="path"))).status == 201
     media.close()
     assert orjson.loads(cache.read_bytes())["version"] == 1
+
+
+def test_feed_has_files() -> None:
+    from feed_export.catalog import Catalog
+    from feed_export.config import ExportOptions
+    from feed_export.headers import resolve_headers
+    from feed_export.media import feed_has_files
+
+    catalog = Catalog.from_dict(
+        {
+            "attributes": [
+                {"code": "sku", "type": "pim_catalog_identifier"},
+                {"code": "picture", "type": "pim_catalog_image"},
+            ]
+        }
+    )
+    opts = ExportOptions()
+    assert feed_has_files(resolve_headers("f.csv", ["sku", "picture"], catalog, opts))
+    assert not feed_has_files(resolve_headers("f.csv", ["sku"], catalog, opts))

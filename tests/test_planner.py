@@ -485,3 +485,44 @@ def test_every_row_gets_one_outcome_and_no_child_overtakes_its_parent(
                     for other in lines
                 )
             )
+
+
+def test_closing_the_run_early_is_quiet_and_never_sent_rows_are_known() -> None:
+    pim = FakePim()
+    plan = SendPlan(pim, entity="products", batch_size=1, concurrency=1)
+    # A is saved first, its associations wait for the end of the feed
+    lines = [mk(2, "A", links=assoc("Z")), mk(3, "B"), mk(4, "C"), mk(5, "D"), mk(6, "E")]
+    run = plan.run(lines)
+    first = next(run)
+    run.close()  # e.g. the caller was interrupted: no RuntimeError, nothing more yielded
+    assert first.row == 3
+    sent = {b["identifier"] for _, bodies in pim.calls for b in bodies}
+    assert "E" not in sent and set(plan.never_sent()) <= {4, 5, 6}
+
+
+@pytest.mark.parametrize(
+    ("header", "options", "expected"),
+    [
+        (["sku", "name"], {}, False),
+        (["sku", "associations~X_SELL~products"], {}, True),
+        (["sku", "code", "entity"], {}, True),
+        (["code", "parent"], {"entity": "product-models"}, True),
+    ],
+    ids=["simple", "associations", "mixed", "product-models"],
+)
+def test_needs_index(header: list[str], options: dict[str, Any], expected: bool) -> None:
+    from feed_export.catalog import Catalog
+    from feed_export.config import ExportOptions
+    from feed_export.headers import resolve_headers
+    from feed_export.planner import needs_index
+
+    catalog = Catalog.from_dict(
+        {
+            "attributes": [
+                {"code": "sku", "type": "pim_catalog_identifier"},
+                {"code": "name", "type": "pim_catalog_text"},
+            ]
+        }
+    )
+    layout = resolve_headers("f.csv", header, catalog, ExportOptions(**options))
+    assert needs_index(layout) is expected
