@@ -192,7 +192,7 @@ class Planner:
         self._ready_media: deque[_Job] = deque()
         self._in_flight: dict[int, list[_Job]] = {}
         self._media_in_flight: dict[int, _Job] = {}
-        self._outcomes: list[Outcome] = []
+        self._outcomes: list[tuple[ProductLine, Outcome]] = []
         self._seq = 0
         self._task_seq = 0
         self._open_rows = 0
@@ -286,8 +286,8 @@ class Planner:
         """Every row added has its outcome, and the input has ended."""
         return self.input_ended and self._open_rows == 0
 
-    def outcomes(self) -> list[Outcome]:
-        """Rows finished since the last call, in the order they finished."""
+    def outcomes(self) -> list[tuple[ProductLine, Outcome]]:
+        """Rows finished since the last call (their line as added), in the order they finished."""
         found, self._outcomes = self._outcomes, []
         return found
 
@@ -310,6 +310,12 @@ class Planner:
                     )
                 self._job_done(job)
             self._release(job.row.space)
+
+    def unanswered(self, batch: Batch) -> None:
+        """``batch`` was not sent after all: its rows stay open, nothing follows from them."""
+        for job in self._in_flight.pop(batch.seq):
+            state = self._key(job.row.space)
+            state.patches -= 1
 
     def record_media(self, task_id: int, result: LineResult) -> None:
         """What became of one media task."""
@@ -507,13 +513,12 @@ class Planner:
         self._open_rows -= 1
         assert row.status is not None
         if not row.failures or not 200 <= row.status < 300:
-            self._outcomes.append(Outcome(row.line.row, row.status, row.message))
+            self._outcomes.append((row.line, Outcome(row.line.row, row.status, row.message)))
             return
         status = row.failures[0][0]
         text = "; ".join(failure for _, failure in row.failures)
-        self._outcomes.append(
-            Outcome(row.line.row, status, f"Saved ({row.status}), except: {text}")
-        )
+        message = f"Saved ({row.status}), except: {text}"
+        self._outcomes.append((row.line, Outcome(row.line.row, status, message)))
 
     def _changed(self, space: Space) -> None:
         """Something about this key changed: wake the jobs waiting for it."""
@@ -601,13 +606,27 @@ _NO_MEDIA = LineResult(
 )
 
 
+Answer = tuple[ProductLine, Outcome]  # the line as decoded (whole body), and its row's outcome
+
+
 class SendPlan:
     """Pushes lines with the planner's order: the sender for lines, a pool for files.
 
-    ``run(lines)`` yields one ``Outcome`` per line, as rows finish. On
-    ``AuthenticationError`` (or any error raised by the sender) the rows whose line
-    was saved but whose files or associations were still to go are yielded with
-    status 0, then the error is raised again; rows still unanswered are the caller's.
+    ``run(lines)`` yields one ``Outcome`` per line as rows finish; ``answers(lines)``
+    yields the same as lists of ``(line, outcome)``, one list per batch answered (for
+    callers that record answers in bulk). Rows are yielded only when complete.
+
+    Hooks, all optional: ``on_batch(batch)`` when a batch is handed to the sender;
+    ``on_answer(batch, results)`` when its answer is in, before the planner sees it;
+    returning False means "this batch was not sent after all" (e.g. stopped by an
+    interrupt): its rows are left to the caller and nothing follows from them.
+    ``stop_when()`` true: no new batch or file is started, the batches in flight are
+    answered, and the run ends; rows not finished are the caller's.
+
+    On an error from the sender (``AuthenticationError``...) the run ends the same way
+    and the error is raised. Either way, ``saved_unfinished()`` names the rows whose line
+    was saved but whose files or associations did not go, and ``never_sent()`` the rows
+    never handed to the sender.
     """
 
     def __init__(
@@ -623,6 +642,8 @@ class SendPlan:
         index: FeedIndex | None = None,
         mixed: bool = False,
         on_batch: Callable[[Batch], None] | None = None,
+        on_answer: Callable[[Batch, list[LineResult]], bool] | None = None,
+        stop_when: Callable[[], bool] | None = None,
     ) -> None:
         self._client = _Router(client)
         self._entity: Entity = entity
@@ -631,6 +652,8 @@ class SendPlan:
         self._media = media
         self._media_slots = max(1, media_concurrency or concurrency)
         self._on_batch = on_batch
+        self._on_answer = on_answer
+        self._stop_when = stop_when
         # how many lines may wait in memory for their parents before the planner stops
         # reading ahead and lets the batches in flight finish first
         self._hold_limit = max(1000, batch_size * concurrency * 10)
@@ -639,6 +662,13 @@ class SendPlan:
         self._futures: dict[Future[LineResult], int] = {}
 
     def run(self, lines: Iterable[ProductLine]) -> Iterator[Outcome]:
+        """One ``Outcome`` per line, as rows finish."""
+        for answers in self.answers(lines):
+            for _, outcome in answers:
+                yield outcome
+
+    def answers(self, lines: Iterable[ProductLine]) -> Iterator[list[Answer]]:
+        """``(line, outcome)`` of the rows finished, a list per batch answered."""
         planner = self.planner
         source = iter(lines)
         try:
@@ -650,27 +680,28 @@ class SendPlan:
                     concurrency=self._concurrency,
                     create_missing_options=self._create,
                 ):
-                    planner.record(batch, results)
+                    if self._on_answer is None or self._on_answer(batch, results):
+                        planner.record(batch, results)
+                    else:
+                        planner.unanswered(batch)
                     self._pump_media(block=False)
-                    yield from planner.outcomes()
-                yield from planner.outcomes()
-                if planner.done:
+                    if found := planner.outcomes():
+                        yield found
+                if found := planner.outcomes():
+                    yield found
+                if planner.done or self._stopping():
                     break
                 if self._futures:
                     self._pump_media(block=True)
                 elif not planner.has_ready:
                     planner.stalled()
-                yield from planner.outcomes()
-        except GeneratorExit:
-            raise  # the caller stopped reading: nothing more may be yielded
-        except BaseException:
-            yield from self._abandon()
-            raise
+                if found := planner.outcomes():
+                    yield found
         finally:
             self._shutdown()
 
     def never_sent(self) -> list[int]:
-        """Rows read whose line was never handed to the sender (after an abort: not sent)."""
+        """Rows read whose line was never handed to the sender."""
         planner = self.planner
         rows: set[int] = set()
         for state in planner._keys.values():
@@ -679,10 +710,17 @@ class SendPlan:
             rows.update(job.row.line.row for job in queue if job.kind == "main")
         return sorted(rows)
 
+    def saved_unfinished(self) -> list[tuple[int, int]]:
+        """``(row, status)`` of rows saved whose files or associations did not go."""
+        return [(row.line.row, row.status or 0) for row in _saved_rows(self.planner)]
+
+    def _stopping(self) -> bool:
+        return self._stop_when is not None and self._stop_when()
+
     def _batches(self, source: Iterator[ProductLine]) -> Iterator[Batch]:
         """Ready batches, reading lines only while none is ready; ends when none is left."""
         planner = self.planner
-        while True:
+        while not self._stopping():
             self._pump_media(block=False)
             batch = planner.next_batch(flush=planner.input_ended)
             if batch is None and not planner.input_ended:
@@ -714,7 +752,7 @@ class SendPlan:
                     log.debug("media task crashed", exc_info=exc)
                     result = LineResult(0, f"internal error: {type(exc).__name__}: {exc}")
                 planner.record_media(task_id, result)
-        while len(self._futures) < self._media_slots:
+        while len(self._futures) < self._media_slots and not self._stopping():
             found = planner.next_media()
             if found is None:
                 break
@@ -727,18 +765,6 @@ class SendPlan:
                     max_workers=self._media_slots, thread_name_prefix="feed_export-media"
                 )
             self._futures[self._pool.submit(self._media.apply, task)] = task_id
-
-    def _abandon(self) -> Iterator[Outcome]:
-        """Rows saved whose files or associations will not be sent now."""
-        planner = self.planner
-        yield from planner.outcomes()
-        for row in _saved_rows(planner):
-            yield Outcome(
-                row.line.row,
-                0,
-                f"Unknown: saved ({row.status}), but the run stopped before its files and "
-                "associations were sent",
-            )
 
     def _shutdown(self) -> None:
         if self._pool is not None:

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feed_export.batcher import Batch
 from feed_export.client import LineResult
 from feed_export.config import Entity
 from feed_export.errors import AuthenticationError
@@ -412,15 +413,47 @@ def test_without_a_media_stage_files_are_reported_not_fetched() -> None:
 # -- aborts ---------------------------------------------------------------------------
 
 
-def test_an_abort_reports_saved_rows_whose_extras_did_not_go() -> None:
+def test_an_abort_leaves_unfinished_rows_to_the_caller() -> None:
     pim = FakePim(auth_after=1)  # the first request passes, the next is refused
     plan = SendPlan(pim, entity="products", batch_size=10, concurrency=1)
     seen: list[Outcome] = []
     with pytest.raises(AuthenticationError):
-        for outcome in plan.run([mk(2, "A", links=assoc("B")), mk(3, "B")]):
+        for outcome in plan.run([mk(2, "A", links=assoc("B")), mk(3, "B"), mk(4, "C")]):
             seen.append(outcome)
-    assert [(o.row, o.status) for o in seen] == [(3, 201), (2, 0)]
-    assert seen[1].message.startswith("Unknown: saved (201), but the run stopped")
+    # one request saves A, B and C; the second pass (A's associations) is refused
+    assert [(o.row, o.status) for o in seen] == [(3, 201), (4, 201)]
+    assert plan.saved_unfinished() == [(2, 201)]
+
+
+def test_hooks_see_every_batch_and_a_stopped_batch_is_left_to_the_caller() -> None:
+    pim = FakePim(in_feed={"tee"})
+    handed: list[int] = []
+    stop = {"now": False}
+
+    def on_answer(batch: Batch, results: list[LineResult]) -> bool:
+        if any(line.key == "tee" for line in batch.lines):
+            stop["now"] = True  # e.g. Ctrl-C while the parent was in flight
+            return False  # and the guard says it was not sent
+        return True
+
+    plan = SendPlan(
+        pim,
+        entity="products",
+        batch_size=1,
+        concurrency=1,
+        mixed=True,
+        on_batch=lambda batch: handed.extend(line.row for line in batch.lines),
+        on_answer=on_answer,
+        stop_when=lambda: stop["now"],
+    )
+    lines = [mk(2, "tee", entity="product-models"), mk(3, "tee-m", parent="tee"), mk(4, "mug")]
+    answers = [pair for group in plan.answers(lines) for pair in group]
+    # the parent's batch does not count: its child is neither failed nor sent
+    assert all(outcome.row != 3 for _, outcome in answers)
+    assert 2 in handed and 3 not in handed
+    assert 3 in plan.never_sent()
+    for line, outcome in answers:
+        assert line.row == outcome.row  # the line as decoded comes with its outcome
 
 
 # -- every row, one outcome, whatever the shape of the feed ---------------------------
