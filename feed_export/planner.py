@@ -400,12 +400,16 @@ class Planner:
         return job.row.line.key if job is not None else space[1]
 
     def _may_appear(self, space: Space) -> bool:
-        """Whether rows of this key may still come (or are in the feed at all)."""
+        """Whether rows of this key may still come.
+
+        After the end of the input, never: a key the index lists but no line brought was
+        skipped by the caller (a resumed or unchanged row), so the PIM has it or not.
+        """
+        if self.input_ended:
+            return False
         if not (self._models_possible if space[0] else self._products_possible):
             return False
-        if self._index is not None:
-            return self._index.has(space)
-        return not self.input_ended
+        return self._index is None or self._index.has(space)
 
     def _all_saved(self, line: ProductLine, space: Space) -> bool:
         """Whether every product or model the line associates was saved in this run.

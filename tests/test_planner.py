@@ -559,3 +559,11 @@ def test_needs_index(header: list[str], options: dict[str, Any], expected: bool)
     )
     layout = resolve_headers("f.csv", header, catalog, ExportOptions(**options))
     assert needs_index(layout) is expected
+
+
+def test_a_parent_the_index_lists_but_no_line_brings_is_left_to_the_pim() -> None:
+    # a resumed or unchanged (--only-changed) parent row is skipped by the caller
+    index = FeedIndex(frozenset({"tee-m"}), frozenset({"tee"}))
+    pim = FakePim()
+    outcomes = push([mk(3, "tee-m", parent="tee")], pim, index=index, mixed=True)
+    assert statuses(outcomes) == {3: 201}
