@@ -273,6 +273,11 @@ class Planner:
         return bool(self._ready_media) or any(self._ready.values())
 
     @property
+    def open_rows(self) -> int:
+        """Rows added whose outcome is not known yet."""
+        return self._open_rows
+
+    @property
     def held(self) -> int:
         """Lines read and not handed out yet (waiting for a parent, or queued)."""
         return self._unreleased
@@ -698,7 +703,11 @@ class SendPlan:
                 if self._futures:
                     self._pump_media(block=True)
                 elif not planner.has_ready:
+                    before = planner.open_rows
                     planner.stalled()
+                    if planner.open_rows == before and not planner.has_ready:
+                        # never spin: a row nothing can move is a bug, say so loudly
+                        raise AssertionError(f"the planner is stuck with {before} rows open")
                 if found := planner.outcomes():
                     yield found
         finally:
