@@ -702,7 +702,7 @@ class SendPlan:
                     break
                 if self._futures:
                     self._pump_media(block=True)
-                elif not planner.has_ready:
+                elif planner.input_ended and not planner.has_ready:
                     before = planner.open_rows
                     planner.stalled()
                     if planner.open_rows == before and not planner.has_ready:

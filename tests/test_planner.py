@@ -567,3 +567,12 @@ def test_a_parent_the_index_lists_but_no_line_brings_is_left_to_the_pim() -> Non
     pim = FakePim()
     outcomes = push([mk(3, "tee-m", parent="tee")], pim, index=index, mixed=True)
     assert statuses(outcomes) == {3: 201}
+
+
+def test_many_children_waiting_for_a_parent_in_flight_stream_in_waves() -> None:
+    # more children than the read-ahead limit (1,000 lines) wait for one parent
+    lines = [mk(2, "tee", entity="product-models")]
+    lines += [mk(n, f"tee-{n}", parent="tee") for n in range(3, 1600)]
+    pim = FakePim(in_feed={"tee"})
+    outcomes = push(lines, pim, mixed=True, batch_size=1, concurrency=2)
+    assert len(outcomes) == 1598 and all(o.status == 201 for o in outcomes.values())
