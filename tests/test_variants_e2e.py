@@ -378,3 +378,23 @@ def test_children_before_parents_in_a_product_models_feed(sandbox: Sandbox, tmp_
     out = push(path, sandbox, entity="product-models", batch_size=1, concurrency=4)
     assert {row: o.status for row, o in out.items()} == {2: 201, 3: 201, 4: 201}
     assert [m["code"] for m in sandbox.state.product_models()] == ["tee", "tee-blue", "tee-red"]
+
+
+@pytest.mark.xfail(reason="pipeline.py does not call the planner and media stage yet", strict=False)
+def test_the_cli_pushes_variants_associations_and_pictures(pictures: str, tmp_path: Path) -> None:
+    from conftest import run_cli
+
+    Pictures.release.set()  # the slow picture fails at once (no 30 s timeout in a test)
+    feed = _feed(tmp_path, pictures)
+    feedback = tmp_path / "fb.csv"
+    result = run_cli(["push", str(feed), "--sandbox", "--feedback", str(feedback)])
+    assert result.code == 1, result.err  # some rows are wrong on purpose
+    with open_feed(feedback) as fb:
+        got = {row.number: (row.cells[-2], row.cells[-1]) for row in fb.rows()}
+    for row in range(2, 9):
+        assert got[row] == ("201", ""), (row, got[row])
+    assert got[11][1].startswith("Not sent: parent cycle: ")
+    assert got[14][1].startswith("Saved (201), except: associations not saved: ")
+    assert got[16][1].startswith("Saved (201), except: picture not saved")
+    assert got[17][1].endswith("could not fetch it: 404 Not Found")
+    assert got[20][1].startswith('Validation failed. attribute: Cannot set value "[red]"')
