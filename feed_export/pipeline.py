@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
+from feed_export import __version__
 from feed_export.catalog import Catalog
 from feed_export.config import ExportOptions, Settings
 from feed_export.errors import (
@@ -51,9 +52,11 @@ from feed_export.reader import Row, is_blank, open_feed
 from feed_export.state import (
     Pushed,
     StateStore,
+    context_hash,
     default_state_path,
     format_time,
     payload_hash,
+    row_hash,
     state_key,
 )
 from feed_export.summary import (
@@ -256,10 +259,20 @@ class _OrderedFeedback:
             self._outcomes[row.number] = outcome
             self.flush()
 
-    def resolve(self, outcome: Outcome) -> None:
+    def resolve(self, outcome: Outcome, problems: tuple[str, ...] = ()) -> None:
         if outcome.row in self._outcomes:
             raise AssertionError(f"row {outcome.row} got two outcomes")
         self._outcomes[outcome.row] = outcome
+        if problems:
+            self._problems[outcome.row] = problems
+        self.flush()
+
+    def resolve_many(self, outcomes: Sequence[Outcome]) -> None:
+        """Several outcomes, one flush."""
+        for outcome in outcomes:
+            if outcome.row in self._outcomes:
+                raise AssertionError(f"row {outcome.row} got two outcomes")
+            self._outcomes[outcome.row] = outcome
         self.flush()
 
     def flush(self) -> None:
@@ -425,8 +438,16 @@ def run_export(
             _dry_run(rows, decoder, ordered, payload, progress)
         else:
             assert client is not None and memory is not None
+            # what decoding depends on besides the row: the raw-row hashes are salted with it
+            context = context_hash(
+                __version__,
+                list(feed.header),
+                has_data,
+                options.model_dump(mode="json", exclude=_NOT_PAYLOAD),
+                catalog.to_dict(),
+            )
             pusher = _Pusher(ordered, payload, options, report, progress, memory, interrupt)
-            pusher.run(rows, decoder, client)
+            pusher.run(rows, decoder, client, context, layout.key.index)
         if client is not None:
             report.requests = client.stats.requests_sent
             report.retries = client.stats.retries
@@ -623,11 +644,24 @@ class _Pusher:
         self.interrupt = interrupt
         self.touched: set[str] = set()  # --only-changed: keys sent in this run
         self.out: dict[int, Batch] = {}  # batches handed to the sender, not answered
+        self.row_digests: dict[int, bytes] = {}  # raw-row hashes of the lines not answered
+        self.context = b""
+        self.key_index = 0
         self.done = 0
 
-    def run(self, rows: Iterator[Row], decoder: RowDecoder, client: AkeneoClient) -> None:
+    def run(
+        self,
+        rows: Iterator[Row],
+        decoder: RowDecoder,
+        client: AkeneoClient,
+        context: bytes,
+        key_index: int,
+    ) -> None:
+        """Push; ``context`` salts the raw-row hashes, ``key_index`` is the key column."""
         from feed_export.sender import send_batches
 
+        self.context = context
+        self.key_index = key_index
         guard = None
         sender_client: PatchClient = client
         if self.interrupt is not None:
@@ -682,9 +716,15 @@ class _Pusher:
         """Record a batch's answers: state, journal, then the feedback (see the class)."""
         state, journal = self.memory.state, self.memory.journal
         if state is not None:
+            digests = self.row_digests
             state.record(
                 [
-                    Pushed(line.key, payload_hash(line.body), result.status)
+                    Pushed(
+                        line.key,
+                        payload_hash(line.body),
+                        result.status,
+                        digests.pop(line.row, None),
+                    )
                     for line, result in zip(batch.lines, results, strict=True)
                 ]
             )
@@ -708,6 +748,7 @@ class _Pusher:
         if message == INTERRUPTED_NOT_SENT:
             self.report.lines_sent -= len(batch.lines)
         for line in batch.lines:
+            self.row_digests.pop(line.row, None)
             self.ordered.resolve(Outcome(line.row, 0, message))
 
     def _batches(self, rows: Iterator[Row], decoder: RowDecoder) -> Iterator[Batch]:
@@ -728,8 +769,9 @@ class _Pusher:
         ordered = self.ordered
         recorded = self.memory.recorded
         previous = next(recorded, None) if recorded is not None else None
-        deciding = self.memory.mode == "only-changed" and self.memory.state is not None
-        chunk: list[ProductLine] = []
+        state = self.memory.state
+        deciding = self.memory.mode == "only-changed" and state is not None
+        chunk: list[Row] = []
         while not self._stopping():
             row = next(rows, None)
             if row is None:
@@ -745,53 +787,77 @@ class _Pusher:
             if is_blank(row.cells):
                 ordered.add(row, Outcome(row.number, None, SKIPPED_MESSAGE))
                 continue
+            if deciding:  # decoded in _decide, and only when the raw row changed
+                ordered.add(row)
+                chunk.append(row)
+                if len(chunk) >= DECIDE_CHUNK:
+                    yield from self._decide(chunk, decoder)
+                    chunk = []
+                continue
             result = _decode(decoder, row)
             if isinstance(result, LineError):
                 ordered.add(row, Outcome(row.number, 422, result.message), result.problems)
                 continue
             ordered.add(row)
-            if deciding:
-                chunk.append(result)
-                if len(chunk) >= DECIDE_CHUNK:
-                    yield from self._decide(chunk)
-                    chunk = []
-            else:
-                self._sending(result)
-                yield result
+            if state is not None:
+                self.row_digests[row.number] = row_hash(self.context, row.cells)
+            self._sending(result)
+            yield result
         if chunk:
-            yield from self._decide(chunk)
+            yield from self._decide(chunk, decoder)
 
-    def _decide(self, chunk: list[ProductLine]) -> Iterator[ProductLine]:
-        """--only-changed: leave out the lines the PIM already holds; yield the others.
+    def _decide(self, chunk: list[Row], decoder: RowDecoder) -> Iterator[ProductLine]:
+        """--only-changed: leave out the rows the PIM already holds; yield the others' lines.
 
-        A line is left out when its key's last push was accepted with this very payload
+        A row is left out when its key's last push was accepted with this very payload
         and no earlier row of the key was sent in this run. Once a key is sent, its later
         rows go too: their order then matters, and the state's answer is not in yet.
+
+        The payload is known without decoding when the raw row's hash (salted with the
+        decoding context) is the one stored with the accepted payload: same cells, same
+        context, same payload. Otherwise the row is decoded and its payload's hash
+        compared; a match then stores the raw hash, for the next run.
+
         Rows left out are journaled before any later line goes, so that a resume, which
         decides again against a state that may have moved on, never sends them.
         """
         state = self.memory.state
         assert state is not None
-        stored = state.lookup(state_key(line.key) for line in chunk)
+        ordered, touched, context, index = self.ordered, self.touched, self.context, self.key_index
+        raw_keys = [
+            state_key(r.cells[index].strip()) if index < len(r.cells) else "" for r in chunk
+        ]
+        stored = state.lookup(k for k in raw_keys if k)
         unchanged: list[Recorded] = []
+        noted: list[tuple[str, bytes, bytes]] = []
         send: list[ProductLine] = []
-        for line in chunk:
-            key = state_key(line.key)
-            entry = stored.get(key)
-            if (
-                entry is not None
-                and entry.accepted_at is not None
-                and key not in self.touched
-                and entry.holds(payload_hash(line.body))
-            ):
-                unchanged.append(Recorded(line.row, UNCHANGED_STATUS, "", entry.accepted_at))
-            else:
-                self.touched.add(key)
-                send.append(line)
+        for row, raw_key in zip(chunk, raw_keys, strict=True):
+            digest = row_hash(context, row.cells)
+            entry = stored.get(raw_key)
+            # a raw match means this entry was written by a row with these very cells,
+            # hence under this row's own key: the key check below holds for it too
+            if entry is not None and raw_key not in touched and entry.holds_row(digest):
+                unchanged.append(Recorded(row.number, UNCHANGED_STATUS, "", entry.accepted_at))
+                continue
+            result = _decode(decoder, row)
+            if isinstance(result, LineError):
+                ordered.resolve(Outcome(row.number, 422, result.message), result.problems)
+                continue
+            key = state_key(result.key)
+            if key != raw_key:
+                entry = state.lookup([key]).get(key)
+            body_digest = payload_hash(result.body)
+            if entry is not None and key not in touched and entry.holds(body_digest):
+                unchanged.append(Recorded(row.number, UNCHANGED_STATUS, "", entry.accepted_at))
+                noted.append((key, body_digest, digest))
+                continue
+            touched.add(key)
+            self.row_digests[row.number] = digest
+            send.append(result)
         if self.memory.journal is not None:
             self.memory.journal.record(unchanged)
-        for done in unchanged:
-            self.ordered.resolve(_outcome(done))
+        state.note_rows(noted)
+        ordered.resolve_many([_outcome(done) for done in unchanged])
         for line in send:
             self._sending(line)
             yield line

@@ -19,6 +19,12 @@ Why it can be trusted:
   power loss, or a later run could skip a row the PIM no longer holds. A commit costs
   about 0.4 ms here (WAL), two per batch of 100 lines, small beside the request itself.
 - What others change in the PIM is not seen: ``--full`` sends everything again.
+
+Beside the payload's hash, an entry keeps the hash of the raw row that produced it,
+salted with the decoding context (tool version, header, options, the PIM's catalog):
+the same cells in the same context decode to the same payload, so ``--only-changed``
+can leave such a row out without decoding it. A row whose raw hash differs is decoded
+and judged by its payload's hash, as before.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+import orjson
 
 from feed_export.errors import ConfigError, RunAborted
 
@@ -60,6 +68,7 @@ CREATE TABLE IF NOT EXISTS products (
     target INTEGER NOT NULL,
     key TEXT NOT NULL,            -- case-folded
     hash BLOB,                    -- of the last payload accepted; NULL: never accepted
+    row_hash BLOB,                -- of the raw row (and context) that payload came from
     accepted_at INTEGER,          -- unix seconds
     status INTEGER NOT NULL,      -- of the last push; -1 pending
     pushed_at INTEGER NOT NULL,
@@ -67,10 +76,12 @@ CREATE TABLE IF NOT EXISTS products (
 ) WITHOUT ROWID;
 """
 
+# hash and row_hash change together: a row_hash only ever vouches for its own hash
 _UPSERT = """
-INSERT INTO products (target, key, hash, accepted_at, status, pushed_at)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO products (target, key, hash, row_hash, accepted_at, status, pushed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (target, key) DO UPDATE SET
+    row_hash = CASE WHEN excluded.hash IS NULL THEN row_hash ELSE excluded.row_hash END,
     hash = coalesce(excluded.hash, hash),
     accepted_at = coalesce(excluded.accepted_at, accepted_at),
     status = excluded.status,
@@ -86,6 +97,16 @@ def default_state_path(feed_path: Path) -> Path:
 def payload_hash(body: bytes) -> bytes:
     """A 128-bit digest of a product line (SHA-256: hardware-accelerated on most CPUs)."""
     return hashlib.sha256(body).digest()[:HASH_BYTES]
+
+
+def row_hash(context: bytes, cells: Sequence[str]) -> bytes:
+    """A 128-bit digest of a raw row in a decoding context (see ``context_hash``)."""
+    return hashlib.sha256(context + orjson.dumps(cells)).digest()[:HASH_BYTES]
+
+
+def context_hash(*parts: object) -> bytes:
+    """The digest of what decoding depends on besides the row (JSON-able parts)."""
+    return hashlib.sha256(orjson.dumps(parts, option=orjson.OPT_SORT_KEYS)).digest()
 
 
 def state_key(key: str) -> str:
@@ -105,10 +126,15 @@ class Stored:
     hash: bytes | None
     accepted_at: int | None
     status: int
+    row_hash: bytes | None = None
 
     def holds(self, digest: bytes) -> bool:
         """True when the PIM is known to hold exactly this payload as its last one."""
         return self.status in ACCEPTED and self.hash == digest
+
+    def holds_row(self, digest: bytes) -> bool:
+        """True when the PIM holds the payload of exactly this raw row (and context)."""
+        return self.status in ACCEPTED and self.row_hash == digest
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +144,7 @@ class Pushed:
     key: str
     digest: bytes
     status: int
+    row_digest: bytes | None = None
 
 
 class StateStore:
@@ -166,13 +193,27 @@ class StateStore:
             chunk = wanted[start : start + _LOOKUP_CHUNK]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
-                "SELECT key, hash, accepted_at, status FROM products "
+                "SELECT key, hash, accepted_at, status, row_hash FROM products "
                 f"WHERE target = ? AND key IN ({marks})",
                 (self._target, *chunk),
             )
-            for key, digest, accepted_at, status in rows:
-                found[key] = Stored(digest, accepted_at, status)
+            for key, digest, accepted_at, status, row_digest in rows:
+                found[key] = Stored(digest, accepted_at, status, row_digest)
         return found
+
+    def note_rows(self, rows: Sequence[tuple[str, bytes, bytes]]) -> None:
+        """(folded key, payload hash, row hash): the row gives the payload stored.
+
+        For rows found unchanged by their payload, so that the next run finds them by
+        their raw hash, without decoding. Only where the stored payload is still that one.
+        """
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "UPDATE products SET row_hash = ? WHERE target = ? AND key = ? AND hash = ?",
+                [(row_digest, self._target, key, digest) for key, digest, row_digest in rows],
+            )
 
     def mark_pending(self, keys: Iterable[str]) -> None:
         """Before a batch goes out: its keys (as sent) are pending, durably."""
@@ -181,7 +222,7 @@ class StateStore:
         now = int(self._clock())
         with self._transaction():
             self._db.executemany(
-                _UPSERT, [(self._target, key, None, None, PENDING, now) for key in folded]
+                _UPSERT, [(self._target, key, None, None, None, PENDING, now) for key in folded]
             )
 
     def release(self, keys: Iterable[str]) -> None:
@@ -198,13 +239,13 @@ class StateStore:
         keys = [state_key(p.key) for p in pushed]
         self.release(keys)  # folding twice is harmless: casefold is idempotent
         now = int(self._clock())
-        rows: list[tuple[int, str, bytes | None, int | None, int, int]] = []
+        rows: list[tuple[int, str, bytes | None, bytes | None, int | None, int, int]] = []
         for key, p in zip(keys, pushed, strict=True):
             status = PENDING if self._outstanding[key] > 0 else p.status
             if p.status in ACCEPTED:
-                rows.append((self._target, key, p.digest, now, status, now))
+                rows.append((self._target, key, p.digest, p.row_digest, now, status, now))
             else:
-                rows.append((self._target, key, None, None, status, now))
+                rows.append((self._target, key, None, None, None, status, now))
         with self._transaction():
             self._db.executemany(_UPSERT, rows)
 

@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import orjson
 import pytest
@@ -316,3 +317,74 @@ def test_only_changed_ends_where_a_full_push_ends(
             )
         assert incremental.products == full.products, n
     assert incremental.lines <= full.lines
+
+
+# --- the raw-row shortcut: unchanged rows are not even decoded -------------------------
+
+
+class CountingDecodes:
+    """Counts RowDecoder.decode calls (the shortcut's whole point is to skip them)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from feed_export import products
+
+        self.calls = 0
+        real = products.RowDecoder.decode
+
+        def decode(decoder: products.RowDecoder, row: Any) -> Any:
+            self.calls += 1
+            return real(decoder, row)
+
+        monkeypatch.setattr(products.RowDecoder, "decode", decode)
+
+
+def model_push(
+    folder: Path, rows: Sequence[tuple[str, ...]], catalog: Catalog, pim: ModelPim
+) -> None:
+    feed = folder / "f.csv"
+    with feed.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["sku", "weight@unit", "name~en_US"])
+        w.writerows(rows)
+    run_export(
+        feed,
+        ExportOptions(),
+        catalog=catalog,
+        client=pim,  # type: ignore[arg-type]
+        tracking=Tracking(mode="only-changed", target="model"),
+    )
+
+
+def test_unchanged_rows_are_not_decoded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    decodes = CountingDecodes(monkeypatch)
+    catalog = Catalog.from_file(DEMO_CATALOG)
+    pim = ModelPim()
+    rows = [(f"K{i}", "3", f"n{i}") for i in range(50)]
+    model_push(tmp_path, rows, catalog, pim)
+    assert (decodes.calls, pim.lines) == (50, 50)
+    rows[7] = ("K7", "4", "n7")
+    model_push(tmp_path, rows, catalog, pim)
+    assert (decodes.calls, pim.lines) == (51, 51)  # only the changed row was decoded
+
+
+def test_a_catalog_change_is_seen_through_the_shortcut(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The same cells under another catalog may mean another payload: decode again."""
+    decodes = CountingDecodes(monkeypatch)
+    data = json.loads(DEMO_CATALOG.read_text())
+    pim = ModelPim()
+    rows = [("K1", "3", "a"), ("K2", "", "b")]  # K2 has no weight: its payload stays
+    model_push(tmp_path, rows, Catalog.from_dict(data), pim)
+    for attribute in data["attributes"]:
+        if attribute["code"] == "weight":
+            attribute["default_metric_unit"] = "GRAM"  # a bare "3" is now 3 g
+    decodes.calls = 0
+    model_push(tmp_path, rows, Catalog.from_dict(data), pim)
+    assert decodes.calls == 2 and pim.lines == 3  # both decoded, K1 sent again
+    assert pim.products["k1"][("weight", None, None)] == {"amount": "3", "unit": "GRAM"}
+    fb = feedback(tmp_path / "f.csv")
+    assert [s for _, s, _ in fb] == ["204", "304"]
+    decodes.calls = 0
+    model_push(tmp_path, rows, Catalog.from_dict(data), pim)  # K2's raw hash was noted
+    assert decodes.calls == 0 and pim.lines == 3

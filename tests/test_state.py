@@ -15,9 +15,11 @@ from feed_export.state import (
     Pushed,
     StateStore,
     Stored,
+    context_hash,
     default_state_path,
     format_time,
     payload_hash,
+    row_hash,
     state_key,
 )
 
@@ -171,3 +173,21 @@ def test_state_matches_a_model(
             expected = last[key] in (201, 204) and accepted.get(key) == body
             assert entry.holds(payload_hash(body)) is expected
     s.close()
+
+
+def test_raw_row_hash_goes_with_its_payload(tmp_path: Path) -> None:
+    s = store(tmp_path)
+    ctx = context_hash("v1", ["sku", "name"])
+    first, second = row_hash(ctx, ("A", "x")), row_hash(ctx, ("A", "y"))
+    assert row_hash(ctx, ("A", "x")) == first != second
+    assert row_hash(context_hash("v2", ["sku", "name"]), ("A", "x")) != first
+    assert row_hash(ctx, ("A,x",)) != row_hash(ctx, ("A", "x"))  # cells are delimited
+    s.record([Pushed("A", payload_hash(b"1"), 201, first)])
+    assert s.lookup(["a"])["a"].holds_row(first)
+    s.record([Pushed("A", payload_hash(b"2"), 422, second)])  # failed: nothing vouched
+    entry = s.lookup(["a"])["a"]
+    assert entry.row_hash == first and not entry.holds_row(first)  # not accepted last
+    s.record([Pushed("A", payload_hash(b"1"), 204, first)])
+    # a row found unchanged by its payload notes its raw hash, only for that payload
+    s.note_rows([("a", payload_hash(b"1"), second), ("a", payload_hash(b"9"), b"x" * 16)])
+    assert s.lookup(["a"])["a"].holds_row(second)
