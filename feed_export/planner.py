@@ -659,7 +659,9 @@ class SendPlan:
         self._concurrency = concurrency
         self._create = create_missing_options
         self._media = media
-        self._media_slots = max(1, media_concurrency or concurrency)
+        # files go beside the PATCH requests: half as many, so that together they stay
+        # near the PIM's limit of concurrent calls (akeneo-api.md §5)
+        self._media_slots = max(1, media_concurrency or concurrency // 2)
         self._on_batch = on_batch
         self._on_answer = on_answer
         self._stop_when = stop_when

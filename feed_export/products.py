@@ -110,6 +110,17 @@ class ProductLine:
     media: tuple[MediaRef, ...] = ()
 
 
+def state_payload(line: ProductLine) -> bytes:
+    """What says "this row changed" (for ``--only-changed``): the body and its files' sources.
+
+    A URL or path is not in the body (the media stage sends the file), so a row whose
+    only change is its picture's URL must still look changed.
+    """
+    if not line.media:
+        return line.body
+    return line.body + b"\n" + orjson.dumps([[m.header, m.source] for m in line.media])
+
+
 def line_entity(line: ProductLine, default: Entity) -> Entity:
     """Where ``line`` goes: its own entity, else the run's."""
     return line.entity or default

@@ -20,6 +20,7 @@ from feed_export.products import (
     first_pass,
     link_targets,
     second_pass,
+    state_payload,
 )
 from feed_export.reader import Row
 
@@ -714,3 +715,15 @@ def test_the_two_passes_always_rebuild_the_line(cells: list[str]) -> None:
         **orjson.loads(second_pass(result, "products") or b"{}"),
     }
     assert merged == orjson.loads(result.body)
+
+
+def test_state_payload_sees_a_changed_picture_url() -> None:
+    dec = shop(["sku", "picture"])
+    one = dec.decode(Row(2, ("tee", "https://cdn.example.com/v1.jpg")))
+    two = dec.decode(Row(3, ("tee", "https://cdn.example.com/v2.jpg")))
+    plain = dec.decode(Row(4, ("tee", "")))
+    assert isinstance(one, ProductLine) and isinstance(two, ProductLine)
+    assert isinstance(plain, ProductLine)
+    assert one.body == two.body  # the URL is not in the line
+    assert state_payload(one) != state_payload(two)
+    assert state_payload(plain) == plain.body
