@@ -648,6 +648,7 @@ class _Pusher:
         self.context = b""
         self.key_index = 0
         self.done = 0
+        self.read_all = False  # every row of the feed was read
 
     def run(
         self,
@@ -694,12 +695,16 @@ class _Pusher:
         finally:
             if self.interrupt is not None:
                 self.interrupt.end()
-        if abort is None and self.interrupt is not None and self.interrupt.requested:
-            abort = "interrupted"
+        if abort is None and self._stopping() and not (self.read_all and not self.ordered.pending):
+            abort = "interrupted"  # (an interrupt after the last answer changes nothing)
         if abort is None:
             return
         self.report.aborted = abort
-        log.error("run aborted: %s", abort)
+        self.report.resumable = self.memory.journal is not None
+        if abort == "interrupted":
+            log.info("run interrupted")  # the caller was the one who asked
+        else:
+            log.error("run aborted: %s", abort)
         if abort == "interrupted":
             unknown, not_sent = INTERRUPTED_UNKNOWN, INTERRUPTED_NOT_SENT
         else:
@@ -775,6 +780,7 @@ class _Pusher:
         while not self._stopping():
             row = next(rows, None)
             if row is None:
+                self.read_all = True
                 break
             if previous is not None and recorded is not None:
                 while previous is not None and previous.row < row.number:

@@ -72,6 +72,7 @@ class RunReport:
     aborted: str | None = None
     resumed: int = 0  # rows whose outcome comes from the interrupted run's journal
     resumed_from: str | None = None  # when the resumed run started
+    resumable: bool = False  # aborted, and its journal kept: --resume continues it
 
     def record(self, status: int | None, message: str, problems: Sequence[str] = ()) -> None:
         """Count one feedback row; a line error's problems are grouped one by one."""
@@ -128,6 +129,7 @@ class RunReport:
             "aborted": self.aborted,
             "resumed": self.resumed,
             "resumed_from": self.resumed_from,
+            "resumable": self.resumable,
             "exit_code": self.exit_code,
         }
 
@@ -162,6 +164,8 @@ class RunReport:
             )
         if self.aborted:
             out.append(f"  run aborted: {self.aborted}")
+            if self.resumable:
+                out.append("  the same command with --resume sends the rows not answered")
         if self.feedback:
             out.append(f"  feedback: {self.feedback}")
         if self.payload_out:

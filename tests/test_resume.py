@@ -507,3 +507,40 @@ def test_a_push_running_elsewhere_holds_the_journal(
         assert result.code == 2 and "another run of this feed is in progress" in result.err
     finally:
         other.close()
+
+
+def test_an_interrupt_after_the_last_answer_changes_nothing(
+    sandbox: tuple[Sandbox, Gate], tmp_path: Path
+) -> None:
+    sb, _ = sandbox
+    feed = make_feed(tmp_path / "f.csv")
+    interrupt = Interrupt()
+    sendable = len(bodies(tmp_path, feed))
+
+    def progress(done: int) -> None:
+        if done == sendable:
+            interrupt.request()
+
+    report = run_export(
+        feed, OPTIONS, settings=settings_of(sb), interrupt=interrupt, progress=progress
+    )
+    assert interrupt.requested
+    assert report.aborted is None and report.exit_code == 1  # the feed's rejected rows
+    assert not journal_path(feed).exists()
+
+
+def test_an_aborted_push_says_how_to_go_on(sandbox: tuple[Sandbox, Gate], tmp_path: Path) -> None:
+    sb, _ = sandbox
+    feed = make_feed(tmp_path / "f.csv")
+    interrupt = Interrupt()
+
+    def progress(done: int) -> None:
+        if done >= 100:
+            interrupt.request()
+
+    report = run_export(
+        feed, OPTIONS, settings=settings_of(sb), interrupt=interrupt, progress=progress
+    )
+    assert report.aborted == "interrupted" and report.resumable
+    assert "the same command with --resume sends the rows not answered" in report.to_text()
+    assert report.to_json()["resumable"] is True
