@@ -15,7 +15,7 @@ import csv
 import random
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,6 @@ HEADER = [
     "weight@unit",
 ]
 ACCEPTED = frozenset({"201", "204"})
-PIM_REJECTIONS = ("tommh value is not in the brand attribute option list", "outlet")
 
 
 # --- the feed -------------------------------------------------------------------------
@@ -284,7 +283,6 @@ class Case:
     targets: frozenset[str] = frozenset({"get", "patch"})
     rate_html_tail: float = 0.0
     purge_tokens: bool = False  # forget every token once, mid-run (a token purge)
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 CASES = [
