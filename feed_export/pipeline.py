@@ -703,11 +703,9 @@ class _Pusher:
         self.report.resumable = self.memory.journal is not None
         if abort == "interrupted":
             log.info("run interrupted")  # the caller was the one who asked
-        else:
-            log.error("run aborted: %s", abort)
-        if abort == "interrupted":
             unknown, not_sent = INTERRUPTED_UNKNOWN, INTERRUPTED_NOT_SENT
         else:
+            log.error("run aborted: %s", abort)
             unknown = f"Unknown: run aborted before the PIM answered ({abort})"
             not_sent = f"Not sent: run aborted ({abort})"
         # rows handed to the sender and never answered may or may not have reached the PIM
