@@ -47,7 +47,7 @@ from feed_export.journal import (
     differences,
     journal_path,
 )
-from feed_export.products import LineError, ProductLine, RowDecoder
+from feed_export.products import LineError, ProductLine, RowDecoder, state_payload
 from feed_export.reader import Row, is_blank, open_feed
 from feed_export.state import (
     Pushed,
@@ -724,7 +724,7 @@ class _Pusher:
                 [
                     Pushed(
                         line.key,
-                        payload_hash(line.body),
+                        payload_hash(state_payload(line)),
                         result.status,
                         digests.pop(line.row, None),
                     )
@@ -850,7 +850,7 @@ class _Pusher:
             key = state_key(result.key)
             if key != raw_key:
                 entry = state.lookup([key]).get(key)
-            body_digest = payload_hash(result.body)
+            body_digest = payload_hash(state_payload(result))
             if entry is not None and key not in touched and entry.holds(body_digest):
                 unchanged.append(Recorded(row.number, UNCHANGED_STATUS, "", entry.accepted_at))
                 noted.append((key, body_digest, digest))

@@ -401,3 +401,28 @@ def test_unchanged_counts_as_accepted_in_the_summary() -> None:
     assert "304 unchanged: 1" in report.to_text()
     report.record(422, "Validation failed.")
     assert (report.failed, report.exit_code) == (1, 1)
+
+
+def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
+    """A URL is not in the body (the file goes separately), yet it is part of the row."""
+    catalog = Catalog.from_file(DEMO_CATALOG)
+    pim = ModelPim()
+    feed = tmp_path / "f.csv"
+    sent = []
+    for url in (
+        "https://img.example.com/a.jpg",
+        "https://img.example.com/a.jpg",
+        "https://img.example.com/b.jpg",
+    ):
+        feed.write_text(f"sku,name~en_US,picture\nK1,n,{url}\n", encoding="utf-8")
+        before = pim.lines
+        report = run_export(
+            feed,
+            ExportOptions(),
+            catalog=catalog,
+            client=pim,  # type: ignore[arg-type]
+            tracking=Tracking(mode="only-changed", target="model"),
+        )
+        assert report.rows == 1
+        sent.append(pim.lines - before)
+    assert sent == [1, 0, 1]
