@@ -256,6 +256,19 @@ def test_latency_is_fixed_plus_seeded_jitter(sb: Sandbox, token: str) -> None:
     assert all(0.2 <= s < 0.3 for s in first) and len(set(first)) == 3
 
 
+def test_total_latency_counts_the_processing_in(sb: Sandbox, token: str) -> None:
+    """latency_mode="total": the answer leaves `latency` after arrival, work included."""
+    slept: list[float] = []
+    sb.sleep = slept.append
+    sb.faults = Faults(latency=0.5, latency_mode="total")
+    r = get(sb, token)
+    assert r.status_code == 200
+    assert len(slept) == 1 and 0.3 < slept[0] < 0.5  # some of the 0.5 s went to the work
+    sb.faults = Faults(latency=0.5)
+    get(sb, token)
+    assert slept[1] == 0.5  # "before": the whole latency, then the work
+
+
 def test_concurrency_limit_per_token_answers_429(sb: Sandbox, token: str) -> None:
     other = login(sb)
     gate = Gate()

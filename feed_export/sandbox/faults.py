@@ -13,6 +13,7 @@ import logging
 import random
 import socket
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -39,7 +40,10 @@ class Faults:
     """What goes wrong, and how often. All rates are per request, between 0 and 1.
 
     ``latency`` seconds are added to every request, plus a uniform random share of
-    ``latency_jitter``. ``concurrency_per_token`` (Akeneo: 4) and
+    ``latency_jitter``; with ``latency_mode="total"`` a normal answer instead leaves
+    ``latency`` seconds after the request arrived, processing included (a server with a
+    fixed response time, as the transport benchmark wants), or as soon as it is ready if
+    processing took longer. ``concurrency_per_token`` (Akeneo: 4) and
     ``concurrency_per_instance`` (Akeneo: 10) answer 429 to requests beyond the limit.
     A random fault is one of: dropping the connection without an answer
     (``rate_drop``; after processing the request if ``drop_after_processing``), a 429
@@ -55,6 +59,7 @@ class Faults:
     seed: int = 0
     latency: float = 0.0
     latency_jitter: float = 0.0
+    latency_mode: Literal["before", "total"] = "before"
     concurrency_per_token: int | None = None
     concurrency_per_instance: int | None = None
     rate_drop: float = 0.0
@@ -261,13 +266,38 @@ class FaultMiddleware:
                 refused = _json_error(start_response, 429, RATE_LIMIT_MESSAGE, faults.retry_after)
                 return _Closing(refused, lambda: self._leave(token))
             plan = self.host.injector.plan(target)
-            if plan.latency > 0:
-                self.host.sleep(plan.latency)
-            result = self._answer(environ, start_response, plan, faults)
+            if plan.latency > 0 and faults.latency_mode == "total" and plan.kind is None:
+                result = self._answer_after(plan.latency, environ, start_response, plan, faults)
+            else:
+                if plan.latency > 0:
+                    self.host.sleep(plan.latency)
+                result = self._answer(environ, start_response, plan, faults)
         except BaseException:
             self._leave(token)
             raise
         return _Closing(result, lambda: self._leave(token))
+
+    def _answer_after(
+        self,
+        latency: float,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+        plan: FaultPlan,
+        faults: Faults,
+    ) -> Iterable[bytes]:
+        """The whole answer, computed first, then held until ``latency`` has passed."""
+        started = time.monotonic()
+        result = self._answer(environ, start_response, plan, faults)
+        try:
+            body = list(result)  # applies every line of a collection PATCH
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        remaining = latency - (time.monotonic() - started)
+        if remaining > 0:
+            self.host.sleep(remaining)
+        return body
 
     def _answer(
         self,

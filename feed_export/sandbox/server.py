@@ -221,7 +221,8 @@ def serve_forever_cli(
     a busy port.
     """
     stream = out if out is not None else sys.stdout
-    faults = Faults(latency=latency) if latency else None
+    # a fixed response time: what a benchmark against a slow PIM wants to see
+    faults = Faults(latency=latency, latency_mode="total") if latency else None
     try:
         sandbox = start_sandbox(
             db=db or ":memory:", catalog=catalog, faults=faults, port=port, host=host
