@@ -21,6 +21,7 @@ Per-line message format (``render_error``): the PIM's ``message``, then each ent
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any, TypeVar
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, quote_plus, urlsplit
 
 import orjson
 import requests
@@ -374,6 +375,14 @@ class AkeneoAuth(AuthBase):
         self._access_token: str | None = None
         self._refresh_token: str | None = None
         self._renew_at = 0.0
+        # set (under the lock) once the PIM refused the credentials: every later caller
+        # raises at once instead of trying the password again (one refusal per run)
+        self._refused: str | None = None
+        self._secret_forms = _secret_forms(
+            settings.client_id,
+            settings.client_secret.get_secret_value(),
+            settings.password.get_secret_value(),
+        )
 
     def __repr__(self) -> str:  # never the secret, the password or a token
         return (
@@ -388,6 +397,8 @@ class AkeneoAuth(AuthBase):
     def token(self) -> str:
         """A valid access token, asking the PIM for one when needed."""
         with self._lock:
+            if self._refused is not None:
+                raise AuthenticationError(self._refused)
             if self._access_token is None:
                 self._login()
             elif self._clock() >= self._renew_at:
@@ -412,6 +423,8 @@ class AkeneoAuth(AuthBase):
                 self._refresh()
 
     def _login(self) -> None:
+        if self._refused is not None:
+            raise AuthenticationError(self._refused)
         self._stats.add("auth_logins")
         try:
             self._grant(
@@ -422,9 +435,11 @@ class AkeneoAuth(AuthBase):
                 }
             )
         except _GrantRejected as exc:
-            raise AuthenticationError(self._rejection(exc)) from None
+            raise self._refuse(exc) from None
 
     def _refresh(self) -> None:
+        if self._refused is not None:
+            raise AuthenticationError(self._refused)
         if self._refresh_token is None:
             self._login()
             return
@@ -433,7 +448,7 @@ class AkeneoAuth(AuthBase):
             self._grant({"grant_type": "refresh_token", "refresh_token": self._refresh_token})
         except _GrantRejected as exc:
             if exc.status != 422:
-                raise AuthenticationError(self._rejection(exc)) from None
+                raise self._refuse(exc) from None
             log.info("the PIM refused the refresh token (%s): logging in again", exc.message)
             self._refresh_token = None
             self._login()
@@ -463,9 +478,15 @@ class AkeneoAuth(AuthBase):
             retry_after = parse_retry_after(
                 response.headers.get("Retry-After"), response.headers.get("Date")
             )
+        if status != 200:
+            # a PIM or a proxy may echo the request (JSON body, Basic header) in its answer:
+            # redact the raw text, and again once described (JSON unescaped, spaces joined)
+            text = self._redact(text)
         if status in RETRIABLE_STATUSES:
             raise RetriableError(
-                f"token request: {_describe_response(status, text)}", status, retry_after
+                f"token request: {self._redact(_describe_response(status, text))}",
+                status,
+                retry_after,
             )
         if status != 200:
             message = _akeneo_message(text)
@@ -498,11 +519,45 @@ class AkeneoAuth(AuthBase):
             f'the PIM at {self._base_url} refused to log in ({exc.status}: "{exc.message}"): {hint}'
         )
 
+    def _refuse(self, exc: _GrantRejected) -> AuthenticationError:
+        """Remember that the PIM refused the credentials; the error to raise."""
+        self._refused = self._rejection(exc)
+        return AuthenticationError(self._refused)
+
     def _redact(self, text: str) -> str:
-        for secret in (self._client_secret.get_secret_value(), self._password.get_secret_value()):
-            if secret and secret in text:
+        """``text`` with every form of the secret, the password and the tokens as ``***``."""
+        tokens = [t for t in (self._access_token, self._refresh_token) if t]
+        for secret in (*self._secret_forms, *tokens):
+            if secret in text:
                 text = text.replace(secret, "***")
         return text
+
+
+def _secret_forms(client_id: str, secret: str, password: str) -> tuple[str, ...]:
+    """Every form in which the token request carries the secret or the password.
+
+    As is; JSON-escaped (the request body is JSON: ``requests`` escapes non-ASCII, PHP
+    escapes ``/`` too); URL-encoded (form bodies, query strings); and the Basic header's
+    base64 of ``client_id:secret``. Longest first, so a form is replaced before a part of it.
+    """
+    forms: set[str] = set()
+    for value in (secret, password):
+        if not value:
+            continue
+        forms |= {
+            value,
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            json.dumps(value)[1:-1].replace("/", "\\/"),  # PHP's json_encode escapes "/"
+            quote(value, safe=""),
+            quote_plus(value),
+        }
+    if secret:
+        pair = f"{client_id}:{secret}"
+        for encoding in ("latin-1", "utf-8"):  # requests encodes Basic credentials as latin-1
+            with contextlib.suppress(UnicodeEncodeError):
+                forms.add(base64.b64encode(pair.encode(encoding)).decode("ascii"))
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 # --- the client -------------------------------------------------------------------------

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
 
 import orjson
 import pytest
@@ -332,6 +333,97 @@ def test_a_stale_401_does_not_renew_twice(rsps: responses.RequestsMock, fake: Fa
     auth.unauthorized("Bearer tok1")  # a second thread's 401 for the same old token
     assert grants(rsps) == ["password", "refresh_token"]
     assert auth.token() == "tok2"
+
+
+def test_refused_credentials_are_not_tried_again_by_busy_threads(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    """Regression: at concurrency 4, each waiting thread used to try the password once more."""
+    rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": PWD_REJECTED})
+    client = make_client(fake)
+    barrier = threading.Barrier(4)
+    errors: list[str] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            client.patch_collection("products", lines_of(1))
+        except AuthenticationError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 4 and len(set(errors)) == 1
+    assert PWD_REJECTED in errors[0]
+    assert grants(rsps) == ["password"]
+    assert client.stats.auth_logins == 1
+    with pytest.raises(AuthenticationError, match="No user found"):
+        client.authenticate()  # remembered: no new request either
+    assert grants(rsps) == ["password"]
+    assert calls_to(rsps, PRODUCTS) == []
+
+
+def test_refused_refresh_is_remembered(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps, "tok1", "ref1")
+    rsps.post(TOKEN_URL, status=400, json={"code": 400, "message": "invalid_client"})
+    rsps.patch(
+        PRODUCTS, status=401, json={"code": 401, "message": "The access token provided is invalid."}
+    )
+    client = make_client(fake)
+    for _ in range(2):
+        with pytest.raises(AuthenticationError, match="invalid_client"):
+            client.patch_collection("products", lines_of(1))
+    assert grants(rsps) == ["password", "refresh_token"]
+    assert len(calls_to(rsps, PRODUCTS)) == 1  # the refused token is not offered again
+
+
+# a secret and a password with characters that JSON, PHP and URLs escape differently
+ODD_SECRET = "S/\u00e9+ cr&t-SENTINEL"
+ODD_PASSWORD = "P/\u00e4 ss+w%rd-SENTINEL"
+ECHOED_FORMS = {
+    "secret-as-is": ODD_SECRET,
+    "password-as-is": ODD_PASSWORD,
+    "secret-json": json.dumps(ODD_SECRET)[1:-1],
+    "password-json": json.dumps(ODD_PASSWORD)[1:-1],
+    "password-php-json": json.dumps(ODD_PASSWORD)[1:-1].replace("/", "\\/"),
+    "secret-url-encoded": quote(ODD_SECRET, safe=""),
+    "password-form-encoded": quote_plus(ODD_PASSWORD),
+    "basic-header": base64.b64encode(f"cid:{ODD_SECRET}".encode("latin-1")).decode(),
+}
+
+
+@pytest.mark.parametrize("status", [500, 503, 422, 400], ids=lambda s: str(s))
+@pytest.mark.parametrize("form", list(ECHOED_FORMS))
+def test_token_answer_echoing_a_secret_is_redacted(
+    rsps: responses.RequestsMock,
+    fake: FakeTime,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    form: str,
+) -> None:
+    """Regression: a 5xx token answer was quoted unredacted; a 4xx kept the Basic header."""
+    caplog.set_level(logging.DEBUG)
+    echoed = ECHOED_FORMS[form]
+    body = f"Error while handling   {echoed} for you"
+    if status == 422:
+        body = orjson.dumps({"code": 422, "message": body}).decode()
+    rsps.post(TOKEN_URL, status=status, body=body)
+    settings = make_settings(max_attempts=2).model_copy(
+        update={"client_secret": SecretStr(ODD_SECRET), "password": SecretStr(ODD_PASSWORD)}
+    )
+    client = AkeneoClient(settings, clock=fake.clock, sleep=fake.sleep, random=lambda: 0.5)
+    with pytest.raises((AuthenticationError, RetriableError)) as info:
+        client.authenticate()
+    assert "Error while handling" in str(info.value)  # the answer is still quoted
+    assert "***" in str(info.value)
+    for text in (str(info.value), caplog.text):
+        for leaked in ECHOED_FORMS.values():
+            assert leaked not in text, (leaked, text)
+    if status >= 500:
+        assert "retrying in" in caplog.text  # the retry warning was logged, redacted
 
 
 # --- retries --------------------------------------------------------------------------------

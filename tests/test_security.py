@@ -294,24 +294,7 @@ def _echo(status: int) -> Callable[[requests.PreparedRequest], tuple[int, dict[s
 
 @pytest.mark.parametrize(
     "status",
-    [
-        pytest.param(
-            500,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="client.py AkeneoAuth._grant: a 5xx token answer is quoted unredacted "
-                "into RetriableError (and the retry warning)",
-            ),
-        ),
-        pytest.param(
-            422,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="client.py AkeneoAuth._redact: the Basic header (base64 of "
-                "client_id:secret) echoed in a 4xx token answer is not redacted",
-            ),
-        ),
-    ],
+    [500, 422],
     ids=["500-echoes-request", "422-echoes-request"],
 )
 def test_secrets_never_leak_when_the_pim_echoes_the_request(
