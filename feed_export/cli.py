@@ -68,26 +68,51 @@ class _Redact(logging.Filter):
 
     def __init__(self, secrets: Sequence[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 3]
+        self.secrets: list[str] = []
+        self.learn(secrets)
+
+    def learn(self, secrets: Sequence[str]) -> None:
+        """Redact these too (values under 3 characters would blank out ordinary words)."""
+        known = set(self.secrets) | {s for s in secrets if s and len(s) >= 3}
+        self.secrets = sorted(known, key=len, reverse=True)  # a whole form before its parts
 
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
-            text = record.getMessage()
-            for secret in self.secrets:
-                text = text.replace(secret, "***")
+            text = self._redact(record.getMessage())
             record.msg, record.args = text, None
+            if record.exc_info and not record.exc_text:
+                # the formatter reuses exc_text: render the traceback now, to redact it
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = self._redact(record.exc_text)
+            if record.stack_info:
+                record.stack_info = self._redact(record.stack_info)
         return True
+
+    def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
 
 
 def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * verbosity
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    # what the environment holds now; _settings adds the flags and ./.env once read
     secrets = [os.environ.get("AKENEO_CLIENT_SECRET", ""), os.environ.get("AKENEO_PASSWORD", "")]
     handler.addFilter(_Redact(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(max(level, logging.DEBUG))
+
+
+def _learn_secrets(secrets: Sequence[str]) -> None:
+    """Teach the redaction filters of our log handlers more secret values."""
+    for handler in logging.getLogger().handlers:
+        for log_filter in handler.filters:
+            if isinstance(log_filter, _Redact):
+                log_filter.learn(secrets)
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -269,15 +294,25 @@ def _settings(args: argparse.Namespace) -> Settings:
         "username": args.username,
         "password": args.password,
     }
-    secrets = [s for s in (args.client_secret, args.password) if s]
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(_Redact(secrets))
-    return load_settings(
+    _learn_secrets([s for s in (args.client_secret, args.password) if s])
+    settings = load_settings(
         flags,
         allow_insecure_http=args.allow_insecure_http,
         verify_tls=not args.no_verify_tls,
         retry=retry,
     )
+    # the values may come from ./.env, which _setup_logging never saw; the client sends
+    # them in other forms too (the Basic header's base64, JSON escapes)
+    from feed_export.client import secret_forms
+
+    _learn_secrets(
+        secret_forms(
+            settings.client_id,
+            settings.client_secret.get_secret_value(),
+            settings.password.get_secret_value(),
+        )
+    )
+    return settings
 
 
 @contextmanager
@@ -312,6 +347,39 @@ class _Progress:
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (existing or not; links and ``..`` resolved)."""
+    with suppress(OSError):
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    return a.resolve() == b.resolve()
+
+
+def _refuse_summary_collision(args: argparse.Namespace) -> None:
+    """``--summary-json`` must not replace the feed, an input or another output.
+
+    Checked before the run: the summary is written last, when the file is already lost.
+    """
+    if not args.summary_json or args.summary_json == "-":
+        return
+    from feed_export.feedback import default_feedback_path
+
+    target = Path(args.summary_json)
+    others = [
+        ("the feed", args.feed),
+        ("the feedback file", args.feedback or default_feedback_path(args.feed)),
+        ("the --payload-out file", args.payload_out),
+        ("the --catalog file", args.catalog),
+        ("the --state file", getattr(args, "state", None)),
+    ]
+    for what, path in others:
+        if path is not None and _same_file(target, path):
+            raise ConfigError(
+                f"--summary-json {args.summary_json} is {what}: "
+                "the summary would replace it; choose another file"
+            )
 
 
 def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
@@ -401,6 +469,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     from feed_export.catalog import Catalog
     from feed_export.pipeline import Interrupt, RunTargets, run_export
 
+    _refuse_summary_collision(args)
     options = _options(args, dry_run)
     tracking = _tracking(args, dry_run)
     catalog = Catalog.from_file(args.catalog) if args.catalog else None

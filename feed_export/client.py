@@ -378,7 +378,7 @@ class AkeneoAuth(AuthBase):
         # set (under the lock) once the PIM refused the credentials: every later caller
         # raises at once instead of trying the password again (one refusal per run)
         self._refused: str | None = None
-        self._secret_forms = _secret_forms(
+        self._secret_forms = secret_forms(
             settings.client_id,
             settings.client_secret.get_secret_value(),
             settings.password.get_secret_value(),
@@ -533,7 +533,7 @@ class AkeneoAuth(AuthBase):
         return text
 
 
-def _secret_forms(client_id: str, secret: str, password: str) -> tuple[str, ...]:
+def secret_forms(client_id: str, secret: str, password: str) -> tuple[str, ...]:
     """Every form in which the token request carries the secret or the password.
 
     As is; JSON-escaped (the request body is JSON: ``requests`` escapes non-ASCII, PHP

@@ -762,15 +762,7 @@ def test_push_unreadable_feed_never_contacts_the_pim(
 # --- output paths that collide with the feed or with each other ---------------------------
 
 COLLISIONS = [
-    pytest.param(
-        ["--summary-json", "feed.csv"],
-        id="summary-json-is-the-feed",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="cli.py _write_summary: --summary-json FEED overwrites the feed with JSON "
-            "(run_export refuses only --feedback/--payload-out equal to the feed)",
-        ),
-    ),
+    pytest.param(["--summary-json", "feed.csv"], id="summary-json-is-the-feed"),
     pytest.param(
         ["--feedback", "out.csv", "--payload-out", "out.csv"],
         id="payload-is-the-feedback",
@@ -781,13 +773,7 @@ COLLISIONS = [
         ),
     ),
     pytest.param(
-        ["--feedback", "out.csv", "--summary-json", "out.csv"],
-        id="summary-json-is-the-feedback",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="cli.py _write_summary: --summary-json equal to --feedback replaces the "
-            "feedback file with the summary",
-        ),
+        ["--feedback", "out.csv", "--summary-json", "out.csv"], id="summary-json-is-the-feedback"
     ),
     pytest.param(["--feedback", "feed.csv"], id="feedback-is-the-feed"),
     pytest.param(["--payload-out", "feed.csv"], id="payload-is-the-feed"),

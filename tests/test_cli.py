@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import DEMO_CATALOG, SAMPLE_FEEDS, run_cli
+
+from feed_export import cli
 
 
 def test_help_has_examples_and_exit_codes() -> None:
@@ -171,3 +176,108 @@ def test_sandbox_push_is_the_main_job(tmp_path: Path) -> None:
     assert result.code == 1
     assert "201 created: 5" in result.out
     assert "sandbox PIM at http://127.0.0.1:" in result.err
+
+
+# --- --summary-json never replaces a file of the run -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "what"),
+    [
+        (["--summary-json", "ok.csv"], "the feed"),
+        (["--summary-json", "sub/../ok.csv"], "the feed"),
+        (["--summary-json", "link.csv"], "the feed"),  # a symbolic link to the feed
+        (["--summary-json", "ok.feedback.csv"], "the feedback file"),  # the default feedback
+        (["--feedback", "fb.csv", "--summary-json", "fb.csv"], "the feedback file"),
+        (["--payload-out", "lines.json", "--summary-json", "lines.json"], "--payload-out"),
+        (["--summary-json", "cat.json"], "the --catalog file"),
+        (["--state", "st.sqlite", "--summary-json", "st.sqlite"], "the --state file"),
+    ],
+    ids=["feed", "feed-other-spelling", "feed-symlink", "default-feedback", "feedback",
+         "payload-out", "catalog", "state"],
+)  # fmt: skip
+def test_summary_json_never_replaces_a_file_of_the_run(
+    tmp_path: Path, extra: list[str], what: str
+) -> None:
+    feed = tmp_path / "ok.csv"
+    feed.write_text("sku,name~en_US\nA,Shirt\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.csv").symlink_to(feed)
+    catalog = tmp_path / "cat.json"
+    catalog.write_bytes(DEMO_CATALOG.read_bytes())
+    before = {p.name: p.read_bytes() for p in (feed, catalog)}
+    result = run_cli(["push", "ok.csv", "--dry-run", "--catalog", "cat.json", *extra])
+    assert result.code == 2, result.err
+    assert what in result.err and "choose another file" in result.err
+    assert {p.name: p.read_bytes() for p in (feed, catalog)} == before
+    written = {p.name for p in tmp_path.iterdir()}
+    assert written == {"ok.csv", "sub", "link.csv", "cat.json"}  # the run never started
+
+
+def test_summary_json_beside_the_other_outputs_is_written(tmp_path: Path) -> None:
+    feed = tmp_path / "ok.csv"
+    feed.write_text("sku,name~en_US\nA,Shirt\n", encoding="utf-8")
+    result = run_cli(
+        ["check", "ok.csv", "--catalog", str(DEMO_CATALOG), "--summary-json", "ok.summary.json"]
+    )
+    assert result.code == 0, result.err
+    assert json.loads((tmp_path / "ok.summary.json").read_text())["exit_code"] == 0
+    assert (tmp_path / "ok.feedback.csv").exists()
+
+
+# --- the log filter learns every secret, from every source -----------------------------
+
+DOTENV_SECRET = "dotenv-SECRET-41b7"
+DOTENV_PASSWORD = "dotenv/PASSWORD+é"
+
+
+@pytest.fixture
+def root_logger(monkeypatch: pytest.MonkeyPatch) -> logging.Logger:
+    """The root logger, its handlers and level put back after the test."""
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", root.level)
+    return root
+
+
+def _redact_filter(root: logging.Logger) -> cli._Redact:
+    (found,) = [f for h in root.handlers for f in h.filters if isinstance(f, cli._Redact)]
+    return found
+
+
+def test_settings_from_dotenv_teach_the_log_filter_every_form(
+    tmp_path: Path, root_logger: logging.Logger
+) -> None:
+    """Regression: the filter knew the environment and the flags, never ./.env."""
+    (tmp_path / ".env").write_text(
+        "AKENEO_BASE_URL=https://pim.example.com\nAKENEO_CLIENT_ID=cid\n"
+        f"AKENEO_CLIENT_SECRET={DOTENV_SECRET}\nAKENEO_USERNAME=u\n"
+        f"AKENEO_PASSWORD={DOTENV_PASSWORD}\n",
+        encoding="utf-8",
+    )
+    cli._setup_logging(2)
+    cli._settings(cli.build_parser().parse_args(["push", "feed.csv"]))
+    basic = base64.b64encode(f"cid:{DOTENV_SECRET}".encode()).decode()
+    escaped = json.dumps(DOTENV_PASSWORD)[1:-1]
+    record = logging.LogRecord(
+        "feed_export.x", logging.DEBUG, __file__, 1, "%s %s Basic %s {%s}",
+        (DOTENV_SECRET, DOTENV_PASSWORD, basic, escaped), None,
+    )  # fmt: skip
+    assert _redact_filter(root_logger).filter(record)
+    assert record.getMessage() == "*** *** Basic *** {***}"
+
+
+def test_log_filter_redacts_tracebacks_too(root_logger: logging.Logger) -> None:
+    cli._setup_logging(0)
+    handler = root_logger.handlers[0]
+    _redact_filter(root_logger).learn([DOTENV_SECRET, "ab"])
+    try:
+        raise ValueError(f"careless {DOTENV_SECRET} ab")
+    except ValueError:
+        record = logging.LogRecord(
+            "feed_export.x", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
+    assert handler.filter(record)
+    text = handler.format(record)
+    assert "careless *** ab" in text  # values under 3 characters are not redacted
+    assert DOTENV_SECRET not in text

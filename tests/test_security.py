@@ -218,18 +218,7 @@ def test_secrets_never_leak_from_a_run(
 
 @pytest.mark.parametrize(
     "source",
-    [
-        "flags",
-        "env",
-        pytest.param(
-            "dotenv",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="cli.py _setup_logging/_settings: the redaction filter learns the "
-                "secrets from the environment and the flags, never from a .env file",
-            ),
-        ),
-    ],
+    ["flags", "env", "dotenv"],
 )
 def test_cli_log_filter_hides_secrets_from_every_source(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, source: str
