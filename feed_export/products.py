@@ -59,7 +59,7 @@ from feed_export.values import (
     code_converter,
     erase_data,
     field_converter,
-    identifier_converter,
+    limited_identifier_converter,
     media_extensions,
     media_source,
     quantified_converter,
@@ -236,7 +236,9 @@ class _Plan:
         self.key_header = _label(key)
         self.key_field = IDENTIFIER_FIELD[entity]
         self.key_convert: Converter = {
-            "identifier": identifier_converter,
+            # the identifier attribute's limit holds for the identifier field too: checked
+            # here rather than refused by the PIM after sending
+            "identifier": limited_identifier_converter(catalog.identifier_attribute),
             "uuid": to_uuid,
         }.get(self.key_field, code_converter(options))
         self.foreign = tuple(foreign)

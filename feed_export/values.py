@@ -114,14 +114,30 @@ def _split_number(text: str, sep: str) -> tuple[bool, str, str] | None:
     return negative, whole.lstrip("0") or "0", fraction
 
 
-def _not_a_number(text: str, sep: str, what: str = "a number") -> CellError:
-    if sep == "." and "," in text:
-        hint = ' (the decimal mark is "."; for "12,50" pass --decimal-separator ,)'
-    elif sep == "," and "." in text:
+#: ``1,234.50`` and ``1.234,50``: thousands separators (ASCII digits only)
+_GROUPED_BY_COMMAS: Final = re.compile(r"[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+_GROUPED_BY_DOTS: Final = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{3})+(?:,[0-9]*)?")
+
+
+def _not_a_number(cell: str, sep: str, what: str = "a number", number: str = "") -> CellError:
+    """The error for ``cell`` (quoted as read), with a hint when ``number`` looks close.
+
+    ``number`` is the part meant as the amount (default: the whole cell, trimmed). The
+    hint is given only for what is a number but for its marks: ``12,50`` with ``.`` as
+    the decimal mark, never any text that holds a comma (``=HYPERLINK("a","b")``).
+    """
+    text = number or cell.strip()
+    hint = ""
+    if sep == ".":
+        if _split_number(text, ",") is not None:
+            hint = ' (the decimal mark is "."; for "12,50" pass --decimal-separator ,)'
+        elif _GROUPED_BY_COMMAS.fullmatch(text):
+            hint = " (leave out thousands separators)"
+    elif _GROUPED_BY_DOTS.fullmatch(text):
         hint = ' (the decimal mark is ","; leave out thousands separators)'
-    else:
-        hint = ""
-    return CellError(f"not {what}{hint}: {quote(text)}")
+    elif _split_number(text, ".") is not None:
+        hint = ' (the decimal mark is ","; for "12.50" leave out --decimal-separator ,)'
+    return CellError(f"not {what}{hint}: {quote(cell)}")
 
 
 def _show(number: Decimal) -> str:
@@ -145,16 +161,17 @@ def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str
     low, high = Catalog.number_limits(attribute)
     bounded = low is not None or high is not None
 
-    def check(value: Decimal | int, text: str) -> None:
+    def check(value: Decimal | int, cell: str) -> None:
         if no_negative and value < 0:
-            raise CellError(f"negative numbers are not allowed here, got {quote(text)}")
+            raise CellError(f"negative numbers are not allowed here, got {quote(cell)}")
         if low is not None and value < low:
-            raise CellError(f"must be at least {_show(low)}, got {quote(text)}")
+            raise CellError(f"must be at least {_show(low)}, got {quote(cell)}")
         if high is not None and value > high:
-            raise CellError(f"must be at most {_show(high)}, got {quote(text)}")
+            raise CellError(f"must be at most {_show(high)}, got {quote(cell)}")
 
-    def parse(text: str) -> int | str:
-        text = text.strip()
+    def parse(cell: str) -> int | str:
+        # messages quote the cell as read: trimmed, "\t=1+1" would show as "=1+1"
+        text = cell.strip()
         whole, _, fraction = text.partition(sep)
         if (
             whole.isdigit()
@@ -168,24 +185,24 @@ def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str
         else:
             parts = _split_number(text, sep)
             if parts is None:
-                raise _not_a_number(text, sep)
+                raise _not_a_number(cell, sep)
             negative, whole, fraction = parts
             if negative and whole == "0" and not fraction.strip("0"):
                 negative = False  # "-0" and "-0.00" are zero
         if decimals:
             result = ("-" + whole if negative else whole) + ("." + fraction if fraction else "")
             if bounded:
-                check(Decimal(result), text)
+                check(Decimal(result), cell)
             elif negative and no_negative:
-                check(-1, text)
+                check(-1, cell)
             return result
         if fraction and fraction.strip("0"):
-            raise CellError(f"decimals are not allowed here, got {quote(text)}")
+            raise CellError(f"decimals are not allowed here, got {quote(cell)}")
         if len(whole) > 18 and (len(whole) > 19 or int(whole) > PHP_INT_MAX):
-            raise CellError(f"too large (the PIM's limit is {PHP_INT_MAX}), got {quote(text)}")
+            raise CellError(f"too large (the PIM's limit is {PHP_INT_MAX}), got {quote(cell)}")
         integer = -int(whole) if negative else int(whole)
         if bounded or no_negative:
-            check(integer, text)
+            check(integer, cell)
         return integer
 
     return parse
@@ -392,7 +409,8 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
             currencies[currency] = code
         return code
 
-    def item(text: str) -> tuple[str, int | str]:
+    def item(raw: str) -> tuple[str, int | str]:
+        text = raw.strip()  # parsed trimmed, quoted as read
         parts = text.split()
         if len(parts) == 2:
             first, second = parts
@@ -401,7 +419,7 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
             elif second[0] in numeric_start:
                 currency, number = first, second
             else:
-                raise _not_a_number(text, options.decimal_separator, "an amount")
+                raise _not_a_number(raw, options.decimal_separator, "an amount")
         elif len(parts) == 1:
             # glued: "740.00EUR" or "EUR740.00"
             i = len(text)
@@ -415,20 +433,21 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
                     j += 1
                 if not 0 < j < len(text):
                     if j == 0:
-                        raise CellError(f'no currency in {quote(text)}; write it like "740.00 EUR"')
-                    raise CellError(f'no amount in {quote(text)}; write it like "740.00 EUR"')
+                        raise CellError(f'no currency in {quote(raw)}; write it like "740.00 EUR"')
+                    raise CellError(f'no amount in {quote(raw)}; write it like "740.00 EUR"')
                 currency, number = text[:j], text[j:]
         else:
             raise CellError(
-                f'expected an amount and a currency like "740.00 EUR", got {quote(text)}'
+                f'expected an amount and a currency like "740.00 EUR", got {quote(raw)}'
             )
-        code = currency_code(currency, text)
+        code = currency_code(currency, raw)
         try:
             return code, amount(number)
         except CellError as exc:
-            if _split_number(number, options.decimal_separator) is None:
-                raise _not_a_number(text, options.decimal_separator, "an amount") from None
-            raise CellError(f"{exc} (in {quote(text)})") from None
+            sep = options.decimal_separator
+            if _split_number(number, sep) is None:
+                raise _not_a_number(raw, sep, "an amount", number) from None
+            raise CellError(f"{exc} (in {quote(raw)})") from None
 
     def convert(cell: str) -> list[dict[str, Any]] | _Empty:
         out: list[dict[str, Any]] = []
@@ -439,13 +458,13 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
                 continue
             if len(parts) == 2 and parts[0][0].isdigit():
                 # the usual "740.00 EUR", without the detours of item()
-                code = currencies.get(parts[1]) or currency_code(parts[1], raw.strip())
+                code = currencies.get(parts[1]) or currency_code(parts[1], raw)
                 try:
                     value = amount(parts[0])
                 except CellError:
-                    code, value = item(raw.strip())
+                    code, value = item(raw)
             else:
-                code, value = item(raw.strip())
+                code, value = item(raw)
             previous = seen.get(code)
             if previous is not None:
                 if _same(previous, value):
@@ -483,9 +502,10 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
         try:
             value = amount(number)
         except CellError as exc:
-            if _split_number(number, options.decimal_separator) is None:
-                raise _not_a_number(text, options.decimal_separator, "an amount") from None
-            raise CellError(f"{exc} (in {quote(text)})") from None
+            sep = options.decimal_separator
+            if _split_number(number, sep) is None:
+                raise _not_a_number(cell, sep, "an amount", number) from None
+            raise CellError(f"{exc} (in {quote(cell)})") from None
         if unit_text:
             unit = found.get(unit_text)
             if unit is None:
@@ -661,11 +681,39 @@ def field_converter(name: str, options: ExportOptions) -> Converter:
 
 
 def identifier_converter(cell: str) -> str:
-    """A product identifier: trimmed; Akeneo refuses commas and semicolons in it."""
+    """A product identifier: trimmed; Akeneo refuses commas and semicolons in it.
+
+    (It refuses leading and trailing spaces too: trimming removes them.)
+    """
     value = cell.strip()
     if "," in value or ";" in value:
         raise CellError(f"an identifier may not contain a comma or a semicolon: {quote(cell)}")
     return value
+
+
+def limited_identifier_converter(attribute: Attribute | None) -> Converter:
+    """``identifier_converter`` within the identifier attribute's ``max_characters``.
+
+    >>> convert = limited_identifier_converter(
+    ...     Attribute(code="sku", type="pim_catalog_identifier", max_characters=3))
+    >>> convert(" AB1 ")
+    'AB1'
+    """
+    limit = attribute.max_characters if attribute is not None else None
+    if not limit or attribute is None:
+        return identifier_converter
+    code = attribute.code
+
+    def convert(cell: str) -> str:
+        value = identifier_converter(cell)
+        if len(value) > limit:
+            raise CellError(
+                f"is {len(value)} characters long, over the limit of {limit} set by the "
+                f"identifier attribute {code}: {quote(value)}"
+            )
+        return value
+
+    return convert
 
 
 def association_converter(options: ExportOptions, *, uuids: bool) -> Converter:

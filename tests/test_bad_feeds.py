@@ -482,9 +482,6 @@ CASES = [
         statuses=("422", ""),
         messages=("Not sent: sku: ", _VALID),
         sent=(("M" * 255, "b"),),
-        xfail="products.py RowDecoder: the identifier column skips the identifier attribute's "
-        "max_characters (255 in the demo catalog); the contract checks catalog limits before "
-        "sending, and today the PIM refuses the line instead (422 after sending)",
     ),
     Case(
         "duplicated-identifier",

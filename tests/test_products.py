@@ -394,6 +394,54 @@ def test_bad_keys(
     assert problems(header, cells, **options) == (expected,)
 
 
+SHORT_SKU = Catalog.from_dict(
+    {
+        "attributes": [
+            {
+                "code": "sku",
+                "type": "pim_catalog_identifier",
+                "is_main_identifier": True,
+                "max_characters": 5,
+            }
+        ]
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "cell", "expected"),
+    [
+        ("sku", "ABCDE", "ABCDE"),
+        ("identifier", "  ABCDE ", "ABCDE"),  # counted once trimmed, as sent
+        (
+            "sku",
+            "ABCDEF",
+            "sku: is 6 characters long, over the limit of 5 set by the identifier attribute "
+            'sku: "ABCDEF"',
+        ),
+        (
+            "identifier",
+            "\u00e9" * 6,
+            "identifier: is 6 characters long, over the limit of 5 set by the identifier "
+            'attribute sku: "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9"',
+        ),
+        ("sku", "A;B", 'sku: an identifier may not contain a comma or a semicolon: "A;B"'),
+    ],
+    ids=["at-the-limit", "trimmed-at-the-limit", "over", "over-in-characters", "semicolon"],
+)
+def test_identifier_within_the_identifier_attributes_max_characters(
+    header: str, cell: str, expected: str
+) -> None:
+    """Regression: the key column skipped max_characters; the PIM refused it after sending."""
+    opts = ExportOptions()
+    decoder = RowDecoder(resolve_headers("feed.csv", [header], SHORT_SKU, opts), opts)
+    result = decoder.decode(Row(2, (cell,)))
+    if isinstance(result, LineError):
+        assert result.problems == (expected,)
+    else:
+        assert orjson.loads(result.body) == {"identifier": expected}
+
+
 def test_identifier_attribute_must_agree_with_identifier() -> None:
     found = problems(["identifier", "sku"], ["SKU-1", "SKU-2"])
     assert found == (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -370,6 +371,73 @@ def test_invalid_cells(code: str, cell: str, fragment: str, options: dict[str, A
     assert fragment in str(caught.value)
 
 
+COMMA_HINT = ' (the decimal mark is "."; for "12,50" pass --decimal-separator ,)'
+NUMBER_MESSAGES: list[tuple[str, str, str, str, dict[str, Any]]] = [
+    # id, attribute, cell, the whole message, options
+    ("comma-decimal", "stock", "12,50", f'not a number{COMMA_HINT}: "12,50"', {}),
+    ("comma-decimal-signed", "margin", "-0,5", f'not a number{COMMA_HINT}: "-0,5"', {}),
+    # regression: any comma got the hint, formulas and lists included
+    (
+        "formula-with-commas",
+        "stock",
+        '=HYPERLINK("a","b")',
+        'not a number: "=HYPERLINK(\\"a\\",\\"b\\")"',
+        {},
+    ),
+    ("list-of-numbers", "margin", "1,2,3", 'not a number: "1,2,3"', {}),
+    (
+        "thousands-comma",
+        "margin",
+        "1,234.50",
+        'not a number (leave out thousands separators): "1,234.50"',
+        {},
+    ),
+    (
+        "text-with-dot",
+        "margin",
+        "www.x.com",
+        'not a number: "www.x.com"',
+        {"decimal_separator": ","},
+    ),
+    # regression: the trimmed value was quoted, so "\t=1+1" showed as "=1+1"
+    ("tab-formula", "stock", "\t=1+1", 'not a number: "\\t=1+1"', {}),
+    ("spaces-around", "stock", " 12,50 ", f'not a number{COMMA_HINT}: " 12,50 "', {}),
+    ("over-max-as-read", "stock", " 1001\t", 'must be at most 1000, got " 1001\\t"', {}),
+    ("decimal-as-read", "stock", "\t12.5", 'decimals are not allowed here, got "\\t12.5"', {}),
+    ("price-comma", "price", "12,50 EUR", f'not an amount{COMMA_HINT}: "12,50 EUR"', {}),
+    (
+        "price-formula",
+        "price",
+        "\t=SUM(A1,B1) EUR",
+        'not an amount: "\\t=SUM(A1,B1) EUR"',
+        {},
+    ),
+    ("metric-comma", "weight", "3,5 kg", f'not an amount{COMMA_HINT}: "3,5 kg"', {}),
+    ("metric-comma-as-read", "weight", "\t+1,2 kg", f'not an amount{COMMA_HINT}: "\\t+1,2 kg"', {}),
+    (
+        "dot-decimal-with-comma-mark",
+        "margin",
+        "12.50",
+        'not a number (the decimal mark is ","; for "12.50" leave out --decimal-separator ,): '
+        '"12.50"',
+        {"decimal_separator": ","},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("code", "cell", "message", "options"),
+    [v[1:] for v in NUMBER_MESSAGES],
+    ids=[v[0] for v in NUMBER_MESSAGES],
+)
+def test_number_messages_quote_the_cell_as_read_and_hint_only_at_decimals(
+    code: str, cell: str, message: str, options: dict[str, Any]
+) -> None:
+    with pytest.raises(CellError) as caught:
+        convert(code, cell, **options)
+    assert str(caught.value) == message
+
+
 def test_long_values_are_capped_in_messages() -> None:
     with pytest.raises(CellError) as caught:
         convert("stock", "x" * 500)
@@ -604,3 +672,20 @@ def test_integers_round_trip(number: int) -> None:
 @given(codes=st.lists(st.from_regex(r"[a-z0-9_]{1,8}", fullmatch=True), min_size=1, max_size=8))
 def test_code_lists_round_trip(codes: list[str]) -> None:
     assert convert("material", " <###> ".join(codes)) == list(dict.fromkeys(codes))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cell=st.one_of(
+        st.text(alphabet=' \t0123456789,.+-=()"aE', max_size=12),
+        st.from_regex(r"\s*[+-]?[0-9]{0,4},[0-9]{0,3}\s*", fullmatch=True),
+    )
+)
+def test_number_errors_quote_the_cell_and_hint_a_comma_only_at_a_decimal(cell: str) -> None:
+    try:
+        convert("margin", cell)
+    except CellError as exc:
+        message = str(exc)
+        assert message.endswith(": " + quote(cell)) or message.endswith(f"got {quote(cell)}")
+        decimal_with_comma = re.fullmatch(r"[+-]?([0-9]+,[0-9]*|,[0-9]+)", cell.strip())
+        assert ("--decimal-separator ," in message) == bool(decimal_with_comma), message
