@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +73,8 @@ if TYPE_CHECKING:
     from feed_export.batcher import Batch
     from feed_export.client import AkeneoClient, LineResult
     from feed_export.config import Entity
+    from feed_export.media import MediaStage
+    from feed_export.planner import FeedIndex
     from feed_export.sender import PatchClient
 
 log = logging.getLogger(__name__)
@@ -348,14 +350,7 @@ def run_export(
     """
     started = clock()
     feedback_path = targets.feedback or default_feedback_path(feed_path)
-    for target in (feedback_path, targets.payload_out):
-        if (
-            target is not None
-            and target.exists()
-            and feed_path.exists()
-            and target.samefile(feed_path)
-        ):
-            raise ConfigError(f"{target} is the feed itself: choose another output file")
+    _refuse_collisions(feed_path, feedback_path, targets.payload_out)
     report = RunReport(
         feed=feed_path,
         feedback=feedback_path,
@@ -387,8 +382,8 @@ def run_export(
         if client is None and catalog is None:
             raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
         memory: _Memory | None = None
+        pim = tracking.target or (settings.base_url if settings is not None else "")
         if not options.dry_run:
-            pim = tracking.target or (settings.base_url if settings is not None else "")
             memory = _Memory.open(feed_path, options, tracking, pim, report)
             stack.callback(memory.close)
 
@@ -422,7 +417,7 @@ def run_export(
             )
         except HeaderError as exc:
             report.header_problems = exc.problems
-            message = "Not sent: feed rejected: " + "; ".join(exc.problems)
+            message = rejected_message(exc.problems)
             _finish_rows(rows, ordered, 400, message, progress)
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
@@ -446,8 +441,24 @@ def run_export(
                 options.model_dump(mode="json", exclude=_NOT_PAYLOAD),
                 catalog.to_dict(),
             )
+            from feed_export.media import MediaStage, feed_has_files
+            from feed_export.planner import FeedIndex, needs_index
+
+            index = None
+            if needs_index(layout):  # parents or association targets may be in the feed
+                with open_feed(
+                    feed_path,
+                    encoding=options.encoding,
+                    delimiter=options.delimiter,
+                    sheet=options.sheet,
+                ) as again:
+                    index = FeedIndex.scan(again.rows(), decoder)
+            media = None
+            if feed_has_files(layout):
+                # the media cache is keyed like the state store: by the PIM's name
+                media = MediaStage.for_feed(client, feed_path, pim or client.base_url)
             pusher = _Pusher(ordered, payload, options, report, progress, memory, interrupt)
-            pusher.run(rows, decoder, client, context, layout.key.index)
+            pusher.run(rows, decoder, client, context, layout.key.index, index=index, media=media)
         if client is not None:
             report.requests = client.stats.requests_sent
             report.retries = client.stats.retries
@@ -457,6 +468,47 @@ def run_export(
             memory.finish()  # the feedback is complete: nothing to resume
     report.seconds = clock() - started
     return report
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file, existing or not (links and ``..`` resolved)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return a.absolute() == b.absolute()
+
+
+def _refuse_collisions(feed_path: Path, feedback: Path, payload_out: Path | None) -> None:
+    """No output may be the feed or the other output: checked before anything is written."""
+    if _same_file(feedback, feed_path):
+        raise ConfigError(f"{feedback} is the feed itself: choose another output file")
+    if payload_out is None:
+        return
+    if _same_file(payload_out, feed_path):
+        raise ConfigError(f"{payload_out} is the feed itself: choose another output file")
+    if _same_file(payload_out, feedback):
+        raise ConfigError(
+            f"--payload-out {payload_out} is the feedback file too: both would be written "
+            "into it; choose another file for one of them"
+        )
+
+
+#: header problems quoted in each rejected row's message (the summary lists them all)
+QUOTED_PROBLEMS = 3
+
+
+def rejected_message(problems: Sequence[str]) -> str:
+    """Every row's message when the header is rejected: the first problems, then a count.
+
+    A feed with thousands of bad headers would otherwise repeat all of them on every row.
+    """
+    text = "; ".join(problems[:QUOTED_PROBLEMS])
+    more = len(problems) - QUOTED_PROBLEMS
+    if more > 0:
+        text += f"; ... and {more} more (see the summary or stderr)"
+    return "Not sent: feed rejected: " + text
 
 
 def _finish_rows(
@@ -617,12 +669,54 @@ class _Memory:
             self.state = None
 
 
-class _Pusher:
-    """The live push: decode, decide, batch, send, record, in that order for each batch.
+Answer = tuple[ProductLine, Outcome]  # a row the planner finished: its line, its outcome
 
-    Per batch of answers the writes go state store, then journal, then feedback. A kill
-    between them leaves the state ahead of the journal, never behind: a row answered but
-    not journaled is sent again (or, with --only-changed, found unchanged) on resume.
+
+class _Started:
+    """The client as the sender sees it: notes which batches were really sent.
+
+    The sender pulls a batch (and the planner calls ``on_batch``) one step before sending
+    it, so after an abort only a batch whose call began may have reached the PIM. A batch
+    is known by the identity of its first line's body, the very object the sender passes
+    on: the batch holds it until it is answered, so no other object can take its id
+    meanwhile. Called from the sender's workers (a set's ``add`` is atomic in CPython).
+    """
+
+    def __init__(self, client: PatchClient) -> None:
+        self._client = client
+        self._began: set[int] = set()
+
+    def patch_collection(
+        self, entity: Entity, lines: Sequence[bytes], *, create_missing_options: bool = False
+    ) -> list[LineResult]:
+        if lines:
+            self._began.add(id(lines[0]))
+        return self._client.patch_collection(
+            entity, lines, create_missing_options=create_missing_options
+        )
+
+    def began(self, batch: Batch) -> bool:
+        return bool(batch.lines) and id(batch.lines[0].body) in self._began
+
+    def forget(self, batch: Batch) -> None:
+        if batch.lines:
+            self._began.discard(id(batch.lines[0].body))
+
+
+class _Pusher:
+    """The live push: decode, decide, plan, send, record.
+
+    ``planner.SendPlan`` orders the lines (parents before children, files after their
+    product, associations last) and answers a row once all its jobs are done. The writes
+    per batch of answers go state store, then journal, then feedback. A kill between
+    them leaves the state ahead of the journal, never behind: a row answered but not
+    journaled is sent again (or, with --only-changed, found unchanged) on resume.
+
+    The rows of one product are recorded in feed order: the planner may finish a later
+    row first (an earlier one still waits for its files or associations), and that
+    answer then waits here. So the journal holds a prefix of each product's rows, which
+    lets a resume send the rest in order, and the state's last word on a product is its
+    last row's.
     """
 
     def __init__(
@@ -644,7 +738,14 @@ class _Pusher:
         self.interrupt = interrupt
         self.touched: set[str] = set()  # --only-changed: keys sent in this run
         self.out: dict[int, Batch] = {}  # batches handed to the sender, not answered
+        self.keys_out: Counter[str] = Counter()  # folded key -> its batches out
         self.row_digests: dict[int, bytes] = {}  # raw-row hashes of the lines not answered
+        self.planned: dict[str, deque[int]] = {}  # folded key -> rows planned, not recorded
+        self.finished: dict[int, Answer] = {}  # answered; an earlier row of the key is not
+        self.guard: _GuardedClient | None = None
+        self.sent: _Started | None = None
+        self.to_write: deque[Batch] = deque()  # --payload-out: batches handed out, in order
+        self.went: dict[int, bool] = {}  # --payload-out: batch seq -> it went (or not)
         self.context = b""
         self.key_index = 0
         self.done = 0
@@ -657,32 +758,40 @@ class _Pusher:
         client: AkeneoClient,
         context: bytes,
         key_index: int,
+        *,
+        index: FeedIndex | None = None,
+        media: MediaStage | None = None,
     ) -> None:
         """Push; ``context`` salts the raw-row hashes, ``key_index`` is the key column."""
-        from feed_export.sender import send_batches
+        from feed_export.planner import SendPlan
 
         self.context = context
         self.key_index = key_index
-        guard = None
-        sender_client: PatchClient = client
+        inner: PatchClient = client
         if self.interrupt is not None:
-            guard = _GuardedClient(client, self.interrupt)
-            sender_client = guard
+            self.guard = _GuardedClient(client, self.interrupt)
+            inner = self.guard
             self.interrupt.watch()
+        # outside the guard: a batch it holds back is told apart by its answer (_answer)
+        sent = self.sent = _Started(inner)
+        plan = SendPlan(
+            sent,
+            entity=self.options.entity,
+            batch_size=self.options.batch_size,
+            concurrency=self.options.concurrency,
+            create_missing_options=self.options.create_missing_options,
+            media=media,
+            index=index,
+            mixed=decoder.layout.mixed,
+            on_batch=self._handed_out,
+            on_answer=self._answer,
+            stop_when=self._stopping,
+        )
         abort: str | None = None
+        answers = plan.answers(self._lines(rows, decoder))
         try:
-            for batch, results in send_batches(
-                sender_client,
-                self._batches(rows, decoder),
-                entity=self.options.entity,
-                concurrency=self.options.concurrency,
-                create_missing_options=self.options.create_missing_options,
-            ):
-                self.out.pop(batch.seq, None)
-                if guard is not None and results and guard.stopped(results[0]):
-                    self._unanswered(batch, results[0].message)
-                    continue
-                self._answered(batch, results)
+            for found in answers:
+                self._answered(found)
         except AuthenticationError as exc:
             abort = f"authentication failed: {exc}"
         except KeyboardInterrupt:
@@ -693,6 +802,10 @@ class _Pusher:
             log.debug("unexpected error during push", exc_info=True)
             abort = f"internal error: {type(exc).__name__}: {exc}"
         finally:
+            # after an error of ours: the requests in flight end (or are dropped) before
+            # the rows are marked, so that what began is known
+            if isinstance(answers, Generator):
+                answers.close()
             if self.interrupt is not None:
                 self.interrupt.end()
         if abort is None and self._stopping() and not (self.read_all and not self.ordered.pending):
@@ -708,74 +821,155 @@ class _Pusher:
             log.error("run aborted: %s", abort)
             unknown = f"Unknown: run aborted before the PIM answered ({abort})"
             not_sent = f"Not sent: run aborted ({abort})"
-        # rows handed to the sender and never answered may or may not have reached the PIM
-        out = {line.row for batch in self.out.values() for line in batch.lines}
+        # requests that began and got no answer may or may not have reached the PIM;
+        # batches taken by the sender but not sent yet did not
+        began: set[int] = set()
+        for batch in sorted(self.out.values(), key=lambda b: b.seq):
+            if sent.began(batch):
+                began.update(line.row for line in batch.lines)
+                self.report.lines_sent += len(batch.lines)
+            self._written(batch, sent.began(batch))
+        saved = dict(plan.saved_unfinished())
+        outcomes: list[Outcome] = []
         for number in self.ordered.unresolved():
-            message = unknown if number in out else not_sent
-            self.ordered.resolve(Outcome(number, 0, message))
+            if number in self.finished:
+                # answered, but an earlier row of its product was not: true, not journaled
+                # (a resume sends it again, after that row)
+                outcome = self.finished[number][1]
+            elif number in saved:
+                outcome = Outcome(
+                    number,
+                    0,
+                    f"Unknown: saved ({saved[number]}), but the run stopped before its files "
+                    f"and associations were sent ({abort})",
+                )
+            else:
+                outcome = Outcome(number, 0, unknown if number in began else not_sent)
+            outcomes.append(outcome)
+        self.ordered.resolve_many(outcomes)
         _finish_rows(rows, self.ordered, 0, not_sent, self.progress)
 
-    def _answered(self, batch: Batch, results: list[LineResult]) -> None:
-        """Record a batch's answers: state, journal, then the feedback (see the class)."""
+    def _handed_out(self, batch: Batch) -> None:
+        """``on_batch``: the sender took ``batch``; its products may change from now on."""
+        keys = {state_key(line.key) for line in batch.lines}
+        if self.memory.state is not None:
+            self.memory.state.mark_pending(keys)
+        self.keys_out.update(keys)
+        self.out[batch.seq] = batch
+        if self.payload is not None:
+            self.to_write.append(batch)
+
+    def _answer(self, batch: Batch, results: list[LineResult]) -> bool:
+        """``on_answer``: ``batch`` is back; False when the interrupt held it back."""
+        keys = {state_key(line.key) for line in batch.lines}
+        if self.memory.state is not None:
+            # one batch fewer out for these keys; record() counts off the rows' answers
+            # and is told about the keys still out (see _record)
+            self.memory.state.release(keys)
+        out = self.keys_out
+        out.subtract(keys)
+        for key in keys:
+            if out[key] <= 0:
+                del out[key]
+        assert self.sent is not None
+        if self.guard is not None and results and self.guard.stopped(results[0]):
+            if results[0] is self.guard.not_sent:
+                self.sent.forget(batch)  # it never left: its rows were not sent
+                self._written(batch, False)
+            return False  # its rows stay open: the end of the run marks them
+        del self.out[batch.seq]
+        self.sent.forget(batch)
+        self.report.lines_sent += len(batch.lines)
+        self._written(batch, True)
+        return True
+
+    def _written(self, batch: Batch, went: bool) -> None:
+        """--payload-out: ``batch`` went (or did not); write the lines known to have gone.
+
+        In the order the batches were handed out (feed order for simple feeds), once all
+        the batches before are known: the sender takes a batch a step before it sends it,
+        so only the answer (or, after an abort, whether its request began) tells.
+        """
+        if self.payload is None:
+            return
+        self.went[batch.seq] = went
+        queue, went_by_seq = self.to_write, self.went
+        while queue and queue[0].seq in went_by_seq:
+            head = queue.popleft()
+            if went_by_seq.pop(head.seq):
+                self.payload.write(b"".join(line.body + b"\n" for line in head.lines))
+
+    def _answered(self, answers: list[Answer]) -> None:
+        """Rows the planner finished: each recorded once its product's earlier rows are."""
+        finished, planned = self.finished, self.planned
+        ready: list[Answer] = []
+        for line, outcome in answers:
+            finished[line.row] = (line, outcome)
+            key = state_key(line.key)
+            queue = planned[key]
+            while queue and queue[0] in finished:
+                ready.append(finished.pop(queue.popleft()))
+            if not queue:
+                del planned[key]
+        if ready:
+            self._record(ready)
+
+    def _record(self, answers: list[Answer]) -> None:
+        """Record rows' outcomes: state, journal, then the feedback (see the class)."""
         state, journal = self.memory.state, self.memory.journal
         if state is not None:
+            # record() counts one batch off each key: a key with a batch still out (a later
+            # row, its associations) is marked once more, so that it stays pending
+            busy = {key for line, _ in answers if (key := state_key(line.key)) in self.keys_out}
+            if busy:
+                state.mark_pending(busy)
             digests = self.row_digests
             state.record(
                 [
                     Pushed(
                         line.key,
                         payload_hash(state_payload(line)),
-                        result.status,
+                        outcome.status or 0,
                         digests.pop(line.row, None),
                     )
-                    for line, result in zip(batch.lines, results, strict=True)
+                    for line, outcome in answers
                 ]
             )
         if journal is not None:
             journal.record(
                 [
-                    Recorded(line.row, result.status, result.message)
-                    for line, result in zip(batch.lines, results, strict=True)
+                    Recorded(outcome.row, outcome.status or 0, outcome.message)
+                    for _, outcome in answers
                 ]
             )
-        for line, result in zip(batch.lines, results, strict=True):
-            self.ordered.resolve(Outcome(line.row, result.status, result.message))
-        self.done += len(batch.lines)
+        self.ordered.resolve_many([outcome for _, outcome in answers])
+        self.done += len(answers)
         if self.progress is not None:
             self.progress(self.done)
 
-    def _unanswered(self, batch: Batch, message: str) -> None:
-        """A batch stopped by the interrupt: nothing recorded, so a resume sends it."""
-        if self.memory.state is not None:
-            self.memory.state.release(line.key for line in batch.lines)
-        if message == INTERRUPTED_NOT_SENT:
-            self.report.lines_sent -= len(batch.lines)
-        for line in batch.lines:
-            self.row_digests.pop(line.row, None)
-            self.ordered.resolve(Outcome(line.row, 0, message))
-
-    def _batches(self, rows: Iterator[Row], decoder: RowDecoder) -> Iterator[Batch]:
-        from feed_export.batcher import make_batches
-
-        state = self.memory.state
-        for batch in make_batches(self._lines(rows, decoder), self.options.batch_size):
-            if self._stopping():
-                return  # its rows stay unresolved: marked as not sent
-            if state is not None:
-                state.mark_pending(line.key for line in batch.lines)
-            self.out[batch.seq] = batch
-            self.report.lines_sent += len(batch.lines)
-            yield batch
-
     def _lines(self, rows: Iterator[Row], decoder: RowDecoder) -> Iterator[ProductLine]:
-        """The lines to send, in feed order; every other row gets its outcome here."""
+        """The lines for the planner, each noted under its key (see ``_answered``)."""
+        planned = self.planned
+        for line in self._read(rows, decoder):
+            key = state_key(line.key)
+            queue = planned.get(key)
+            if queue is None:
+                queue = planned[key] = deque()
+            queue.append(line.row)
+            yield line
+
+    def _read(self, rows: Iterator[Row], decoder: RowDecoder) -> Iterator[ProductLine]:
+        """The lines to send, in feed order; every other row gets its outcome here.
+
+        Read as the planner asks for lines: it stops asking once the run stops.
+        """
         ordered = self.ordered
         recorded = self.memory.recorded
         previous = next(recorded, None) if recorded is not None else None
         state = self.memory.state
         deciding = self.memory.mode == "only-changed" and state is not None
         chunk: list[Row] = []
-        while not self._stopping():
+        while True:
             row = next(rows, None)
             if row is None:
                 self.read_all = True
@@ -805,7 +999,6 @@ class _Pusher:
             ordered.add(row)
             if state is not None:
                 self.row_digests[row.number] = row_hash(self.context, row.cells)
-            self._sending(result)
             yield result
         if chunk:
             yield from self._decide(chunk, decoder)
@@ -862,13 +1055,7 @@ class _Pusher:
             self.memory.journal.record(unchanged)
         state.note_rows(noted)
         ordered.resolve_many([_outcome(done) for done in unchanged])
-        for line in send:
-            self._sending(line)
-            yield line
-
-    def _sending(self, line: ProductLine) -> None:
-        if self.payload is not None:
-            self.payload.write(line.body + b"\n")
+        yield from send
 
     def _stopping(self) -> bool:
         return self.interrupt is not None and self.interrupt.requested

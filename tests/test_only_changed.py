@@ -5,6 +5,7 @@ as a full push would leave it (through the CLI into the sandbox, and against a m
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import re
 import threading
@@ -20,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feed_export.catalog import Catalog
-from feed_export.client import LineResult
+from feed_export.client import LineResult, MediaUpload
 from feed_export.config import ExportOptions
 from feed_export.pipeline import Tracking, run_export
 from feed_export.reader import open_feed
@@ -240,6 +241,7 @@ class ModelPim:
     def __init__(self) -> None:
         self.products: dict[str, dict[tuple[str, object, object], object]] = {}
         self.lines = 0
+        self.uploads = 0
         self.stats = SimpleNamespace(requests_sent=0, retries=0)
         self._lock = threading.Lock()
         self._seen: set[bytes] = set()
@@ -271,6 +273,15 @@ class ModelPim:
                 status = 0 if "lost" in names else 201 if created else 204
                 out.append(LineResult(status, "" if status else "connection lost"))
         return out
+
+    def upload_media_file(self, target: Any, *, content: bytes, **_: Any) -> MediaUpload:
+        """Every file is stored (the pipeline wires the media stage to this client too)."""
+        with self._lock:
+            self.uploads += 1
+        return MediaUpload(201, "", f"a/b/c/d/{hashlib.sha1(content).hexdigest()}_f.jpg")
+
+    def media_file_exists(self, code: str) -> bool | None:
+        return True
 
 
 row = st.tuples(
@@ -408,12 +419,10 @@ def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
     catalog = Catalog.from_file(DEMO_CATALOG)
     pim = ModelPim()
     feed = tmp_path / "f.csv"
+    for name in ("a.jpg", "b.jpg"):  # paths beside the feed: no network needed
+        (tmp_path / name).write_bytes(b"\xff\xd8\xff\xe0 " + name.encode())
     sent = []
-    for url in (
-        "https://img.example.com/a.jpg",
-        "https://img.example.com/a.jpg",
-        "https://img.example.com/b.jpg",
-    ):
+    for url in ("a.jpg", "a.jpg", "b.jpg"):
         feed.write_text(f"sku,name~en_US,picture\nK1,n,{url}\n", encoding="utf-8")
         before = pim.lines
         report = run_export(
@@ -426,3 +435,4 @@ def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
         assert report.rows == 1
         sent.append(pim.lines - before)
     assert sent == [1, 0, 1]
+    assert pim.uploads == 2

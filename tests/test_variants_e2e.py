@@ -380,7 +380,6 @@ def test_children_before_parents_in_a_product_models_feed(sandbox: Sandbox, tmp_
     assert [m["code"] for m in sandbox.state.product_models()] == ["tee", "tee-blue", "tee-red"]
 
 
-@pytest.mark.xfail(reason="pipeline.py does not call the planner and media stage yet", strict=False)
 def test_the_cli_pushes_variants_associations_and_pictures(pictures: str, tmp_path: Path) -> None:
     from conftest import run_cli
 
