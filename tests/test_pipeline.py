@@ -130,6 +130,70 @@ def test_output_may_not_be_the_feed(catalog: Catalog, tmp_path: Path) -> None:
     assert feed.read_text(encoding="utf-8") == "sku\nA\n"
 
 
+@pytest.mark.parametrize(
+    ("feedback", "payload", "says"),
+    [
+        ("f.csv", None, "the feed itself"),
+        ("./sub/../f.csv", None, "the feed itself"),
+        ("link.csv", None, "the feed itself"),
+        (None, "f.csv", "the feed itself"),
+        ("out.csv", "out.csv", "is the feedback file too"),
+        ("out.csv", "./out.csv", "is the feedback file too"),
+        (None, "f.feedback.csv", "is the feedback file too"),
+    ],
+    ids=[
+        "feedback-is-feed",
+        "feedback-is-feed-spelled-otherwise",
+        "feedback-is-a-link-to-the-feed",
+        "payload-is-feed",
+        "payload-is-feedback",
+        "payload-is-feedback-spelled-otherwise",
+        "payload-is-the-default-feedback",
+    ],
+)
+def test_outputs_may_not_collide(
+    catalog: Catalog, tmp_path: Path, feedback: str | None, payload: str | None, says: str
+) -> None:
+    feed = tmp_path / "f.csv"
+    feed.write_text("sku\nA\n", encoding="utf-8")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.csv").symlink_to(feed)
+    targets = RunTargets(
+        feedback=tmp_path / feedback if feedback else None,
+        payload_out=tmp_path / payload if payload else None,
+    )
+    with pytest.raises(ConfigError, match=says):
+        run_export(feed, ExportOptions(dry_run=True), catalog=catalog, targets=targets)
+    assert feed.read_text(encoding="utf-8") == "sku\nA\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "link.csv", "sub"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "listed", "more"),
+    [(1, 1, None), (3, 3, None), (4, 3, 1), (5000, 3, 4997)],
+    ids=["one", "three", "four", "five-thousand"],
+)
+def test_a_rejected_feed_quotes_a_few_header_problems_per_row(
+    catalog: Catalog, tmp_path: Path, bad: int, listed: int, more: int | None
+) -> None:
+    feed = tmp_path / "f.csv"
+    header = ["sku", *(f"nope_{i}" for i in range(bad))]
+    feed.write_text(",".join(header) + "\nA" + "," * bad + "\nB" + "," * bad + "\n")
+    report = run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
+    assert report.exit_code == 2 and len(report.header_problems) == bad  # the summary: all
+    rows = _feedback_rows(tmp_path / "f.feedback.csv")[1:]
+    messages = {r[-1] for r in rows}
+    assert len(messages) == 1 and [r[-2] for r in rows] == ["400", "400"]
+    message = messages.pop()
+    assert message.startswith("Not sent: feed rejected: " + report.header_problems[0])
+    assert sum(f"nope_{i}" in message for i in range(bad)) == listed
+    if more is None:
+        assert "more" not in message
+    else:
+        assert message.endswith(f"; ... and {more} more (see the summary or stderr)")
+    assert len(message) < 1000
+
+
 def test_dry_run_needs_a_catalog(tmp_path: Path) -> None:
     feed = tmp_path / "f.csv"
     feed.write_text("sku\nA\n", encoding="utf-8")
