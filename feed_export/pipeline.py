@@ -1,12 +1,13 @@
 """run_export(): the stages in order; the only module that knows that order.
 
-read feed -> resolve headers against the catalog -> decode rows -> batch -> send
-(or not, in a dry run) -> feedback file, one row per data row, in feed order.
+read feed -> resolve headers against the catalog -> decode rows -> plan and send
+(``planner.SendPlan``: parents before children, files after their product, associations
+last; not in a dry run) -> feedback file, one row per data row, in feed order.
 
 Every data row gets exactly one outcome, whatever fails: a header problem (400 on every
 row), a bad cell (422 ``Not sent: ...``), a blank row (``Skipped: empty row``), a batch the
-PIM refused, a network failure after all retries (0), lost credentials or a crash (the
-rest of the rows are marked with why they were not sent).
+PIM refused, a network failure after all retries (0), lost credentials or a crash (rows
+in requests that began and got no answer are ``Unknown: ...``, the rest ``Not sent: ...``).
 
 A live push also keeps two SQLite files beside the feed (``.feed_export/``): the state
 store (``state.py``: what the PIM accepted, for ``--only-changed``) and the run journal

@@ -87,7 +87,7 @@ class FakePim:
         with self._lock:
             self.uploads.append(filename)
         if self.on_upload is not None:
-            self.on_upload()
+            self.on_upload(filename)
         return MediaUpload(201, "", f"1/2/3/4/{len(self.uploads):040d}_{filename}")
 
     def media_file_exists(self, code: str) -> bool | None:
@@ -146,14 +146,24 @@ def test_an_abort_marks_unknown_only_the_requests_that_began(
 def test_an_interrupt_while_files_go_marks_saved_rows_with_files_left(
     catalog: Catalog, tmp_path: Path
 ) -> None:
-    """Both lines saved; the interrupt comes during the first picture: the second row is
-    saved without its picture, says so, and is sent again by --resume."""
+    """Both lines saved; the interrupt comes once row 2 is done, while row 3's picture is
+    uploading: row 3 is saved but its picture unknown, and --resume sends it again."""
     for name in ("a.jpg", "b.jpg"):
         (tmp_path / name).write_bytes(b"\xff\xd8\xff\xe0 " + name.encode())
     feed = _write(tmp_path / "f.csv", ["sku", "picture"], [["A", "a.jpg"], ["B", "b.jpg"]])
     interrupt = Interrupt(drain_timeout=GUARD)
+    stopped = threading.Event()
+
+    def progress(done: int) -> None:
+        interrupt.request()
+        stopped.set()
+
+    def upload(filename: str) -> None:
+        if filename == "b.jpg":  # started before the interrupt, answered after it
+            assert stopped.wait(GUARD), "row 2 was never recorded"
+
     pim = FakePim()
-    pim.on_upload = interrupt.request
+    pim.on_upload = upload
     options = ExportOptions(batch_size=2, concurrency=2)  # one file at a time
     report = run_export(
         feed,
@@ -162,10 +172,11 @@ def test_an_interrupt_while_files_go_marks_saved_rows_with_files_left(
         client=pim,  # type: ignore[arg-type]
         tracking=Tracking(target="fake"),
         interrupt=interrupt,
+        progress=progress,
     )
 
     assert report.aborted == "interrupted" and report.exit_code == 3
-    assert pim.uploads == ["a.jpg"]
+    assert pim.uploads == ["a.jpg", "b.jpg"]
     got = _feedback(tmp_path / "f.feedback.csv")
     assert got[2] == ("201", "")
     assert got[3] == (
@@ -183,8 +194,11 @@ def test_an_interrupt_while_files_go_marks_saved_rows_with_files_left(
         tracking=Tracking(target="fake", resume=True),
     )
     assert report.exit_code == 0 and report.resumed == 1
-    assert [len(call) for call in again.calls] == [1] and b'"B"' in again.calls[0][0]
-    assert again.uploads == ["b.jpg"]
+    # only row 3 goes again: its line, then its picture (uploaded, or set from the media
+    # cache, which remembers the upload that finished after the interrupt)
+    assert again.calls[0] == [b'{"identifier":"B"}']
+    assert all(b'"identifier":"B"' in line for call in again.calls for line in call)
+    assert len(again.calls) + len(again.uploads) == 2
     assert _feedback(tmp_path / "f.feedback.csv") == {2: ("201", ""), 3: ("201", "")}
 
 
