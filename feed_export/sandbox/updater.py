@@ -48,56 +48,21 @@ DOC_ANCHORS: dict[str, str] = {
 VARIANT_GROUP_HREF = "http://api.akeneo.com/documentation/products-with-variants.html"
 PHP_INT_MAX = 9223372036854775807
 
+_COMMON_FIELDS = frozenset(
+    {"family", "categories", "parent", "values", "associations", "quantified_associations"}
+) | {"created", "updated"}  # created/updated are accepted and ignored (T-CPU)
+_PRODUCT_FIELDS = _COMMON_FIELDS | {
+    "uuid",
+    "enabled",
+    "add_categories",
+    "remove_categories",
+    "groups",
+}
+# the top-level keys each collection endpoint accepts; anything else is a documented 422
 _FIELDS: dict[str, frozenset[str]] = {
-    "products": frozenset(
-        {
-            "identifier",
-            "uuid",
-            "enabled",
-            "family",
-            "categories",
-            "add_categories",
-            "remove_categories",
-            "groups",
-            "parent",
-            "values",
-            "associations",
-            "quantified_associations",
-            "created",
-            "updated",
-        }
-    ),
-    "products-uuid": frozenset(
-        {
-            "uuid",
-            "enabled",
-            "family",
-            "categories",
-            "add_categories",
-            "remove_categories",
-            "groups",
-            "parent",
-            "values",
-            "associations",
-            "quantified_associations",
-            "created",
-            "updated",
-        }
-    ),
-    "product-models": frozenset(
-        {
-            "code",
-            "family",
-            "family_variant",
-            "parent",
-            "categories",
-            "values",
-            "associations",
-            "quantified_associations",
-            "created",
-            "updated",
-        }
-    ),
+    "products": _PRODUCT_FIELDS | {"identifier"},
+    "products-uuid": _PRODUCT_FIELDS,  # the identifier goes into values there (§2.8)
+    "product-models": _COMMON_FIELDS | {"code", "family_variant"},
 }
 _UUID_RE = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
