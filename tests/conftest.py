@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from feed_export.sandbox import Sandbox, start_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_CATALOG = ROOT / "feed_export" / "data" / "demo_catalog.json"
@@ -34,6 +36,18 @@ def run_cli(args: Sequence[str]) -> CliResult:
         except SystemExit as exc:  # argparse usage errors and --help
             code = int(exc.code or 0)
     return CliResult(code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture
+def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    """A sandbox PIM on loopback, with the AKENEO_* variables pointing at it."""
+    with start_sandbox() as sb:
+        monkeypatch.setenv("AKENEO_BASE_URL", sb.url)
+        monkeypatch.setenv("AKENEO_CLIENT_ID", sb.client_id)
+        monkeypatch.setenv("AKENEO_CLIENT_SECRET", sb.client_secret)
+        monkeypatch.setenv("AKENEO_USERNAME", sb.username)
+        monkeypatch.setenv("AKENEO_PASSWORD", sb.password)
+        yield sb
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from openpyxl import Workbook
 
 from feed_export.feedback import FEEDBACK_COLUMNS
 from feed_export.reader import open_feed
-from feed_export.sandbox import Sandbox, start_sandbox
+from feed_export.sandbox import Sandbox
 
 H = b"sku,name~en_US,legal_notice~fr_FR\n"
 TEXTS = {
@@ -673,17 +673,6 @@ def test_5000_unknown_columns_every_problem_listed_and_ignoring_them_is_quick(
 
 
 # --- pushed to the sandbox PIM -----------------------------------------------------------
-
-
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with start_sandbox() as sb:
-        monkeypatch.setenv("AKENEO_BASE_URL", sb.url)
-        monkeypatch.setenv("AKENEO_CLIENT_ID", sb.client_id)
-        monkeypatch.setenv("AKENEO_CLIENT_SECRET", sb.client_secret)
-        monkeypatch.setenv("AKENEO_USERNAME", sb.username)
-        monkeypatch.setenv("AKENEO_PASSWORD", sb.password)
-        yield sb
 
 
 def _stored(sandbox: Sandbox, identifier: str, code: str) -> object:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -12,18 +11,7 @@ import pytest
 from conftest import DEMO_CATALOG, SAMPLE_FEEDS, run_cli
 
 from feed_export.reader import open_feed
-from feed_export.sandbox import Faults, Sandbox, start_sandbox
-
-
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with start_sandbox() as sb:
-        monkeypatch.setenv("AKENEO_BASE_URL", sb.url)
-        monkeypatch.setenv("AKENEO_CLIENT_ID", sb.client_id)
-        monkeypatch.setenv("AKENEO_CLIENT_SECRET", sb.client_secret)
-        monkeypatch.setenv("AKENEO_USERNAME", sb.username)
-        monkeypatch.setenv("AKENEO_PASSWORD", sb.password)
-        yield sb
+from feed_export.sandbox import Faults, Sandbox
 
 
 def _feedback(path: Path) -> list[tuple[str, str, str]]:

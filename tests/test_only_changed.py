@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -25,21 +25,10 @@ from feed_export.client import LineResult, MediaUpload
 from feed_export.config import ExportOptions
 from feed_export.pipeline import Tracking, run_export
 from feed_export.reader import open_feed
-from feed_export.sandbox import Sandbox, start_sandbox
+from feed_export.sandbox import Sandbox
 
 HEADER = ("sku", "name~en_US", "stock_quantity", "brand")
 UNCHANGED = re.compile(r"^Unchanged since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(not sent\)$")
-
-
-@pytest.fixture
-def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
-    with start_sandbox() as sb:
-        monkeypatch.setenv("AKENEO_BASE_URL", sb.url)
-        monkeypatch.setenv("AKENEO_CLIENT_ID", sb.client_id)
-        monkeypatch.setenv("AKENEO_CLIENT_SECRET", sb.client_secret)
-        monkeypatch.setenv("AKENEO_USERNAME", sb.username)
-        monkeypatch.setenv("AKENEO_PASSWORD", sb.password)
-        yield sb
 
 
 def write_feed(path: Path, rows: Sequence[Sequence[str]]) -> Path:
