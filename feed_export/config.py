@@ -99,7 +99,9 @@ class Settings(BaseModel):
         value = value.strip().rstrip("/")
         parts = urlsplit(value)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ValueError(f"must be an http(s) URL such as https://pim.example.com, got {value!r}")
+            raise ValueError(
+                f"must be an http(s) URL such as https://pim.example.com, got {value!r}"
+            )
         return value
 
     def check_transport_security(self) -> None:
@@ -116,7 +118,10 @@ class Settings(BaseModel):
             )
 
     def __repr__(self) -> str:  # never show secrets, even by accident
-        return f"Settings(base_url={self.base_url!r}, client_id={self.client_id!r}, username={self.username!r})"
+        return (
+            f"Settings(base_url={self.base_url!r}, client_id={self.client_id!r}, "
+            f"username={self.username!r})"
+        )
 
     __str__ = __repr__
 
@@ -151,7 +156,9 @@ def load_settings(
 
     environ = dict(os.environ) if env is None else env
     path = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
-    dotenv = {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+    dotenv = (
+        {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
+    )
     values: dict[str, object] = {}
     missing: list[str] = []
     for key, env_name in ENV_NAMES.items():

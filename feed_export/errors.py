@@ -59,9 +59,9 @@ class HeaderError(FeedError):
         self.path = path
         self.problems = list(problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(
-            f"{path}: the header row has {len(self.problems)} problem(s); nothing was sent:\n{lines}"
-        )
+        count = len(self.problems)
+        summary = f"the header row has {count} problem(s); nothing was sent"
+        super().__init__(f"{path}: {summary}:\n{lines}")
 
 
 class CellError(FeedExportError):
