@@ -1,8 +1,10 @@
 """Row -> one product (or product model) JSON line, or a line error naming every bad cell.
 
 ``RowDecoder`` compiles a ``FeedLayout`` once into flat per-column plans (index, header,
-converter, where the data goes), so decoding a row is a loop of tuple unpacking, a blank
-check and at most one converter call per cell, then one ``orjson.dumps``.
+converter, where the data goes), then into one generated function per plan with the
+column loop unrolled (``_compile_columns``; ``_decode_columns`` is the reference loop it
+must match), so decoding a row is a blank check and at most one converter call per cell,
+then one ``orjson.dumps``.
 
 The line: the identifier field first (``identifier``, ``uuid`` or ``code``), then the
 other fields in feed column order, then ``values`` (attributes in the order the feed
@@ -209,6 +211,7 @@ class _Plan:
 
     __slots__ = (
         "checks",
+        "columns",
         "entity",
         "fields",
         "foreign",
@@ -217,6 +220,7 @@ class _Plan:
         "key_header",
         "key_index",
         "links",
+        "source",
         "values",
     )
 
@@ -288,6 +292,163 @@ class _Plan:
         self.values = tuple(values)
         self.checks = tuple(checks)
         self.links = tuple(links)
+        self.source, self.columns = _compile_columns(self.fields, self.values)
+
+
+_ColumnsDecoder = Callable[
+    [tuple[str, ...], dict[str, Any], list[tuple[int, str]]],
+    tuple[dict[str, list[dict[str, Any]]], list[MediaRef] | None],
+]
+
+
+def _decode_columns(
+    fields: tuple[tuple[int, str, str, Converter, Any], ...],
+    value_plans: tuple[_ValuePlan, ...],
+    cells: tuple[str, ...],
+    body: dict[str, Any],
+    problems: list[tuple[int, str]],
+) -> tuple[dict[str, list[dict[str, Any]]], list[MediaRef] | None]:
+    """The fields (into ``body``) and the values of one row: the reference loop.
+
+    ``_compile_columns`` generates the same logic unrolled per layout; this loop is what
+    it must match (the tests compare both on every row they decode).
+    """
+    for index, header, name, convert, erased in fields:
+        cell = cells[index]
+        if not cell or cell.isspace():
+            if erased is not _KEEP:
+                body[name] = erased
+            continue
+        try:
+            data = convert(cell)
+        except CellError as exc:
+            problems.append((index, f"{header}: {exc}"))
+            continue
+        if data is EMPTY:
+            if erased is not _KEEP:
+                body[name] = erased
+            continue
+        body[name] = data
+
+    values: dict[str, list[dict[str, Any]]] = {}
+    media: list[MediaRef] | None = None
+    media_ref = MediaRef
+    for index, header, code, convert_value, erased, entry, alone in value_plans:
+        cell = cells[index]
+        if not cell or cell.isspace():
+            if erased is _KEEP:
+                continue
+            data = erased
+        elif convert_value is None:
+            data = cell
+        else:
+            try:
+                data = convert_value(cell)
+            except CellError as exc:
+                problems.append((index, f"{header}: {exc}"))
+                continue
+            if data is EMPTY:
+                if erased is _KEEP:
+                    continue
+                data = erased
+            elif data.__class__ is media_ref:
+                # fetched and uploaded once the line is saved
+                if media is None:
+                    media = [data]
+                else:
+                    media.append(data)
+                continue
+        entry["data"] = data
+        if alone is not None:
+            values[code] = alone
+        else:
+            values.setdefault(code, []).append(entry)
+    return values, media
+
+
+def _compile_columns(
+    fields: tuple[tuple[int, str, str, Converter, Any], ...],
+    value_plans: tuple[_ValuePlan, ...],
+) -> tuple[str, _ColumnsDecoder]:
+    """Python source doing ``_decode_columns`` for these plans, unrolled; and its function.
+
+    Why: decoding is most of a dry run's time, and in the reference loop most of that is
+    the loop itself (unpacking a 7-tuple, testing for "no converter", "erase", "media"
+    per cell). The generated function has one straight block per column with those
+    answers decided once, and the column's objects bound as globals (``c3``: converter,
+    ``h3``: header, ``e3``: erased data, ``v3``: value object, ``a3``: its one-item list).
+    Only constants chosen here go into the source (indexes and ``repr`` of names), never
+    feed text. ``RowDecoder.generated_source`` shows it.
+    """
+    scope: dict[str, Any] = {"CellError": CellError, "EMPTY": EMPTY, "MediaRef": MediaRef}
+    lines = [
+        "def decode_columns(cells, body, problems):",
+        "    values = {}",
+        "    media = None",
+    ]
+    add = lines.append
+    for n, (index, header, name, convert, erased) in enumerate(fields):
+        scope[f"c{n}"], scope[f"h{n}"], scope[f"e{n}"] = convert, header, erased
+        keep = erased is _KEEP
+        add(f"    # field {name!r}, column {index + 1}")
+        add(f"    cell = cells[{index}]")
+        add("    if cell and not cell.isspace():")
+        add("        try:")
+        add(f"            data = c{n}(cell)")
+        add("        except CellError as exc:")
+        add(f'            problems.append(({index}, f"{{h{n}}}: {{exc}}"))')
+        add("        else:")
+        add("            if data is not EMPTY:")
+        add(f"                body[{name!r}] = data")
+        if not keep:
+            add("            else:")
+            add(f"                body[{name!r}] = e{n}")
+            add("    else:")
+            add(f"        body[{name!r}] = e{n}")
+    for n, (index, header, code, convert_value, erased, entry, alone) in enumerate(value_plans):
+        scope[f"k{n}"], scope[f"g{n}"], scope[f"x{n}"] = convert_value, header, erased
+        scope[f"v{n}"], scope[f"a{n}"] = entry, alone
+        keep = erased is _KEEP
+        if alone is not None:
+            store = [f'v{n}["data"] = {{}}', f"values[{code!r}] = a{n}"]
+        else:
+            store = [f'v{n}["data"] = {{}}', f"values.setdefault({code!r}, []).append(v{n})"]
+
+        def put(data: str, indent: str, store: list[str] = store) -> None:
+            for line in store:
+                add(indent + line.format(data))
+
+        add(f"    # value {code!r}, column {index + 1}")
+        add(f"    cell = cells[{index}]")
+        add("    if cell and not cell.isspace():")
+        if convert_value is None:
+            put("cell", "        ")
+        else:
+            add("        try:")
+            add(f"            data = k{n}(cell)")
+            add("        except CellError as exc:")
+            add(f'            problems.append(({index}, f"{{g{n}}}: {{exc}}"))')
+            add("        else:")
+            add("            if data is EMPTY:")
+            if keep:
+                add("                pass")
+            else:
+                put(f"x{n}", "                ")
+            add("            elif data.__class__ is MediaRef:")
+            add("                if media is None:")
+            add("                    media = [data]")
+            add("                else:")
+            add("                    media.append(data)")
+            add("            else:")
+            put("data", "                ")
+        if not keep:
+            add("    else:")
+            put(f"x{n}", "        ")
+    add("    return values, media")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<feed_export.products decode_columns>", "exec"), scope)
+    function: _ColumnsDecoder = scope["decode_columns"]
+    return source, function
 
 
 def _link(column: Column, entity: Entity, options: ExportOptions, erase: bool) -> _LinkPlan:
@@ -351,8 +512,12 @@ def _media_converter(column: Column) -> Converter:
 class RowDecoder:
     """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
 
-    def __init__(self, layout: FeedLayout, options: ExportOptions) -> None:
+    def __init__(
+        self, layout: FeedLayout, options: ExportOptions, *, compiled: bool = True
+    ) -> None:
+        """``compiled=False`` decodes with the reference loop instead (tests compare both)."""
         self.layout = layout
+        self._compiled = compiled
         self._width = layout.width
         self._blank_unchecked = layout.blank_unchecked
         entity: Entity = options.entity
@@ -424,57 +589,10 @@ class RowDecoder:
             except CellError as exc:
                 problems.append((plan.key_index, f"{plan.key_header}: {exc}"))
         body: dict[str, Any] = {plan.key_field: key}
-
-        for index, header, name, convert, erased in plan.fields:
-            cell = cells[index]
-            if not cell or cell.isspace():
-                if erased is not _KEEP:
-                    body[name] = erased
-                continue
-            try:
-                data = convert(cell)
-            except CellError as exc:
-                problems.append((index, f"{header}: {exc}"))
-                continue
-            if data is EMPTY:
-                if erased is not _KEEP:
-                    body[name] = erased
-                continue
-            body[name] = data
-
-        values: dict[str, list[dict[str, Any]]] = {}
-        media: list[MediaRef] | None = None
-        media_ref = MediaRef
-        for index, header, code, convert_value, erased, entry, alone in plan.values:
-            cell = cells[index]
-            if not cell or cell.isspace():
-                if erased is _KEEP:
-                    continue
-                data = erased
-            elif convert_value is None:
-                data = cell
-            else:
-                try:
-                    data = convert_value(cell)
-                except CellError as exc:
-                    problems.append((index, f"{header}: {exc}"))
-                    continue
-                if data is EMPTY:
-                    if erased is _KEEP:
-                        continue
-                    data = erased
-                elif data.__class__ is media_ref:
-                    # fetched and uploaded once the line is saved
-                    if media is None:
-                        media = [data]
-                    else:
-                        media.append(data)
-                    continue
-            entry["data"] = data
-            if alone is not None:
-                values[code] = alone
-            else:
-                values.setdefault(code, []).append(entry)
+        if self._compiled:
+            values, media = plan.columns(cells, body, problems)
+        else:
+            values, media = _decode_columns(plan.fields, plan.values, cells, body, problems)
         if values:
             body["values"] = values
 
@@ -560,6 +678,10 @@ class RowDecoder:
             links_at,
             tuple(media) if media else (),
         )
+
+    def generated_source(self) -> dict[Entity, str]:
+        """The source of each plan's generated column function, to read or debug it."""
+        return {entity: plan.source for entity, plan in self._plans.items()}
 
     def key_of(self, row: Row) -> tuple[Entity, str] | None:
         """The entity and key of ``row`` alone (cheap: for ``planner.FeedIndex``), or None."""

@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 from typing import Any, Final, Literal
 
 import orjson
@@ -160,6 +160,11 @@ def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str
     no_negative = attribute.negative_allowed is False
     low, high = Catalog.number_limits(attribute)
     bounded = low is not None or high is not None
+    # an unsigned numeral whose whole part is below ``ceiling`` is within the limits: no
+    # Decimal needed (None: always build one, e.g. a positive minimum or an infinite limit)
+    ceiling: int | None = None
+    if (low is None or (low.is_finite() and low <= 0)) and (high is None or high.is_finite()):
+        ceiling = int(high.to_integral_value(ROUND_FLOOR)) if high is not None else PHP_INT_MAX
 
     def check(value: Decimal | int, cell: str) -> None:
         if no_negative and value < 0:
@@ -172,6 +177,26 @@ def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str
     def parse(cell: str) -> int | str:
         # messages quote the cell as read: trimmed, "\t=1+1" would show as "=1+1"
         text = cell.strip()
+        if text.isdigit() and text.isascii():
+            # the commonest form, a whole unsigned numeral ("12"): no partition, no copies
+            if decimals:
+                result = text if text[0] != "0" else (text.lstrip("0") or "0")
+                if bounded and not (
+                    ceiling is not None and len(result) < 19 and int(result) < ceiling
+                ):
+                    check(Decimal(result), cell)
+                return result
+            if len(text) > 18:
+                # int() refuses over 4,300 digits: the length decides first
+                digits = text.lstrip("0") or "0"
+                if len(digits) > 18 and (len(digits) > 19 or int(digits) > PHP_INT_MAX):
+                    raise CellError(
+                        f"too large (the PIM's limit is {PHP_INT_MAX}), got {quote(cell)}"
+                    )
+            number = int(text)
+            if bounded and not (ceiling is not None and number < ceiling):
+                check(number, cell)
+            return number
         whole, _, fraction = text.partition(sep)
         if (
             whole.isdigit()
@@ -191,7 +216,9 @@ def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str
                 negative = False  # "-0" and "-0.00" are zero
         if decimals:
             result = ("-" + whole if negative else whole) + ("." + fraction if fraction else "")
-            if bounded:
+            if bounded and (
+                negative or ceiling is None or len(whole) > 18 or int(whole) >= ceiling
+            ):
                 check(Decimal(result), cell)
             elif negative and no_negative:
                 check(-1, cell)
