@@ -405,18 +405,30 @@ def _compile_columns(
             add(f"                body[{name!r}] = e{n}")
             add("    else:")
             add(f"        body[{name!r}] = e{n}")
+    codes_before: set[str] = set()
     for n, (index, header, code, convert_value, erased, entry, alone) in enumerate(value_plans):
         scope[f"k{n}"], scope[f"g{n}"], scope[f"x{n}"] = convert_value, header, erased
         scope[f"v{n}"], scope[f"a{n}"] = entry, alone
         keep = erased is _KEEP
         if alone is not None:
-            store = [f'v{n}["data"] = {{}}', f"values[{code!r}] = a{n}"]
+            store = [f"values[{code!r}] = a{n}"]
+        elif code not in codes_before:
+            # the code's first column: no list for it yet
+            store = [f"values[{code!r}] = [v{n}]"]
         else:
-            store = [f'v{n}["data"] = {{}}', f"values.setdefault({code!r}, []).append(v{n})"]
+            store = [
+                f"same = values.get({code!r})",
+                "if same is None:",
+                f"    values[{code!r}] = [v{n}]",
+                "else:",
+                f"    same.append(v{n})",
+            ]
+        codes_before.add(code)
 
-        def put(data: str, indent: str, store: list[str] = store) -> None:
+        def put(data: str, indent: str, n: int = n, store: list[str] = store) -> None:
+            add(f'{indent}v{n}["data"] = {data}')
             for line in store:
-                add(indent + line.format(data))
+                add(indent + line)
 
         add(f"    # value {code!r}, column {index + 1}")
         add(f"    cell = cells[{index}]")
