@@ -81,43 +81,15 @@ SUFFIXES: tuple[str, ...] = ("currency", "unit")
 FEEDBACK_HEADERS: tuple[str, ...] = ("akeneo_status_code", "akeneo_message")
 
 #: the top-level fields each entity accepts (akeneo-api.md §2, the collection PATCH bodies)
+_SHARED_FIELDS = frozenset(
+    {"family", "parent", "categories", "add_categories", "remove_categories"}
+)
+_PRODUCT_FIELDS = _SHARED_FIELDS | {"uuid", "enabled", "groups"}
 ENTITY_FIELDS: dict[str, frozenset[str]] = {
-    "products": frozenset(
-        {
-            "identifier",
-            "uuid",
-            "enabled",
-            "family",
-            "parent",
-            "categories",
-            "add_categories",
-            "remove_categories",
-            "groups",
-        }
-    ),
-    "products-uuid": frozenset(
-        {
-            "uuid",
-            "enabled",
-            "family",
-            "parent",
-            "categories",
-            "add_categories",
-            "remove_categories",
-            "groups",
-        }
-    ),
-    "product-models": frozenset(
-        {
-            "code",
-            "family",
-            "family_variant",
-            "parent",
-            "categories",
-            "add_categories",
-            "remove_categories",
-        }
-    ),
+    "products": _PRODUCT_FIELDS | {"identifier"},
+    # by uuid the identifier is a value, never a field (akeneo-api.md §2.8)
+    "products-uuid": _PRODUCT_FIELDS,
+    "product-models": _SHARED_FIELDS | {"code", "family_variant"},
 }
 
 _PRICE = "pim_catalog_price_collection"
