@@ -21,11 +21,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from feed_export.catalog import Catalog
+from feed_export.catalog.layout import resolve_headers
+from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions
-from feed_export.headers import resolve_headers
-from feed_export.products import LineError, RowDecoder
-from feed_export.reader import Row
+from feed_export.feed.reader import Row
+from feed_export.push.decode import LineError, RowDecoder
 
 
 def _attr(code: str, kind: str, **extra: Any) -> dict[str, Any]:

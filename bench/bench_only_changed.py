@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from feed_export.journal import FeedIdentity  # noqa: E402
+from feed_export.push.journal import FeedIdentity  # noqa: E402
 from feed_export.sandbox import Sandbox, start_sandbox  # noqa: E402
 
 OUT = ROOT / "bench" / "out"

@@ -48,10 +48,10 @@ import orjson  # noqa: E402
 import requests  # noqa: E402
 from bench_push import start_sandbox_process  # noqa: E402
 
-from feed_export import client as client_module  # noqa: E402
-from feed_export.catalog import Catalog  # noqa: E402
+from feed_export.akeneo import client as client_module  # noqa: E402
+from feed_export.catalog.structure import Catalog  # noqa: E402
 from feed_export.config import ExportOptions, Settings  # noqa: E402
-from feed_export.pipeline import RunTargets, run_export  # noqa: E402
+from feed_export.push.run import RunTargets, run_export  # noqa: E402
 from feed_export.sandbox import (  # noqa: E402
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from feed_export.config import ExportOptions, Settings  # noqa: E402
-from feed_export.pipeline import RunTargets, run_export  # noqa: E402
+from feed_export.push.run import RunTargets, run_export  # noqa: E402
 from feed_export.sandbox import (  # noqa: E402
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,

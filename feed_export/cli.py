@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from feed_export.config import ExportOptions, Settings
-    from feed_export.pipeline import Interrupt, Tracking
-    from feed_export.summary import RunReport
+    from feed_export.push.run import Interrupt, Tracking
+    from feed_export.report.summary import RunReport
 
 PROG = "feed-export"
 
@@ -303,7 +303,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
     # the values may come from ./.env, which _setup_logging never saw; the client sends
     # them in other forms too (the Basic header's base64, JSON escapes)
-    from feed_export.client import secret_forms
+    from feed_export.akeneo.client import secret_forms
 
     _learn_secrets(
         secret_forms(
@@ -364,7 +364,7 @@ def _refuse_summary_collision(args: argparse.Namespace) -> None:
     """
     if not args.summary_json or args.summary_json == "-":
         return
-    from feed_export.feedback import default_feedback_path
+    from feed_export.push.feedback import default_feedback_path
 
     target = Path(args.summary_json)
     others = [
@@ -402,7 +402,7 @@ def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
 
 
 def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
-    from feed_export.pipeline import Tracking
+    from feed_export.push.run import Tracking
 
     only_changed = getattr(args, "only_changed", False)
     full = getattr(args, "full", False)
@@ -466,8 +466,8 @@ def _interrupts(interrupt: Interrupt) -> Iterator[None]:
 
 
 def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
-    from feed_export.catalog import Catalog
-    from feed_export.pipeline import Interrupt, RunTargets, run_export
+    from feed_export.catalog.structure import Catalog
+    from feed_export.push.run import Interrupt, RunTargets, run_export
 
     _refuse_summary_collision(args)
     options = _options(args, dry_run)
@@ -516,7 +516,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
 
 
 def _cmd_catalog_pull(args: argparse.Namespace) -> int:
-    from feed_export.client import AkeneoClient
+    from feed_export.akeneo.client import AkeneoClient
 
     codes = (
         [c.strip() for c in args.attributes.split(",") if c.strip()] if args.attributes else None

@@ -1,0 +1,1 @@
+"""Akeneo's REST API: authentication, response classification, retries, endpoints."""

@@ -1,0 +1,1 @@
+"""The PIM's structure (attributes, channels, units...), header resolution and the codecs."""

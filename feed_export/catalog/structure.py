@@ -1,0 +1,560 @@
+"""The PIM's structure (attributes, locales, channels, currencies, units), validated once.
+
+A catalog is one JSON object whose keys hold items exactly as Akeneo's REST API returns
+them (``attributes``, ``channels``, ``locales``, ``currencies``, ``measurement_families``,
+optionally ``families`` and ``family_variants``). Items are pydantic models (a trust
+boundary: the file may come from anywhere); every lookup the decoder needs is a
+precomputed dict, case-insensitive on codes, answering with the catalog's spelling.
+
+>>> catalog = Catalog.from_dict({"attributes": [{"code": "sku", "type": "pim_catalog_identifier"}],
+...                              "locales": [{"code": "en_US", "enabled": True}]})
+>>> catalog.attribute("SKU").code, catalog.locale("EN_us").code
+('sku', 'en_US')
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from feed_export.errors import ConfigError
+from feed_export.feed.units import REC20, rec20_index
+
+# ---------------------------------------------------------------------------
+# items, as the REST API returns them
+
+
+def _none_to_empty(value: Any) -> Any:
+    return () if value is None else value
+
+
+def _number_to_text(value: Any) -> Any:
+    # number_min / number_max / max_file_size are strings in the API ("1.0000"); a
+    # hand-written catalog may hold plain numbers
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+_Codes = Annotated[tuple[str, ...], BeforeValidator(_none_to_empty)]
+_NumberText = Annotated[str | None, BeforeValidator(_number_to_text)]
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Attribute(_Item):
+    """``GET /api/rest/v1/attributes`` item (fields that do not apply are null)."""
+
+    code: str
+    type: str
+    localizable: bool = False
+    scopable: bool = False
+    available_locales: _Codes = ()
+    unique: bool = False
+    max_characters: int | None = None
+    validation_rule: str | None = None
+    validation_regexp: str | None = None
+    number_min: _NumberText = None
+    number_max: _NumberText = None
+    decimals_allowed: bool | None = None
+    negative_allowed: bool | None = None
+    metric_family: str | None = None
+    default_metric_unit: str | None = None
+    date_min: str | None = None
+    date_max: str | None = None
+    allowed_extensions: _Codes = ()
+    max_file_size: _NumberText = None
+    reference_data_name: str | None = None
+    table_configuration: tuple[Any, ...] | None = None
+    is_main_identifier: bool | None = None
+
+
+class Channel(_Item):
+    """``GET /api/rest/v1/channels`` item."""
+
+    code: str
+    locales: _Codes = ()
+    currencies: _Codes = ()
+    category_tree: str | None = None
+
+
+class Locale(_Item):
+    """``GET /api/rest/v1/locales`` item. ``enabled`` means activated (on some channel)."""
+
+    code: str
+    enabled: bool = True  # a hand-written catalog that lists a locale means to use it
+
+
+class Currency(_Item):
+    """``GET /api/rest/v1/currencies`` item."""
+
+    code: str
+    enabled: bool = True
+
+
+class Unit(_Item):
+    """One unit of a measurement family."""
+
+    code: str
+    symbol: str | None = None
+    labels: dict[str, str] = {}
+    convert_from_standard: tuple[Any, ...] = ()
+
+
+class MeasurementFamily(_Item):
+    """``GET /api/rest/v1/measurement-families`` item."""
+
+    code: str
+    standard_unit_code: str | None = None
+    units: dict[str, Unit] = {}
+
+
+class Family(_Item):
+    """``GET /api/rest/v1/families`` item (only what the decoder may use)."""
+
+    code: str
+    attributes: _Codes = ()
+    attribute_as_label: str | None = None
+    attribute_as_image: str | None = None
+
+
+class FamilyVariant(_Item):
+    """``GET /api/rest/v1/families/{code}/variants`` item (``family`` added by whoever wrote it)."""
+
+    code: str
+    family: str | None = None
+    variant_attribute_sets: tuple[Any, ...] = ()
+
+
+_SECTIONS: dict[str, type[_Item]] = {
+    "attributes": Attribute,
+    "channels": Channel,
+    "locales": Locale,
+    "currencies": Currency,
+    "measurement_families": MeasurementFamily,
+    "families": Family,
+    "family_variants": FamilyVariant,
+}
+
+# ---------------------------------------------------------------------------
+# units
+
+
+def _fold(text: str) -> str:
+    # NFKC makes "m2" meet "m²" and the micro sign meet the Greek mu; casefold the rest
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class UnitLookup:
+    """Finds a unit of one measurement family from what a feed writes.
+
+    Order (the first that matches wins): Akeneo unit code (any case), symbol as written,
+    symbol ignoring case and Unicode look-alikes (``m2`` for ``m²``), UN/CEFACT Rec. 20
+    common code (``MMT``). ``checked`` is False when the family is not in the catalog:
+    then any unit is passed on upper-cased (after mapping a Rec. 20 code) and the PIM
+    judges it.
+
+    >>> units = {"MILLIMETER": Unit(code="MILLIMETER", symbol="mm")}
+    >>> lookup = UnitLookup.build(MeasurementFamily(code="Length", units=units))
+    >>> [lookup.resolve(t) for t in ("millimeter", "mm", "MM", "MMT", "inch")]
+    ['MILLIMETER', 'MILLIMETER', 'MILLIMETER', 'MILLIMETER', None]
+    """
+
+    family: str
+    checked: bool
+    by_code: Mapping[str, str]
+    by_symbol: Mapping[str, str]
+    by_folded_symbol: Mapping[str, str]
+    ambiguous_folded: Mapping[str, tuple[str, ...]]
+    by_rec20: Mapping[str, str]
+    units: tuple[tuple[str, str | None], ...]  # (code, symbol), for messages
+
+    @classmethod
+    def build(cls, family: MeasurementFamily) -> UnitLookup:
+        by_code: dict[str, str] = {}
+        by_symbol: dict[str, str] = {}
+        folded: dict[str, list[str]] = {}
+        units: list[tuple[str, str | None]] = []
+        for key, unit in family.units.items():
+            code = unit.code or key
+            by_code[code.upper()] = code
+            units.append((code, unit.symbol))
+            if unit.symbol:
+                by_symbol.setdefault(unit.symbol, code)
+                bucket = folded.setdefault(_fold(unit.symbol), [])
+                if code not in bucket:
+                    bucket.append(code)
+        return cls(
+            family=family.code,
+            checked=True,
+            by_code=by_code,
+            by_symbol=by_symbol,
+            by_folded_symbol={k: v[0] for k, v in folded.items() if len(v) == 1},
+            ambiguous_folded={k: tuple(v) for k, v in folded.items() if len(v) > 1},
+            by_rec20={
+                rec20: by_code[code.upper()]
+                for rec20, code in rec20_index(family.code, by_code).items()
+                if code.upper() in by_code
+            },
+            units=tuple(units),
+        )
+
+    @classmethod
+    def unchecked(cls, family: str) -> UnitLookup:
+        """A lookup for a family the catalog does not describe: Rec. 20 codes only."""
+        standard = next(
+            (units for name, units in REC20.items() if name.lower() == family.lower()), {}
+        )
+        return cls(
+            family=family,
+            checked=False,
+            by_code={code: code for code in standard},
+            by_symbol={},
+            by_folded_symbol={},
+            ambiguous_folded={},
+            by_rec20=rec20_index(family, standard),
+            units=tuple((code, None) for code in standard),
+        )
+
+    def resolve(self, text: str) -> str | None:
+        """The Akeneo unit code for ``text`` (already stripped), or None if unknown/ambiguous."""
+        found = self.by_code.get(text.upper())
+        if found is not None:
+            return found
+        found = self.by_symbol.get(text)
+        if found is not None:
+            return found
+        found = self.by_folded_symbol.get(_fold(text))
+        if found is not None:
+            return found
+        found = self.by_rec20.get(text.upper())
+        if found is not None:
+            return found
+        if not self.checked and text and text.replace("_", "").isalnum() and text.isascii():
+            return text.upper()
+        return None
+
+    def explain(self, text: str) -> str:
+        """Why ``text`` is not a unit of this family, and what is (for messages)."""
+        clash = self.ambiguous_folded.get(_fold(text))
+        if clash:
+            names = " or ".join(
+                f"{code} ({symbol})" for code, symbol in self.units if code in clash
+            )
+            return (
+                f'unit "{text}" is ambiguous in {self.family}: {names}; '
+                "write the symbol with its exact case or the unit code"
+            )
+        listing = ", ".join(
+            f"{code} ({symbol})" if symbol else code for code, symbol in self.units[:12]
+        )
+        more = f", ... ({len(self.units)} units)" if len(self.units) > 12 else ""
+        return f'unknown unit "{text}" for {self.family}; use one of {listing}{more}'
+
+
+# ---------------------------------------------------------------------------
+# the catalog
+
+
+def _lower_index(items: Iterable[Any]) -> dict[str, Any]:
+    return {item.code.lower(): item for item in items}
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    if text is None or text == "":
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+class Catalog:
+    """The PIM's structure with precomputed, case-insensitive lookups."""
+
+    __slots__ = (
+        "_active_locales",
+        "_attributes",
+        "_channel_locales",
+        "_channels",
+        "_currencies",
+        "_currencies_enabled",
+        "_currency_check",
+        "_families",
+        "_family_variants",
+        "_identifier",
+        "_locales",
+        "_measurement_families",
+        "_raw",
+        "_unit_lookups",
+        "attributes",
+        "channels",
+        "currencies",
+        "families",
+        "family_variants",
+        "locales",
+        "measurement_families",
+    )
+
+    def __init__(
+        self,
+        *,
+        attributes: Sequence[Attribute] = (),
+        channels: Sequence[Channel] = (),
+        locales: Sequence[Locale] = (),
+        currencies: Sequence[Currency] = (),
+        measurement_families: Sequence[MeasurementFamily] = (),
+        families: Sequence[Family] = (),
+        family_variants: Sequence[FamilyVariant] = (),
+        raw: Mapping[str, Any] | None = None,
+        has_locales: bool | None = None,
+        has_currencies: bool | None = None,
+    ) -> None:
+        self.attributes = tuple(attributes)
+        self.channels = tuple(channels)
+        self.locales = tuple(locales)
+        self.currencies = tuple(currencies)
+        self.measurement_families = tuple(measurement_families)
+        self.families = tuple(families)
+        self.family_variants = tuple(family_variants)
+        self._attributes: dict[str, Attribute] = _lower_index(self.attributes)
+        self._channels: dict[str, Channel] = _lower_index(self.channels)
+        self._channel_locales: dict[str, frozenset[str]] = {
+            ch.code.lower(): frozenset(code.lower() for code in ch.locales) for ch in self.channels
+        }
+        self._locales: dict[str, Locale] = _lower_index(self.locales)
+        self._currencies: dict[str, Currency] = _lower_index(self.currencies)
+        self._measurement_families: dict[str, MeasurementFamily] = _lower_index(
+            self.measurement_families
+        )
+        self._families: dict[str, Family] = _lower_index(self.families)
+        self._family_variants: dict[str, FamilyVariant] = _lower_index(self.family_variants)
+        # active locales: enabled ones; a catalog without a locales section falls back
+        # to the locales its channels use (in Akeneo a locale is activated by a channel)
+        if has_locales is None:
+            has_locales = bool(self.locales)
+        if has_locales:
+            active = [loc.code for loc in self.locales if loc.enabled]
+        else:
+            active = []
+            for channel in self.channels:
+                active.extend(c for c in channel.locales if c not in active)
+        self._active_locales: dict[str, str] = {code.lower(): code for code in active}
+        # currencies: Akeneo validates prices against currencies activated on any channel
+        # (akeneo-api.md §6.5); the catalog's enabled currencies are our view of that
+        if has_currencies is None:
+            has_currencies = bool(self.currencies)
+        enabled = (
+            {c.code.upper() for c in self.currencies if c.enabled} if has_currencies else set()
+        )
+        if not has_currencies:
+            for channel in self.channels:
+                enabled.update(code.upper() for code in channel.currencies)
+        self._currencies_enabled = frozenset(enabled)
+        self._currency_check = has_currencies or any(ch.currencies for ch in self.channels)
+        identifiers = [a for a in self.attributes if a.type == "pim_catalog_identifier"]
+        main = [a for a in identifiers if a.is_main_identifier]
+        self._identifier = main[0] if main else (identifiers[0] if len(identifiers) == 1 else None)
+        self._unit_lookups: dict[str, UnitLookup] = {}
+        self._raw = dict(raw) if raw is not None else None
+
+    # -- building --------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "catalog") -> Catalog:
+        """Validate a catalog-file object; ConfigError names the section and item that is wrong."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(
+                f"{source}: expected a JSON object with keys such as "
+                f'"attributes", "channels", "locales", got {type(data).__name__}'
+            )
+        problems: list[str] = []
+        parsed: dict[str, list[Any]] = {}
+        for section, model in _SECTIONS.items():
+            items = data.get(section)
+            if items is None:
+                parsed[section] = []
+                continue
+            if not isinstance(items, list):
+                problems.append(f"{section}: expected a list of items, got {type(items).__name__}")
+                continue
+            seen: dict[str, int] = {}
+            good: list[Any] = []
+            for i, item in enumerate(items):
+                where = f"{section}[{i}]"
+                if isinstance(item, Mapping) and isinstance(item.get("code"), str):
+                    where += f' (code "{item["code"]}")'
+                try:
+                    obj = model.model_validate(item)
+                except ValidationError as exc:
+                    for err in exc.errors()[:5]:
+                        loc = ".".join(str(part) for part in err["loc"]) or "item"
+                        problems.append(f"{where}: {loc}: {err['msg']}")
+                    continue
+                code = getattr(obj, "code", "")
+                first = seen.get(code.lower())
+                if first is not None:
+                    problems.append(
+                        f'{where}: code "{code}" appears twice (also {section}[{first}]); '
+                        "codes are case-insensitive"
+                    )
+                    continue
+                seen[code.lower()] = i
+                good.append(obj)
+            parsed[section] = good
+        if problems:
+            shown = problems[:20]
+            more = f"; ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+            raise ConfigError(f"{source}: invalid catalog: " + "; ".join(shown) + more)
+        return cls(
+            attributes=parsed["attributes"],
+            channels=parsed["channels"],
+            locales=parsed["locales"],
+            currencies=parsed["currencies"],
+            measurement_families=parsed["measurement_families"],
+            families=parsed["families"],
+            family_variants=parsed["family_variants"],
+            raw={key: data[key] for key in _SECTIONS if data.get(key) is not None},
+            has_locales=data.get("locales") is not None,
+            has_currencies=data.get("currencies") is not None,
+        )
+
+    @classmethod
+    def from_file(cls, path: Path) -> Catalog:
+        """Read a catalog file (JSON); ConfigError on a missing file, bad JSON or bad items."""
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"catalog file not found: {path}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read catalog file {path}: {exc.strerror or exc}") from exc
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"{path}: not UTF-8 text (byte {exc.start}); a catalog file is UTF-8 JSON"
+            ) from exc
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(
+                f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+            ) from exc
+        return cls.from_dict(data, source=str(path))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The catalog-file shape: items as given (or as validated when built in code)."""
+        if self._raw is not None:
+            return copy.deepcopy(self._raw)
+        out: dict[str, Any] = {}
+        for section in _SECTIONS:
+            items: tuple[_Item, ...] = getattr(self, section)
+            if items or section in (
+                "attributes",
+                "channels",
+                "locales",
+                "currencies",
+                "measurement_families",
+            ):
+                out[section] = [item.model_dump(mode="json") for item in items]
+        return out
+
+    # -- lookups (case-insensitive, answering with the catalog's spelling) -------
+
+    def attribute(self, code: str) -> Attribute | None:
+        return self._attributes.get(code.lower())
+
+    @property
+    def attribute_codes(self) -> tuple[str, ...]:
+        return tuple(a.code for a in self.attributes)
+
+    def similar_attributes(self, code: str, limit: int = 3) -> list[str]:
+        """Attribute codes that look like ``code`` (for "did you mean")."""
+        hits = difflib.get_close_matches(code.lower(), list(self._attributes), n=limit, cutoff=0.75)
+        return [self._attributes[h].code for h in hits]
+
+    @property
+    def identifier_attribute(self) -> Attribute | None:
+        """The main identifier attribute (``pim_catalog_identifier``), if the catalog names one."""
+        return self._identifier
+
+    def locale(self, code: str) -> Locale | None:
+        return self._locales.get(code.lower())
+
+    def active_locale(self, code: str) -> str | None:
+        """The catalog spelling of an activated locale, or None."""
+        return self._active_locales.get(code.lower())
+
+    @property
+    def active_locales(self) -> tuple[str, ...]:
+        return tuple(self._active_locales.values())
+
+    def channel(self, code: str) -> Channel | None:
+        return self._channels.get(code.lower())
+
+    def channel_has_locale(self, channel: str, locale: str) -> bool:
+        """Whether ``locale`` is bound to ``channel`` (both any case)."""
+        return locale.lower() in self._channel_locales.get(channel.lower(), frozenset())
+
+    @property
+    def channel_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.channels)
+
+    def family(self, code: str) -> Family | None:
+        return self._families.get(code.lower())
+
+    def family_variant(self, code: str) -> FamilyVariant | None:
+        return self._family_variants.get(code.lower())
+
+    @property
+    def checks_currencies(self) -> bool:
+        """False when the catalog says nothing about currencies (then any code passes)."""
+        return self._currency_check
+
+    @property
+    def enabled_currencies(self) -> frozenset[str]:
+        """Upper-cased codes of the currencies prices may use."""
+        return self._currencies_enabled
+
+    def measurement_family(self, code: str) -> MeasurementFamily | None:
+        return self._measurement_families.get(code.lower())
+
+    def unit_lookup(self, family_code: str) -> UnitLookup:
+        """How units of one measurement family are found (built once, then cached)."""
+        key = family_code.lower()
+        lookup = self._unit_lookups.get(key)
+        if lookup is None:
+            family = self._measurement_families.get(key)
+            lookup = (
+                UnitLookup.build(family)
+                if family is not None
+                else UnitLookup.unchecked(family_code)
+            )
+            self._unit_lookups[key] = lookup
+        return lookup
+
+    @staticmethod
+    def number_limits(attribute: Attribute) -> tuple[Decimal | None, Decimal | None]:
+        """``(number_min, number_max)`` of a number, metric or price attribute, as Decimals."""
+        return _decimal(attribute.number_min), _decimal(attribute.number_max)
+
+    def __repr__(self) -> str:
+        return (
+            f"Catalog({len(self.attributes)} attributes, {len(self.channels)} channels, "
+            f"{len(self._active_locales)} active locales, {len(self.measurement_families)} "
+            "measurement families)"
+        )

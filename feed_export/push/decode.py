@@ -1,0 +1,752 @@
+"""Row -> one product (or product model) JSON line, or a line error naming every bad cell.
+
+``RowDecoder`` compiles a ``FeedLayout`` once into flat per-column plans (index, header,
+converter, where the data goes), then into one generated function per plan with the
+column loop unrolled (``_compile_columns``; ``_decode_columns`` is the reference loop it
+must match), so decoding a row is a blank check and at most one converter call per cell,
+then one ``orjson.dumps``.
+
+The line: the identifier field first (``identifier``, ``uuid`` or ``code``), then the
+other fields in feed column order, then ``values`` (attributes in the order the feed
+first names them, catalog spelling, ``{"locale", "scope", "data"}`` each), then
+``associations`` and ``quantified_associations``. The order is stable, so golden files
+are too.
+
+Decisions where the contract is silent:
+
+- A ragged row is a line error, ``row has N cells but the header has M``: more
+  non-blank cells than headers, or fewer cells than headers. A short row usually means a
+  broken quote or a lost delimiter, and reading its missing cells as empty would send a
+  shifted or partial product (or, with ``--empty-cells erase``, erase values). Extra
+  cells that are all blank (trailing delimiters) are ignored.
+- A ragged row gets only that problem: its cells are shifted, so judging them one by
+  one would only add noise.
+- ``--empty-cells erase`` erases values (``null``, ``[]`` for list types), ``family`` and
+  ``parent`` (``null``), ``categories``, ``groups`` and associations (``[]``). It never
+  touches ``enabled`` (Akeneo refuses ``null``), ``family_variant``, ``uuid`` or
+  ``add_categories`` / ``remove_categories`` (nothing to erase): their empty cells say
+  nothing.
+- An empty-header column the header check could not see the data of must stay empty:
+  a value under it is a line error.
+- Mixed feeds (an ``entity`` column): each row is decoded as a product or a product
+  model by its ``entity`` cell (``product`` / ``product_model``, any case, ``-`` or
+  space for ``_``, a plural ``s`` tolerated); a cell that does not apply to the row's
+  entity (``code`` on a product row, ``enabled`` on a model row...) must be empty.
+- File and image cells: a media-file code in Akeneo's form (``a/b/c/d/<40 hex>_name``)
+  goes in the line as it is; an ``http(s)`` URL or a path (relative to the feed's
+  folder) is left out of the line and handed to the media stage as a ``MediaRef``.
+- Associations are serialised last, so the line can be cut in two: the product
+  without them (first pass) and ``{key, associations, quantified_associations}``
+  (second pass, once every product exists); see ``first_pass`` / ``second_pass``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import orjson
+
+from feed_export.catalog.codecs import (
+    EMPTY,
+    ERASABLE_FIELDS,
+    MEDIA_TYPES,
+    association_converter,
+    check_media_name,
+    code_converter,
+    erase_data,
+    field_converter,
+    limited_identifier_converter,
+    media_extensions,
+    media_source,
+    quantified_converter,
+    quote,
+    to_uuid,
+    value_converter,
+)
+from feed_export.catalog.layout import Column, FeedLayout
+from feed_export.config import IDENTIFIER_FIELD, Entity, ExportOptions
+from feed_export.errors import CellError
+from feed_export.feed.headers import ENTITY_FIELDS
+from feed_export.feed.reader import Row
+
+MAX_LINE_BYTES: Final = 1_000_000
+
+_KEEP: Final = object()  # "an empty cell here says nothing", even under --empty-cells erase
+
+Converter = Callable[[str], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class MediaRef:
+    """A file or image cell naming a file to fetch and upload (a URL or a relative path)."""
+
+    attribute: str  # catalog spelling
+    locale: str | None
+    scope: str | None
+    source: str  # the URL or the path, trimmed
+    kind: Literal["url", "path"]
+    header: str  # the column, as messages name it
+    allowed_extensions: frozenset[str]  # lower case, no dot; empty: any
+    max_bytes: int | None  # the attribute's max_file_size (MB) in bytes; None: no limit
+    image: bool  # pim_catalog_image (else pim_catalog_file)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductLine:
+    """One line to send: its row, its key as sent, its JSON body (no trailing newline).
+
+    ``body`` is the whole line, as a dry run shows it. The other fields are for the
+    planner and the media stage: ``entity`` (where the line goes; None: the run's
+    ``--entity``), ``parent`` (the parent model's code), ``links_at`` (where the
+    associations start in ``body``; 0: none; see ``link_targets``) and ``media`` (files
+    to fetch after the line is saved).
+    """
+
+    row: int
+    key: str
+    body: bytes
+    entity: Entity | None = None
+    parent: str | None = None
+    links_at: int = 0
+    media: tuple[MediaRef, ...] = ()
+
+
+def state_payload(line: ProductLine) -> bytes:
+    """What says "this row changed" (for ``--only-changed``): the body and its files' sources.
+
+    A URL or path is not in the body (the media stage sends the file), so a row whose
+    only change is its picture's URL must still look changed.
+    """
+    if not line.media:
+        return line.body
+    return line.body + b"\n" + orjson.dumps([[m.header, m.source] for m in line.media])
+
+
+def line_entity(line: ProductLine, default: Entity) -> Entity:
+    """Where ``line`` goes: its own entity, else the run's."""
+    return line.entity or default
+
+
+def first_pass(line: ProductLine) -> bytes:
+    """The line without its associations (the whole line when it has none)."""
+    if not line.links_at:
+        return line.body
+    return line.body[: line.links_at] + b"}"
+
+
+def second_pass(line: ProductLine, entity: Entity) -> bytes | None:
+    """``{key, associations...}`` for the second pass, or None when the line has none."""
+    if not line.links_at:
+        return None
+    key = orjson.dumps({IDENTIFIER_FIELD[entity]: line.key})
+    return key[:-1] + line.body[line.links_at :]
+
+
+def link_targets(line: ProductLine) -> tuple[tuple[str, str], ...]:
+    """The products and product models the line's associations name, in order.
+
+    Each is ``("products", code)`` or ``("product_models", code)``; groups are left out.
+    Read from the line itself, so a dry run never pays for it.
+    """
+    if not line.links_at:
+        return ()
+    links = orjson.loads(b"{" + line.body[line.links_at + 1 :])
+    found: dict[tuple[str, str], None] = {}
+    for section, types in links.items():
+        for targets in types.values():
+            if not isinstance(targets, dict):
+                continue
+            for kind, items in targets.items():
+                if kind == "groups" or not isinstance(items, list):
+                    continue
+                group = "product_models" if kind == "product_models" else "products"
+                for item in items:
+                    code = item if section == "associations" else _item_key(item)
+                    if isinstance(code, str) and code:
+                        found[(group, code)] = None
+    return tuple(found)
+
+
+def _item_key(item: Any) -> Any:
+    if isinstance(item, dict):
+        return item.get("identifier") or item.get("uuid")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class LineError:
+    """A row that is not sent, with every problem found in it."""
+
+    row: int
+    problems: tuple[str, ...]  # each "<header>: <what is wrong, and the value>"
+
+    @property
+    def message(self) -> str:
+        return "Not sent: " + "; ".join(self.problems)
+
+
+def _label(column: Column) -> str:
+    """How a line error names a column: its header, trimmed."""
+    return column.header.strip().lstrip("\ufeff").strip() or f"column {column.index + 1}"
+
+
+_ENTITY_WORDS: Final[dict[str, Entity]] = {
+    "product": "products",
+    "products": "products",
+    "product_model": "product-models",
+    "product_models": "product-models",
+    "model": "product-models",
+    "models": "product-models",
+}
+
+_ValuePlan = tuple[
+    int, str, str, Converter | None, Any, dict[str, Any], list[dict[str, Any]] | None
+]
+_LinkPlan = tuple[int, str, str, str, str, Converter, Any]
+
+
+class _Plan:
+    """How rows of one entity are decoded: flat per-column tuples, compiled once."""
+
+    __slots__ = (
+        "checks",
+        "columns",
+        "entity",
+        "fields",
+        "foreign",
+        "key_convert",
+        "key_field",
+        "key_header",
+        "key_index",
+        "links",
+        "source",
+        "values",
+    )
+
+    def __init__(
+        self,
+        entity: Entity,
+        key: Column,
+        columns: list[Column],
+        foreign: list[tuple[int, str]],
+        layout: FeedLayout,
+        options: ExportOptions,
+    ) -> None:
+        catalog = layout.catalog
+        erase = options.empty_cells == "erase"
+        self.entity: Entity = entity
+        self.key_index = key.index
+        self.key_header = _label(key)
+        self.key_field = IDENTIFIER_FIELD[entity]
+        self.key_convert: Converter = {
+            # the identifier attribute's limit holds for the identifier field too: checked
+            # here rather than refused by the PIM after sending
+            "identifier": limited_identifier_converter(catalog.identifier_attribute),
+            "uuid": to_uuid,
+        }.get(self.key_field, code_converter(options))
+        self.foreign = tuple(foreign)
+
+        fields: list[tuple[int, str, str, Converter, Any]] = []
+        values: list[_ValuePlan] = []
+        checks: list[tuple[int, str]] = []
+        links: list[_LinkPlan] = []
+        codes_seen = [c.name for c in columns if c.kind == "value"]
+        for column in columns:
+            if column.kind == "field":
+                erased = ERASABLE_FIELDS.get(column.name, _KEEP) if erase else _KEEP
+                fields.append(
+                    (
+                        column.index,
+                        _label(column),
+                        column.name,
+                        field_converter(column.name, options),
+                        erased,
+                    )
+                )
+            elif column.kind == "value":
+                attribute = column.attribute
+                assert attribute is not None
+                erased = erase_data(attribute) if erase else _KEEP
+                # one value object per column, reused row after row: its "data" is set,
+                # the line serialised, and nothing keeps a reference past decode()
+                entry: dict[str, Any] = {
+                    "locale": column.locale,
+                    "scope": column.scope,
+                    "data": None,
+                }
+                alone = [entry] if codes_seen.count(column.name) == 1 else None
+                convert = (
+                    _media_converter(column)
+                    if attribute.type in MEDIA_TYPES
+                    else value_converter(attribute, catalog, options)
+                )
+                values.append(
+                    (column.index, _label(column), column.name, convert, erased, entry, alone)
+                )
+            elif column.kind == "identifier_check":
+                checks.append((column.index, _label(column)))
+            elif column.kind in ("association", "quantified_association"):
+                links.append(_link(column, entity, options, erase))
+        self.fields = tuple(fields)
+        self.values = tuple(values)
+        self.checks = tuple(checks)
+        self.links = tuple(links)
+        self.source, self.columns = _compile_columns(self.fields, self.values)
+
+
+_ColumnsDecoder = Callable[
+    [tuple[str, ...], dict[str, Any], list[tuple[int, str]]],
+    tuple[dict[str, list[dict[str, Any]]], list[MediaRef] | None],
+]
+
+
+def _decode_columns(
+    fields: tuple[tuple[int, str, str, Converter, Any], ...],
+    value_plans: tuple[_ValuePlan, ...],
+    cells: tuple[str, ...],
+    body: dict[str, Any],
+    problems: list[tuple[int, str]],
+) -> tuple[dict[str, list[dict[str, Any]]], list[MediaRef] | None]:
+    """The fields (into ``body``) and the values of one row: the reference loop.
+
+    ``_compile_columns`` generates the same logic unrolled per layout; this loop is what
+    it must match (the tests compare both on every row they decode).
+    """
+    for index, header, name, convert, erased in fields:
+        cell = cells[index]
+        if not cell or cell.isspace():
+            if erased is not _KEEP:
+                body[name] = erased
+            continue
+        try:
+            data = convert(cell)
+        except CellError as exc:
+            problems.append((index, f"{header}: {exc}"))
+            continue
+        if data is EMPTY:
+            if erased is not _KEEP:
+                body[name] = erased
+            continue
+        body[name] = data
+
+    values: dict[str, list[dict[str, Any]]] = {}
+    media: list[MediaRef] | None = None
+    media_ref = MediaRef
+    for index, header, code, convert_value, erased, entry, alone in value_plans:
+        cell = cells[index]
+        if not cell or cell.isspace():
+            if erased is _KEEP:
+                continue
+            data = erased
+        elif convert_value is None:
+            data = cell
+        else:
+            try:
+                data = convert_value(cell)
+            except CellError as exc:
+                problems.append((index, f"{header}: {exc}"))
+                continue
+            if data is EMPTY:
+                if erased is _KEEP:
+                    continue
+                data = erased
+            elif data.__class__ is media_ref:
+                # fetched and uploaded once the line is saved
+                if media is None:
+                    media = [data]
+                else:
+                    media.append(data)
+                continue
+        entry["data"] = data
+        if alone is not None:
+            values[code] = alone
+        else:
+            values.setdefault(code, []).append(entry)
+    return values, media
+
+
+def _compile_columns(
+    fields: tuple[tuple[int, str, str, Converter, Any], ...],
+    value_plans: tuple[_ValuePlan, ...],
+) -> tuple[str, _ColumnsDecoder]:
+    """Python source doing ``_decode_columns`` for these plans, unrolled; and its function.
+
+    Why: decoding is most of a dry run's time, and in the reference loop most of that is
+    the loop itself (unpacking a 7-tuple, testing for "no converter", "erase", "media"
+    per cell). The generated function has one straight block per column with those
+    answers decided once, and the column's objects bound as globals (``c3``: converter,
+    ``h3``: header, ``e3``: erased data, ``v3``: value object, ``a3``: its one-item list).
+    Only constants chosen here go into the source (indexes and ``repr`` of names), never
+    feed text. ``RowDecoder.generated_source`` shows it.
+    """
+    scope: dict[str, Any] = {"CellError": CellError, "EMPTY": EMPTY, "MediaRef": MediaRef}
+    lines = [
+        "def decode_columns(cells, body, problems):",
+        "    values = {}",
+        "    media = None",
+    ]
+    add = lines.append
+    for n, (index, header, name, convert, erased) in enumerate(fields):
+        scope[f"c{n}"], scope[f"h{n}"], scope[f"e{n}"] = convert, header, erased
+        keep = erased is _KEEP
+        add(f"    # field {name!r}, column {index + 1}")
+        add(f"    cell = cells[{index}]")
+        add("    if cell and not cell.isspace():")
+        add("        try:")
+        add(f"            data = c{n}(cell)")
+        add("        except CellError as exc:")
+        add(f'            problems.append(({index}, f"{{h{n}}}: {{exc}}"))')
+        add("        else:")
+        add("            if data is not EMPTY:")
+        add(f"                body[{name!r}] = data")
+        if not keep:
+            add("            else:")
+            add(f"                body[{name!r}] = e{n}")
+            add("    else:")
+            add(f"        body[{name!r}] = e{n}")
+    codes_before: set[str] = set()
+    for n, (index, header, code, convert_value, erased, entry, alone) in enumerate(value_plans):
+        scope[f"k{n}"], scope[f"g{n}"], scope[f"x{n}"] = convert_value, header, erased
+        scope[f"v{n}"], scope[f"a{n}"] = entry, alone
+        keep = erased is _KEEP
+        if alone is not None:
+            store = [f"values[{code!r}] = a{n}"]
+        elif code not in codes_before:
+            # the code's first column: no list for it yet
+            store = [f"values[{code!r}] = [v{n}]"]
+        else:
+            store = [
+                f"same = values.get({code!r})",
+                "if same is None:",
+                f"    values[{code!r}] = [v{n}]",
+                "else:",
+                f"    same.append(v{n})",
+            ]
+        codes_before.add(code)
+
+        def put(data: str, indent: str, n: int = n, store: list[str] = store) -> None:
+            add(f'{indent}v{n}["data"] = {data}')
+            for line in store:
+                add(indent + line)
+
+        add(f"    # value {code!r}, column {index + 1}")
+        add(f"    cell = cells[{index}]")
+        add("    if cell and not cell.isspace():")
+        if convert_value is None:
+            put("cell", "        ")
+        else:
+            add("        try:")
+            add(f"            data = k{n}(cell)")
+            add("        except CellError as exc:")
+            add(f'            problems.append(({index}, f"{{g{n}}}: {{exc}}"))')
+            add("        else:")
+            add("            if data is EMPTY:")
+            if keep:
+                add("                pass")
+            else:
+                put(f"x{n}", "                ")
+            add("            elif data.__class__ is MediaRef:")
+            add("                if media is None:")
+            add("                    media = [data]")
+            add("                else:")
+            add("                    media.append(data)")
+            add("            else:")
+            put("data", "                ")
+        if not keep:
+            add("    else:")
+            put(f"x{n}", "        ")
+    add("    return values, media")
+    source = "\n".join(lines) + "\n"
+    exec(compile(source, "<feed_export.push.decode decode_columns>", "exec"), scope)
+    function: _ColumnsDecoder = scope["decode_columns"]
+    return source, function
+
+
+def _link(column: Column, entity: Entity, options: ExportOptions, erase: bool) -> _LinkPlan:
+    target = column.target or "products"
+    by_uuid = target == "product_uuids" or (entity == "products-uuid" and target == "products")
+    if column.kind == "quantified_association":
+        section = "quantified_associations"
+        convert = quantified_converter(options, key="uuid" if by_uuid else "identifier")
+    else:
+        section = "associations"
+        convert = association_converter(options, uuids=by_uuid)
+    return (
+        column.index,
+        _label(column),
+        section,
+        column.name,
+        target,
+        convert,
+        [] if erase else _KEEP,
+    )
+
+
+def _media_converter(column: Column) -> Converter:
+    """A file or image cell -> its media-file code, or a ``MediaRef`` to fetch later."""
+    attribute = column.attribute
+    assert attribute is not None
+    allowed = media_extensions(attribute)
+    header = _label(column)
+    max_bytes: int | None = None
+    if attribute.max_file_size:
+        try:
+            size = float(attribute.max_file_size)
+        except ValueError:
+            size = 0.0
+        if size > 0:
+            max_bytes = int(size * 1024 * 1024)
+    image = attribute.type == "pim_catalog_image"
+
+    def convert(cell: str) -> str | MediaRef:
+        kind, text = media_source(cell)
+        if kind == "code":
+            check_media_name(text, allowed, cell)
+            return text
+        if kind == "path":
+            check_media_name(text.replace("\\", "/"), allowed, cell)
+        return MediaRef(
+            attribute.code,
+            column.locale,
+            column.scope,
+            text,
+            kind,
+            header,
+            allowed,
+            max_bytes,
+            image,
+        )
+
+    return convert
+
+
+class RowDecoder:
+    """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
+
+    def __init__(
+        self, layout: FeedLayout, options: ExportOptions, *, compiled: bool = True
+    ) -> None:
+        """``compiled=False`` decodes with the reference loop instead (tests compare both)."""
+        self.layout = layout
+        self._compiled = compiled
+        self._width = layout.width
+        self._blank_unchecked = layout.blank_unchecked
+        entity: Entity = options.entity
+        columns = list(layout.columns)
+        self._entity_index: int | None = None
+        self._entity_header = ""
+        if layout.entity_column is None:
+            plan = _Plan(entity, layout.key, columns, [], layout, options)
+            self._plans: dict[Entity, _Plan] = {entity: plan}
+            self._plan = plan
+            return
+        # a mixed feed: one plan per entity, each refusing the other's cells
+        assert layout.model_key is not None
+        self._entity_index = layout.entity_column.index
+        self._entity_header = _label(layout.entity_column)
+        ident = layout.catalog.identifier_attribute
+        product_columns: list[Column] = []
+        model_columns: list[Column] = []
+        product_foreign: list[tuple[int, str]] = []
+        model_foreign: list[tuple[int, str]] = []
+        product_fields = ENTITY_FIELDS[entity]
+        model_fields = ENTITY_FIELDS["product-models"]
+        for column in columns:
+            kind = column.kind
+            for_products = kind not in ("model_key", "entity") and (
+                kind != "field" or column.name in product_fields
+            )
+            for_models = kind not in ("key", "identifier_check", "entity") and (
+                kind != "field" or column.name in model_fields
+            )
+            if kind == "value" and column.attribute is not None and column.attribute is ident:
+                for_models = False  # the identifier attribute belongs to products
+            if for_products:
+                product_columns.append(column)
+            elif kind != "entity":
+                product_foreign.append((column.index, _label(column)))
+            if for_models:
+                model_columns.append(column)
+            elif kind != "entity":
+                model_foreign.append((column.index, _label(column)))
+        self._plan = _Plan(entity, layout.key, product_columns, product_foreign, layout, options)
+        model_plan = _Plan(
+            "product-models", layout.model_key, model_columns, model_foreign, layout, options
+        )
+        self._plans = {entity: self._plan, "product-models": model_plan}
+
+    def decode(self, row: Row) -> ProductLine | LineError:
+        """The line for ``row``, or every problem that keeps it from being sent."""
+        cells = row.cells
+        width = self._width
+        if len(cells) != width:
+            ragged = self._ragged(cells)
+            if ragged is not None:
+                return LineError(row.number, (ragged,))
+        plan = self._plan
+        problems: list[tuple[int, str]] = []  # (column, problem): reported in column order
+        if self._entity_index is not None:
+            chosen = self._choose(cells, problems)
+            if chosen is None:
+                return LineError(row.number, tuple(problem for _, problem in problems))
+            plan = chosen
+        raw_key = cells[plan.key_index]
+        key = ""
+        if not raw_key or raw_key.isspace():
+            problems.append((plan.key_index, f"{plan.key_header}: is empty; every row needs one"))
+        else:
+            try:
+                key = plan.key_convert(raw_key)
+            except CellError as exc:
+                problems.append((plan.key_index, f"{plan.key_header}: {exc}"))
+        body: dict[str, Any] = {plan.key_field: key}
+        if self._compiled:
+            values, media = plan.columns(cells, body, problems)
+        else:
+            values, media = _decode_columns(plan.fields, plan.values, cells, body, problems)
+        if values:
+            body["values"] = values
+
+        for index, header in plan.checks:
+            cell = cells[index].strip()
+            if cell and key and cell != key:
+                problems.append(
+                    (
+                        index,
+                        f"{header}: differs from {plan.key_header} {quote(key)}, got "
+                        f"{quote(cell)}; the identifier column wins in Akeneo, so make them "
+                        "equal or drop one",
+                    )
+                )
+
+        links: dict[str, Any] = {}
+        for index, header, section, kind, target, convert, erased in plan.links:
+            cell = cells[index]
+            if not cell or cell.isspace():
+                if erased is _KEEP:
+                    continue
+                data = erased
+            else:
+                try:
+                    data = convert(cell)
+                except CellError as exc:
+                    problems.append((index, f"{header}: {exc}"))
+                    continue
+                if data is EMPTY:
+                    if erased is _KEEP:
+                        continue
+                    data = erased
+            links.setdefault(section, {}).setdefault(kind, {})[target] = data
+
+        for index in self._blank_unchecked:
+            if index < len(cells) and cells[index].strip():
+                problems.append(
+                    (
+                        index,
+                        f"column {index + 1} (no header): has a value but no header, "
+                        f"{quote(cells[index])}; name the column or empty it",
+                    )
+                )
+        if plan.foreign:
+            what = "product_model" if plan.entity == "product-models" else "product"
+            for index, header in plan.foreign:
+                cell = cells[index]
+                if cell and not cell.isspace():
+                    problems.append(
+                        (
+                            index,
+                            f"{header}: does not apply to a {what} row; leave it empty, got "
+                            f"{quote(cell)}",
+                        )
+                    )
+
+        if problems:
+            problems.sort(key=lambda found: found[0])
+            return LineError(row.number, tuple(problem for _, problem in problems))
+        links_at = 0
+        if links:
+            base = orjson.dumps(body)
+            # the associations go last: cutting the line there gives the first pass
+            links_at = len(base) - 1
+            line = base[:-1] + b"," + orjson.dumps(links)[1:]
+        else:
+            line = orjson.dumps(body)
+        if len(line) > MAX_LINE_BYTES:
+            return LineError(
+                row.number,
+                (
+                    f"row: the product line is {len(line):,} bytes, over the PIM's limit of "
+                    f"{MAX_LINE_BYTES:,} bytes per line; shorten the longest texts or tables",
+                ),
+            )
+        parent = body.get("parent")
+        return ProductLine(
+            row.number,
+            key,
+            line,
+            plan.entity,
+            parent if parent.__class__ is str and parent else None,
+            links_at,
+            tuple(media) if media else (),
+        )
+
+    def generated_source(self) -> dict[Entity, str]:
+        """The source of each plan's generated column function, to read or debug it."""
+        return {entity: plan.source for entity, plan in self._plans.items()}
+
+    def key_of(self, row: Row) -> tuple[Entity, str] | None:
+        """The entity and key of ``row`` alone (cheap: for ``planner.FeedIndex``), or None."""
+        cells = row.cells
+        plan: _Plan | None = self._plan
+        if self._entity_index is not None:
+            plan = self._choose(cells, []) if self._entity_index < len(cells) else None
+        if plan is None or plan.key_index >= len(cells):
+            return None
+        raw = cells[plan.key_index]
+        if not raw or raw.isspace():
+            return None
+        try:
+            return plan.entity, plan.key_convert(raw)
+        except CellError:
+            return None
+
+    def _choose(self, cells: tuple[str, ...], problems: list[tuple[int, str]]) -> _Plan | None:
+        """The plan for a mixed feed's row, by its entity cell (None: a problem was added)."""
+        index = self._entity_index
+        assert index is not None
+        cell = cells[index]
+        word = cell.strip().lower().replace("-", "_").replace(" ", "_")
+        if not word:
+            problems.append(
+                (index, f"{self._entity_header}: is empty; say product or product_model")
+            )
+            return None
+        entity = _ENTITY_WORDS.get(word)
+        if entity is None:
+            problems.append(
+                (
+                    index,
+                    f"{self._entity_header}: expected product or product_model, got {quote(cell)}",
+                )
+            )
+            return None
+        return self._plans.get(entity) or self._plan
+
+    def _ragged(self, cells: tuple[str, ...]) -> str | None:
+        width = self._width
+        count = len(cells)
+        if count > width:
+            if not any(c.strip() for c in cells[width:]):
+                return None  # trailing delimiters: nothing lost
+            while count > width and not cells[count - 1].strip():
+                count -= 1
+            return (
+                f"row has {count} cells but the header has {width}: an unquoted delimiter "
+                "in a cell, or a value beyond the last column?"
+            )
+        return (
+            f"row has {count} cells but the header has {width}: a broken quote or a missing "
+            "delimiter?"
+        )

@@ -1,0 +1,1 @@
+"""The run report: what happened to every row, as text and JSON."""

@@ -1,0 +1,1094 @@
+"""Tests for feed_export.akeneo.client: auth, retries, catalog reads, the collection PATCH."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, quote, quote_plus, urlsplit
+
+import orjson
+import pytest
+import requests
+import requests.adapters
+import requests.structures
+import responses
+import urllib3
+from pydantic import SecretStr
+
+from feed_export.akeneo.client import (
+    COLLECTION_CONTENT_TYPE,
+    USER_AGENT,
+    AkeneoClient,
+    LineResult,
+    line_result,
+    parse_retry_after,
+    render_error,
+)
+from feed_export.config import RetrySettings, Settings
+from feed_export.errors import AuthenticationError, RetriableError, TransportError
+
+BASE = "https://pim.test"
+TOKEN_URL = f"{BASE}/api/oauth/v1/token"
+PRODUCTS = f"{BASE}/api/rest/v1/products"
+SECRET = "s3cret-SENTINEL-client"
+PASSWORD = "p4ss-SENTINEL-user"
+
+PWD_REJECTED = "No user found for the given username and password"
+CLIENT_REJECTED = (
+    'Parameter "client_id" is missing or does not match any client, or secret is invalid'
+)
+
+
+class FakeTime:
+    """An injected clock and sleep: sleeping advances the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def make_settings(**retry: Any) -> Settings:
+    options = {"max_attempts": 3, "backoff_factor": 1.0, "max_retry_delay": 10.0} | retry
+    return Settings(
+        base_url=BASE,
+        client_id="cid",
+        client_secret=SecretStr(SECRET),
+        username="api_user",
+        password=SecretStr(PASSWORD),
+        retry=RetrySettings(**options),
+    )
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def rsps() -> Iterator[responses.RequestsMock]:
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+def make_client(fake: FakeTime, **retry: Any) -> AkeneoClient:
+    return AkeneoClient(
+        make_settings(**retry), clock=fake.clock, sleep=fake.sleep, random=lambda: 0.5
+    )
+
+
+def token_ok(
+    rsps: responses.RequestsMock,
+    access: str = "tok1",
+    refresh: str = "ref1",
+    expires_in: int = 3600,
+) -> None:
+    rsps.post(
+        TOKEN_URL,
+        json={
+            "access_token": access,
+            "expires_in": expires_in,
+            "token_type": "bearer",
+            "scope": None,
+            "refresh_token": refresh,
+        },
+    )
+
+
+def stream(*objs: dict[str, Any]) -> str:
+    """A collection response body: one JSON object per line, no trailing newline."""
+    return "\n".join(orjson.dumps(o).decode() for o in objs)
+
+
+def ok_lines(n: int, status: int = 204) -> str:
+    return stream(
+        *({"line": i, "identifier": f"sku{i}", "status_code": status} for i in range(1, n + 1))
+    )
+
+
+def lines_of(n: int) -> list[bytes]:
+    return [orjson.dumps({"identifier": f"sku{i}"}) for i in range(1, n + 1)]
+
+
+def calls_to(rsps: responses.RequestsMock, url: str) -> list[Any]:
+    return [c for c in rsps.calls if (c.request.url or "").split("?")[0] == url]
+
+
+def grants(rsps: responses.RequestsMock) -> list[str]:
+    return [orjson.loads(c.request.body)["grant_type"] for c in calls_to(rsps, TOKEN_URL)]
+
+
+def answer_by_size(handler: Callable[[list[bytes]], tuple[int, dict[str, str], str]]) -> Any:
+    """A responses callback that sees the lines of each PATCH body."""
+
+    def callback(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        body = request.body if isinstance(request.body, bytes) else b""
+        return handler(body.split(b"\n"))
+
+    return callback
+
+
+# --- authentication -----------------------------------------------------------------------
+
+
+def test_password_grant_then_bearer_on_patch(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, body=ok_lines(2))
+    client = make_client(fake)
+    results = client.patch_collection("products", lines_of(2))
+    assert results == [LineResult(204, ""), LineResult(204, "")]
+    token_call, patch_call = rsps.calls
+    assert orjson.loads(token_call.request.body or b"") == {
+        "grant_type": "password",
+        "username": "api_user",
+        "password": PASSWORD,
+    }
+    basic = base64.b64encode(f"cid:{SECRET}".encode()).decode()
+    assert token_call.request.headers["Authorization"] == f"Basic {basic}"
+    assert token_call.request.headers["Content-Type"] == "application/json"
+    assert patch_call.request.headers["Authorization"] == "Bearer tok1"
+    assert patch_call.request.headers["Content-Type"] == COLLECTION_CONTENT_TYPE
+    assert patch_call.request.headers["User-Agent"] == USER_AGENT
+    assert patch_call.request.body == b'{"identifier":"sku1"}\n{"identifier":"sku2"}'
+    assert client.stats.auth_logins == 1
+    assert client.stats.requests_sent == 2
+
+
+@pytest.mark.parametrize(
+    ("elapsed", "expected_grants"),
+    [(3000.0, ["password"]), (3545.0, ["password", "refresh_token"])],
+    ids=["token-still-fresh", "renewed-shortly-before-expiry"],
+)
+def test_proactive_refresh(
+    rsps: responses.RequestsMock, fake: FakeTime, elapsed: float, expected_grants: list[str]
+) -> None:
+    token_ok(rsps, "tok1", "ref1")
+    token_ok(rsps, "tok2", "ref2")
+    rsps.patch(PRODUCTS, body=ok_lines(1))
+    client = make_client(fake)
+    client.patch_collection("products", lines_of(1))
+    fake.now += elapsed
+    client.patch_collection("products", lines_of(1))
+    assert grants(rsps) == expected_grants
+    last = calls_to(rsps, PRODUCTS)[-1].request
+    assert last.headers["Authorization"] == (
+        "Bearer tok2" if len(expected_grants) == 2 else "Bearer tok1"
+    )
+    if len(expected_grants) == 2:
+        refresh_body = orjson.loads(calls_to(rsps, TOKEN_URL)[1].request.body)
+        assert refresh_body == {"grant_type": "refresh_token", "refresh_token": "ref1"}
+
+
+def test_newest_refresh_token_is_used(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps, "tok1", "ref1", expires_in=100)
+    token_ok(rsps, "tok2", "ref2", expires_in=100)
+    token_ok(rsps, "tok3", "ref3", expires_in=100)
+    rsps.patch(PRODUCTS, body=ok_lines(1))
+    client = make_client(fake)
+    for _ in range(3):
+        client.patch_collection("products", lines_of(1))
+        fake.now += 95
+    bodies = [orjson.loads(c.request.body) for c in calls_to(rsps, TOKEN_URL)]
+    assert [b.get("refresh_token") for b in bodies] == [None, "ref1", "ref2"]
+
+
+def test_401_renews_token_once_and_resends(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps, "tok1", "ref1")
+    token_ok(rsps, "tok2", "ref2")
+    rsps.patch(
+        PRODUCTS,
+        status=401,
+        json={"code": 401, "message": "The access token provided has expired."},
+    )
+    rsps.patch(PRODUCTS, body=ok_lines(1, 201))
+    client = make_client(fake)
+    assert client.patch_collection("products", lines_of(1)) == [LineResult(201, "")]
+    assert grants(rsps) == ["password", "refresh_token"]
+    patches = calls_to(rsps, PRODUCTS)
+    assert [p.request.headers["Authorization"] for p in patches] == ["Bearer tok1", "Bearer tok2"]
+    assert fake.sleeps == []  # a renewed token is not a retry
+    assert client.stats.auth_refreshes == 1
+
+
+def test_rejected_refresh_falls_back_to_password(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps, "tok1", "ref1")
+    rsps.post(
+        TOKEN_URL,
+        status=422,
+        json={"code": 422, "message": "Refresh token is invalid or has expired"},
+    )
+    token_ok(rsps, "tok3", "ref3")
+    rsps.patch(
+        PRODUCTS, status=401, json={"code": 401, "message": "The access token provided is invalid."}
+    )
+    rsps.patch(PRODUCTS, body=ok_lines(1))
+    client = make_client(fake)
+    assert client.patch_collection("products", lines_of(1)) == [LineResult(204, "")]
+    assert grants(rsps) == ["password", "refresh_token", "password"]
+    assert calls_to(rsps, PRODUCTS)[-1].request.headers["Authorization"] == "Bearer tok3"
+
+
+@pytest.mark.parametrize(
+    ("pim_message", "hint"),
+    [
+        (PWD_REJECTED, "check AKENEO_USERNAME and AKENEO_PASSWORD"),
+        (CLIENT_REJECTED, "check AKENEO_CLIENT_ID and AKENEO_CLIENT_SECRET"),
+        ("This grant type is not authorized for this client", "does not allow the password grant"),
+    ],
+    ids=["user", "client", "grant-type"],
+)
+def test_rejected_credentials_raise_clear_error(
+    rsps: responses.RequestsMock, fake: FakeTime, pim_message: str, hint: str
+) -> None:
+    rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": pim_message})
+    client = make_client(fake)
+    with pytest.raises(AuthenticationError) as info:
+        client.patch_collection("products", lines_of(2))
+    text = str(info.value)
+    assert f'"{pim_message}"' in text
+    assert hint in text
+    assert BASE in text
+    assert SECRET not in text and PASSWORD not in text
+    assert calls_to(rsps, PRODUCTS) == []  # nothing sent without a token
+
+
+def test_authenticate_raises_on_bad_credentials(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": PWD_REJECTED})
+    with pytest.raises(AuthenticationError, match="No user found"):
+        make_client(fake).authenticate()
+
+
+def test_authenticate_retries_a_token_endpoint_outage(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    rsps.post(TOKEN_URL, status=503)
+    token_ok(rsps)
+    client = make_client(fake)
+    client.authenticate()
+    assert grants(rsps) == ["password", "password"]
+    assert fake.sleeps == [1.0]
+
+
+def test_token_endpoint_not_found_hints_at_base_url(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    rsps.post(TOKEN_URL, status=404, body="<html>Not found</html>")
+    with pytest.raises(AuthenticationError, match="AKENEO_BASE_URL"):
+        make_client(fake).authenticate()
+
+
+def test_401_after_renewal_aborts(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps, "tok1", "ref1")
+    token_ok(rsps, "tok2", "ref2")
+    rsps.patch(
+        PRODUCTS, status=401, json={"code": 401, "message": "The access token provided is invalid."}
+    )
+    client = make_client(fake)
+    with pytest.raises(AuthenticationError, match="freshly renewed"):
+        client.patch_collection("products", lines_of(1))
+    assert len(calls_to(rsps, PRODUCTS)) == 2
+
+
+def test_one_thread_logs_in_while_others_wait(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    client = make_client(fake)
+    auth = client._auth
+    barrier = threading.Barrier(6)
+    tokens: list[str] = []
+
+    def worker() -> None:
+        barrier.wait()
+        tokens.append(auth.token())
+
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert tokens == ["tok1"] * 6
+    assert grants(rsps) == ["password"]
+
+
+def test_a_stale_401_does_not_renew_twice(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps, "tok1", "ref1")
+    token_ok(rsps, "tok2", "ref2")
+    client = make_client(fake)
+    auth = client._auth
+    auth.token()
+    auth.unauthorized("Bearer tok1")  # first thread to see the 401 renews
+    auth.unauthorized("Bearer tok1")  # a second thread's 401 for the same old token
+    assert grants(rsps) == ["password", "refresh_token"]
+    assert auth.token() == "tok2"
+
+
+def test_refused_credentials_are_not_tried_again_by_busy_threads(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    """Regression: at concurrency 4, each waiting thread used to try the password once more."""
+    rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": PWD_REJECTED})
+    client = make_client(fake)
+    barrier = threading.Barrier(4)
+    errors: list[str] = []
+
+    def worker() -> None:
+        barrier.wait()
+        try:
+            client.patch_collection("products", lines_of(1))
+        except AuthenticationError as exc:
+            errors.append(str(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(errors) == 4 and len(set(errors)) == 1
+    assert PWD_REJECTED in errors[0]
+    assert grants(rsps) == ["password"]
+    assert client.stats.auth_logins == 1
+    with pytest.raises(AuthenticationError, match="No user found"):
+        client.authenticate()  # remembered: no new request either
+    assert grants(rsps) == ["password"]
+    assert calls_to(rsps, PRODUCTS) == []
+
+
+def test_refused_refresh_is_remembered(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps, "tok1", "ref1")
+    rsps.post(TOKEN_URL, status=400, json={"code": 400, "message": "invalid_client"})
+    rsps.patch(
+        PRODUCTS, status=401, json={"code": 401, "message": "The access token provided is invalid."}
+    )
+    client = make_client(fake)
+    for _ in range(2):
+        with pytest.raises(AuthenticationError, match="invalid_client"):
+            client.patch_collection("products", lines_of(1))
+    assert grants(rsps) == ["password", "refresh_token"]
+    assert len(calls_to(rsps, PRODUCTS)) == 1  # the refused token is not offered again
+
+
+# a secret and a password with characters that JSON, PHP and URLs escape differently
+ODD_SECRET = "S/\u00e9+ cr&t-SENTINEL"
+ODD_PASSWORD = "P/\u00e4 ss+w%rd-SENTINEL"
+ECHOED_FORMS = {
+    "secret-as-is": ODD_SECRET,
+    "password-as-is": ODD_PASSWORD,
+    "secret-json": json.dumps(ODD_SECRET)[1:-1],
+    "password-json": json.dumps(ODD_PASSWORD)[1:-1],
+    "password-php-json": json.dumps(ODD_PASSWORD)[1:-1].replace("/", "\\/"),
+    "secret-url-encoded": quote(ODD_SECRET, safe=""),
+    "password-form-encoded": quote_plus(ODD_PASSWORD),
+    "basic-header": base64.b64encode(f"cid:{ODD_SECRET}".encode("latin-1")).decode(),
+}
+
+
+@pytest.mark.parametrize("status", [500, 503, 422, 400], ids=lambda s: str(s))
+@pytest.mark.parametrize("form", list(ECHOED_FORMS))
+def test_token_answer_echoing_a_secret_is_redacted(
+    rsps: responses.RequestsMock,
+    fake: FakeTime,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    form: str,
+) -> None:
+    """Regression: a 5xx token answer was quoted unredacted; a 4xx kept the Basic header."""
+    caplog.set_level(logging.DEBUG)
+    echoed = ECHOED_FORMS[form]
+    body = f"Error while handling   {echoed} for you"
+    if status == 422:
+        body = orjson.dumps({"code": 422, "message": body}).decode()
+    rsps.post(TOKEN_URL, status=status, body=body)
+    settings = make_settings(max_attempts=2).model_copy(
+        update={"client_secret": SecretStr(ODD_SECRET), "password": SecretStr(ODD_PASSWORD)}
+    )
+    client = AkeneoClient(settings, clock=fake.clock, sleep=fake.sleep, random=lambda: 0.5)
+    with pytest.raises((AuthenticationError, RetriableError)) as info:
+        client.authenticate()
+    assert "Error while handling" in str(info.value)  # the answer is still quoted
+    assert "***" in str(info.value)
+    for text in (str(info.value), caplog.text):
+        for leaked in ECHOED_FORMS.values():
+            assert leaked not in text, (leaked, text)
+    if status >= 500:
+        assert "retrying in" in caplog.text  # the retry warning was logged, redacted
+
+
+# --- retries --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected_wait"),
+    [
+        ({"Retry-After": "7"}, 7.0),
+        ({"Retry-After": "120"}, 10.0),  # capped at max_retry_delay
+        (
+            {
+                "Retry-After": "Wed, 21 Oct 2015 07:28:04 GMT",
+                "Date": "Wed, 21 Oct 2015 07:28:00 GMT",
+            },
+            4.0,
+        ),
+        ({}, 1.0),  # no header: backoff_factor * 2**0 * (0.5 + 0.5)
+    ],
+    ids=["seconds", "seconds-capped", "http-date", "no-header-backoff"],
+)
+def test_429_waits(
+    rsps: responses.RequestsMock, fake: FakeTime, headers: dict[str, str], expected_wait: float
+) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=429, headers=headers, body="")
+    rsps.patch(PRODUCTS, body=ok_lines(2))
+    client = make_client(fake)
+    assert client.patch_collection("products", lines_of(2)) == [LineResult(204, "")] * 2
+    assert fake.sleeps == [expected_wait]
+    assert client.stats.retries == 1
+
+
+def test_5xx_then_success(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=502, body="<html>Bad gateway</html>")
+    rsps.patch(PRODUCTS, status=500, json={"code": 500, "message": "Internal error"})
+    rsps.patch(PRODUCTS, body=ok_lines(1))
+    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.client"):
+        results = make_client(fake, max_attempts=5).patch_collection("products", lines_of(1))
+    assert results == [LineResult(204, "")]
+    assert fake.sleeps == [1.0, 2.0]  # doubles each attempt
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "502 Bad Gateway (an HTML error page); retrying in 1.0 s" in warnings[0]
+    assert "500 Internal Server Error (Internal error); retrying in 2.0 s" in warnings[1]
+
+
+def test_backoff_is_capped_and_jittered(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=503)
+    jitter = iter([0.0, 1.0, 0.0, 1.0, 0.5])
+    client = AkeneoClient(
+        make_settings(max_attempts=6, backoff_factor=2.0, max_retry_delay=20.0),
+        clock=fake.clock,
+        sleep=fake.sleep,
+        random=lambda: next(jitter),
+    )
+    client.patch_collection("products", lines_of(1))
+    # 2*1*0.5, 2*2*1.5, 2*4*0.5, 2*8*1.5 -> capped 20, 2*16*1.0 -> capped 20
+    assert fake.sleeps == [1.0, 6.0, 4.0, 20.0, 20.0]
+
+
+def test_5xx_forever_gives_final_status(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=503)
+    client = make_client(fake)
+    results = client.patch_collection("products", lines_of(3))
+    assert results == [LineResult(503, "503 Service Unavailable after 3 attempts over 3 s")] * 3
+    assert len(calls_to(rsps, PRODUCTS)) == 3
+    assert client.stats.retries == 2
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (requests.ConnectTimeout("boom"), "could not connect within 10 s (connect timeout)"),
+        (requests.ReadTimeout("boom"), "no answer within 60 s (read timeout)"),
+        (
+            requests.ConnectionError("connection refused"),
+            "connection failed (ConnectionError: connection refused)",
+        ),
+    ],
+    ids=["connect-timeout", "read-timeout", "connection-error"],
+)
+def test_network_errors_end_as_status_0(
+    rsps: responses.RequestsMock, fake: FakeTime, error: Exception, expected: str
+) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, body=error)
+    results = make_client(fake, max_attempts=2).patch_collection("products", lines_of(2))
+    assert results == [LineResult(0, f"{expected} after 2 attempts over 1 s")] * 2
+
+
+@pytest.mark.parametrize("status", [408, 504], ids=["408", "504"])
+def test_retriable_statuses(rsps: responses.RequestsMock, fake: FakeTime, status: int) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=status)
+    rsps.patch(PRODUCTS, body=ok_lines(1))
+    assert make_client(fake).patch_collection("products", lines_of(1)) == [LineResult(204, "")]
+    assert len(fake.sleeps) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (
+            400,
+            {"code": 400, "message": "Invalid json message received"},
+            "Request refused by the PIM (400 Bad Request): Invalid json message received",
+        ),
+        (
+            415,
+            {"code": 415, "message": '"application/json" in "Content-Type" header is not valid.'},
+            'Request refused by the PIM (415 Unsupported Media Type): "application/json" in '
+            '"Content-Type" header is not valid.',
+        ),
+        (
+            403,
+            {
+                "code": 403,
+                "message": "Access forbidden. You are not allowed to create or update products.",
+            },
+            "Request refused by the PIM (403 Forbidden): Access forbidden. You are not allowed to "
+            "create or update products.",
+        ),
+    ],
+    ids=["400", "415", "403-acl"],
+)
+def test_whole_request_refused(
+    rsps: responses.RequestsMock, fake: FakeTime, status: int, body: dict[str, Any], expected: str
+) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=status, json=body)
+    results = make_client(fake).patch_collection("products", lines_of(4))
+    assert results == [LineResult(status, expected)] * 4
+    assert len(calls_to(rsps, PRODUCTS)) == 1  # not retried, not split
+    assert fake.sleeps == []
+
+
+def test_redirect_is_refused_not_followed(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=302, headers={"Location": "https://other.test/login"})
+    results = make_client(fake).patch_collection("products", lines_of(1))
+    assert results[0].status == 302
+    assert "check AKENEO_BASE_URL" in results[0].message
+    assert len(rsps.calls) == 2
+
+
+# --- splitting ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "body"),
+    [
+        (
+            413,
+            '{"code":413,"message":"Too many resources to process, 100 is the maximum allowed."}',
+        ),
+        (403, ""),
+        (403, "<html><body>Request blocked</body></html>"),
+    ],
+    ids=["413", "403-empty", "403-html"],
+)
+def test_too_large_request_is_split(
+    rsps: responses.RequestsMock, fake: FakeTime, status: int, body: str
+) -> None:
+    token_ok(rsps)
+    sizes: list[int] = []
+
+    def handler(lines: list[bytes]) -> tuple[int, dict[str, str], str]:
+        sizes.append(len(lines))
+        if len(lines) > 2:
+            return status, {}, body
+        objs = [orjson.loads(x) for x in lines]
+        return (
+            200,
+            {},
+            stream(
+                *(
+                    {"line": i, "identifier": o["identifier"], "status_code": 201}
+                    for i, o in enumerate(objs, 1)
+                )
+            ),
+        )
+
+    rsps.add_callback(responses.PATCH, PRODUCTS, callback=answer_by_size(handler))
+    client = make_client(fake)
+    assert client.patch_collection("products", lines_of(5)) == [LineResult(201, "")] * 5
+    assert sizes == [5, 2, 3, 1, 2]
+    assert client.stats.batch_splits == 2
+
+
+def test_single_line_too_large_gets_the_status(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=403, body="")
+    results = make_client(fake).patch_collection("products", lines_of(1))
+    assert results[0].status == 403
+    assert "too large" in results[0].message
+
+
+# --- reading the streamed answer --------------------------------------------------------
+
+
+def test_cut_off_stream_resends_only_missing_lines(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    first = ok_lines(3, 201) + '\n{"line":4,"identifier":"sku4","stat'
+    rsps.patch(PRODUCTS, body=first)
+    rsps.patch(
+        PRODUCTS,
+        body=stream(
+            {"line": 1, "identifier": "sku4", "status_code": 204},
+            {"line": 2, "identifier": "sku5", "status_code": 422, "message": "Boom."},
+        ),
+    )
+    client = make_client(fake)
+    results = client.patch_collection("products", lines_of(5))
+    assert results == [LineResult(201, "")] * 3 + [LineResult(204, ""), LineResult(422, "Boom.")]
+    second = calls_to(rsps, PRODUCTS)[1].request.body
+    assert second == b'{"identifier":"sku4"}\n{"identifier":"sku5"}'
+    assert client.stats.lines_resent == 2
+
+
+def test_cut_off_stream_until_the_budget_ends(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, body=ok_lines(1))
+    rsps.patch(PRODUCTS, body="")
+    results = make_client(fake, max_attempts=2).patch_collection("products", lines_of(3))
+    assert results[0] == LineResult(204, "")
+    assert results[1] == results[2]
+    assert results[1].status == 0
+    assert results[1].message == (
+        "no answer for this line: the PIM answered 0 of 2 lines after 2 attempts over 1 s"
+    )
+
+
+class _BreakingRaw:
+    """A response body that yields ``parts`` and then loses the connection."""
+
+    def __init__(self, parts: list[bytes]) -> None:
+        self._parts = parts
+
+    def stream(self, amt: int, decode_content: bool = True) -> Iterator[bytes]:
+        yield from self._parts
+        raise urllib3.exceptions.ProtocolError("Connection broken: connection reset by peer")
+
+    def close(self) -> None:
+        pass
+
+
+class _ScriptedAdapter(requests.adapters.BaseAdapter):
+    """Answers each request with the next scripted body (a list of parts, then a break)."""
+
+    def __init__(self, script: list[list[bytes]]) -> None:
+        super().__init__()
+        self.script = script
+        self.bodies: list[bytes] = []
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        self.bodies.append(request.body if isinstance(request.body, bytes) else b"")
+        response = requests.Response()
+        response.status_code = 200
+        response.headers = requests.structures.CaseInsensitiveDict(
+            {"Content-Type": COLLECTION_CONTENT_TYPE}
+        )
+        response.raw = _BreakingRaw(self.script.pop(0))
+        response.request = request
+        response.url = request.url or ""
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def test_dropped_connection_keeps_lines_already_read(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    first = ok_lines(3, 201).encode()
+    adapter = _ScriptedAdapter(
+        [
+            [first[:40], first[40:90]],  # the connection drops in the middle of line 2
+            [b'{"line":1,"status_code":204}\n{"line":2,"status_code":204}'],
+        ]
+    )
+    session = requests.Session()
+    session.mount(PRODUCTS, adapter)  # the token still goes to the responses mock
+    client = AkeneoClient(
+        make_settings(), session=session, clock=fake.clock, sleep=fake.sleep, random=lambda: 0.5
+    )
+    results = client.patch_collection("products", lines_of(3))
+    assert results == [LineResult(201, ""), LineResult(204, ""), LineResult(204, "")]
+    assert adapter.bodies[1] == b'{"identifier":"sku2"}\n{"identifier":"sku3"}'
+    assert client.stats.lines_resent == 2
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "\n<!DOCTYPE html><html><body>500 Internal Server Error</body></html>",
+        "<!DOCTYPE html>\n<html><body>\nFatal error\n</body></html>",
+    ],
+    ids=["html-on-its-own-lines", "html-glued-to-last-line"],
+)
+def test_trailing_html_page_is_ignored(
+    rsps: responses.RequestsMock, fake: FakeTime, tail: str
+) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, body=ok_lines(2) + tail)
+    client = make_client(fake)
+    assert client.patch_collection("products", lines_of(2)) == [LineResult(204, "")] * 2
+    assert len(calls_to(rsps, PRODUCTS)) == 1
+
+
+def test_code_instead_of_status_code(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    url = f"{BASE}/api/rest/v1/products-uuid"
+    token_ok(rsps)
+    rsps.patch(
+        url,
+        body=stream(
+            {
+                "line": 1,
+                "uuid": "fc24e6c3-933c-4a93-8a81-e5c703d134d5",
+                "code": 422,
+                "message": "The a_metric attribute does not exist in your PIM.",
+                "_links": {"documentation": {"href": "http://api.akeneo.com/"}},
+            },
+            {"line": 2, "uuid": "1b1e3f4a-0c3b-4b8e-9a55-0d8e6c4b9f11", "status_code": 201},
+        ),
+    )
+    results = make_client(fake).patch_collection("products-uuid", lines_of(2))
+    assert results == [
+        LineResult(422, "The a_metric attribute does not exist in your PIM."),
+        LineResult(201, ""),
+    ]
+
+
+def test_create_missing_options_query(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    url = f"{BASE}/api/rest/v1/product-models"
+    token_ok(rsps)
+    rsps.patch(url, body=ok_lines(1))
+    client = make_client(fake)
+    client.patch_collection("product-models", lines_of(1), create_missing_options=True)
+    client.patch_collection("product-models", lines_of(1))
+    first, second = calls_to(rsps, url)
+    assert parse_qs(urlsplit(first.request.url).query) == {"create_missing_options": ["true"]}
+    assert urlsplit(second.request.url).query == ""
+
+
+def test_no_lines_sends_nothing(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    assert make_client(fake).patch_collection("products", []) == []
+    assert len(rsps.calls) == 0
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"line": 1, "status_code": 204}, LineResult(204, "")),
+        ({"line": 1, "status_code": 201}, LineResult(201, "")),
+        ({"line": 1, "code": 422, "message": "Bad."}, LineResult(422, "Bad.")),
+        (
+            {"line": 1, "status_code": "413", "message": "Line is too long."},
+            LineResult(413, "Line is too long."),
+        ),
+        (
+            {"line": 1, "status_code": 400, "message": "Invalid json message received"},
+            LineResult(400, "Invalid json message received"),
+        ),
+        ({"line": 1, "status_code": 404}, LineResult(404, "404 Not Found")),
+        (
+            {"line": 1, "message": "?"},
+            LineResult(
+                0, 'the PIM\'s answer for this line has no status: {"line":1,"message":"?"}'
+            ),
+        ),
+    ],
+    ids=["204", "201", "code-fallback", "string-status", "400", "no-message", "no-status"],
+)
+def test_line_result(obj: dict[str, Any], expected: LineResult) -> None:
+    assert line_result(obj) == expected
+
+
+BRAND = "The tommh value is not in the brand attribute option list."
+
+
+@pytest.mark.parametrize(
+    ("obj", "expected"),
+    [
+        ({"message": "Boom."}, "Boom."),
+        (
+            {
+                "message": "Validation failed.",
+                "errors": [
+                    {
+                        "property": "values",
+                        "message": BRAND,
+                        "attribute": "brand",
+                        "locale": None,
+                        "scope": None,
+                    }
+                ],
+            },
+            f"Validation failed. values[brand]: {BRAND}",
+        ),
+        (
+            {
+                "message": "Validation failed.",
+                "errors": [
+                    {
+                        "property": "values",
+                        "message": "Too long.",
+                        "attribute": "name",
+                        "locale": "en_US",
+                        "scope": "ecommerce",
+                    },
+                    {
+                        "property": "values",
+                        "message": "Please specify a valid currency",
+                        "attribute": "price",
+                        "locale": None,
+                        "scope": None,
+                        "currency": "XYZ",
+                    },
+                    {
+                        "property": "identifier",
+                        "message": "This field should not contain any comma",
+                    },
+                ],
+            },
+            "Validation failed. values[name, locale=en_US, scope=ecommerce]: Too long. | "
+            "values[price, currency=XYZ]: Please specify a valid currency | "
+            "identifier: This field should not contain any comma",
+        ),
+        ({"message": "Oops", "errors": [{"message": "no property"}]}, "Oops: no property"),
+        ({"errors": [{"property": "x", "message": "y"}]}, "x: y"),
+    ],
+    ids=["plain", "one-value-error", "many-errors", "no-final-period", "no-message"],
+)
+def test_render_error(obj: dict[str, Any], expected: str) -> None:
+    assert render_error(obj) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "date", "expected"),
+    [
+        ("15", None, 15.0),
+        (" 3 ", None, 3.0),
+        ("-5", None, 0.0),
+        ("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", 30.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 07:29:00 GMT", 0.0),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", None, 0.0),  # in the past by local time
+        ("soon", None, None),
+        ("", None, None),
+        (None, None, None),
+    ],
+    ids=[
+        "seconds",
+        "spaces",
+        "negative",
+        "date",
+        "date-past",
+        "date-local",
+        "garbage",
+        "empty",
+        "absent",
+    ],
+)
+def test_parse_retry_after(value: str | None, date: str | None, expected: float | None) -> None:
+    assert parse_retry_after(value, date) == expected
+
+
+# --- catalog ------------------------------------------------------------------------------
+
+
+def _page(items: list[dict[str, Any]], next_href: str | None) -> dict[str, Any]:
+    links: dict[str, Any] = {"self": {"href": "x"}}
+    if next_href:
+        links["next"] = {"href": next_href}
+    return {"_links": links, "current_page": 1, "_embedded": {"items": items}}
+
+
+def _item(code: str, **extra: Any) -> dict[str, Any]:
+    return {"_links": {"self": {"href": f"{BASE}/x/{code}"}}, "code": code, **extra}
+
+
+def _catalog_mocks(rsps: responses.RequestsMock) -> None:
+    token_ok(rsps)
+    api = f"{BASE}/api/rest/v1"
+    rsps.get(f"{api}/channels", json=_page([_item("ecommerce", locales=["en_US"])], None))
+    rsps.get(
+        f"{api}/locales",
+        json=_page([_item("en_US", enabled=True), _item("fr_FR", enabled=False)], None),
+    )
+    rsps.get(f"{api}/currencies", json=_page([_item("EUR", enabled=True)], None))
+    rsps.get(
+        f"{api}/measurement-families",
+        json=[
+            {
+                "_links": {"self": {"href": "x"}},
+                "code": "AREA",
+                "standard_unit_code": "SQUARE_METER",
+                "units": {},
+            }
+        ],
+    )
+
+
+def test_fetch_catalog_follows_pages_until_empty(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    _catalog_mocks(rsps)
+    api = f"{BASE}/api/rest/v1"
+    # the PIM may advertise another host in its links: follow the path on our base URL
+    rsps.get(
+        f"{api}/attributes",
+        json=_page(
+            [_item("a"), _item("b")], "http://internal:8080/api/rest/v1/attributes?page=2&limit=2"
+        ),
+        match=[responses.matchers.query_param_matcher({"limit": "100"})],
+    )
+    rsps.get(
+        f"{api}/attributes",
+        json=_page([_item("c"), _item("d")], f"{api}/attributes?page=3&limit=2"),
+        match=[responses.matchers.query_param_matcher({"page": "2", "limit": "2"})],
+    )
+    rsps.get(
+        f"{api}/attributes",
+        json=_page([], None),
+        match=[responses.matchers.query_param_matcher({"page": "3", "limit": "2"})],
+    )
+    catalog = make_client(fake).fetch_catalog()
+    assert [a["code"] for a in catalog["attributes"]] == ["a", "b", "c", "d"]
+    assert catalog["locales"] == [
+        {"code": "en_US", "enabled": True},
+        {"code": "fr_FR", "enabled": False},
+    ]
+    assert catalog["channels"] == [{"code": "ecommerce", "locales": ["en_US"]}]
+    assert catalog["currencies"] == [{"code": "EUR", "enabled": True}]
+    assert catalog["measurement_families"] == [
+        {"code": "AREA", "standard_unit_code": "SQUARE_METER", "units": {}}
+    ]
+    assert set(catalog) == {
+        "attributes",
+        "channels",
+        "locales",
+        "currencies",
+        "measurement_families",
+    }
+    assert all(urlsplit(c.request.url).netloc == "pim.test" for c in rsps.calls)
+    assert all(c.request.headers["Authorization"] == "Bearer tok1" for c in list(rsps.calls)[1:])
+
+
+def test_fetch_catalog_searches_codes_in_chunks(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    _catalog_mocks(rsps)
+    searched: list[list[str]] = []
+
+    def attributes(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        query = parse_qs(urlsplit(request.url or "").query)
+        assert query["limit"] == ["100"]
+        codes = orjson.loads(query["search"][0])["code"][0]["value"]
+        assert orjson.loads(query["search"][0])["code"][0]["operator"] == "IN"
+        searched.append(codes)
+        items = [_item(c) for c in codes if c != "unknown"]
+        return 200, {}, orjson.dumps(_page(items, None)).decode()
+
+    rsps.add_callback(responses.GET, f"{BASE}/api/rest/v1/attributes", callback=attributes)
+    codes = [f"attr_{i}" for i in range(150)] + ["attr_0", "unknown"]
+    catalog = make_client(fake).fetch_catalog(codes)
+    assert [len(chunk) for chunk in searched] == [100, 51]  # duplicates sent once
+    assert len(catalog["attributes"]) == 150
+    assert "_links" not in catalog["attributes"][0]
+
+
+def test_search_chunks_respect_url_length(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    _catalog_mocks(rsps)
+    lengths: list[int] = []
+
+    def attributes(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        lengths.append(len(request.url or ""))
+        return 200, {}, orjson.dumps(_page([], None)).decode()
+
+    rsps.add_callback(responses.GET, f"{BASE}/api/rest/v1/attributes", callback=attributes)
+    make_client(fake).fetch_catalog([f"{'x' * 90}_{i}" for i in range(100)])
+    assert len(lengths) > 1
+    assert max(lengths) < 8000
+
+
+def test_fetch_catalog_with_families(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    _catalog_mocks(rsps)
+    rsps.get(f"{BASE}/api/rest/v1/attributes", json=_page([], None))
+    rsps.get(f"{BASE}/api/rest/v1/families", json=_page([_item("shoes", attributes=["sku"])], None))
+    catalog = make_client(fake).fetch_catalog([], families=True)
+    assert catalog["families"] == [{"code": "shoes", "attributes": ["sku"]}]
+    assert catalog["attributes"] == []
+
+
+def test_catalog_read_errors(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.get(
+        f"{BASE}/api/rest/v1/channels",
+        status=403,
+        json={"code": 403, "message": "Access forbidden. You are not allowed to list channels."},
+    )
+    rsps.get(f"{BASE}/api/rest/v1/locales", status=503)
+    client = make_client(fake)
+    with pytest.raises(
+        TransportError, match="GET /api/rest/v1/channels: 403 Forbidden \\(Access forbidden"
+    ):
+        list(client.list_items("channels"))
+    with pytest.raises(RetriableError, match="503 Service Unavailable after 3 attempts over 3 s"):
+        list(client.list_items("locales"))
+
+
+def test_catalog_page_that_is_not_a_list(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.get(f"{BASE}/api/rest/v1/channels", json={"hello": "world"})
+    with pytest.raises(TransportError, match="not an Akeneo list page"):
+        list(make_client(fake).list_items("channels"))
+
+
+# --- secrets ------------------------------------------------------------------------------
+
+
+def test_secrets_never_in_logs_messages_or_reprs(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    token_ok(rsps, "tok1", "ref1", expires_in=10)
+    rsps.post(
+        TOKEN_URL,
+        status=422,
+        json={"code": 422, "message": "Refresh token is invalid or has expired"},
+    )
+    rsps.post(TOKEN_URL, status=503)
+    # a (hypothetical) PIM that echoes the password back must not leak it either
+    rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": f"{PWD_REJECTED} ({PASSWORD})"})
+    rsps.patch(PRODUCTS, status=500, body=f"<html>{SECRET}</html>")
+    rsps.patch(PRODUCTS, body=ok_lines(1))
+    client = make_client(fake)
+    results = client.patch_collection("products", lines_of(1))
+    fake.now += 60  # expired: refresh refused, then the password is refused
+    with pytest.raises(AuthenticationError) as info:
+        client.patch_collection("products", lines_of(1))
+    texts = [
+        caplog.text,
+        str(info.value),
+        repr(client),
+        repr(client._auth),
+        repr(client.stats),
+        str(results),
+    ]
+    texts.append(repr(make_settings()))
+    for text in texts:
+        assert SECRET not in text
+        assert PASSWORD not in text
+        assert "tok1" not in text and "ref1" not in text
+    assert "***" in str(info.value)
+    assert caplog.records  # something was logged at DEBUG and WARNING

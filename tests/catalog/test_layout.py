@@ -1,0 +1,688 @@
+"""Header grammar and resolution against the catalog: every form, every problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feed_export.catalog.layout import resolve_headers
+from feed_export.catalog.structure import Catalog
+from feed_export.config import ExportOptions
+from feed_export.errors import HeaderError
+from feed_export.feed.headers import (
+    ASSOCIATION_TARGETS,
+    ENTITY_FIELDS,
+    FIELDS,
+    QUANTIFIED_TARGETS,
+    AssociationHeader,
+    AttributeHeader,
+    FieldHeader,
+    HeaderParts,
+    HeaderSyntaxError,
+    format_header,
+    parse_header,
+)
+
+CATALOG = Catalog.from_dict(
+    {
+        "attributes": [
+            {"code": "sku", "type": "pim_catalog_identifier", "is_main_identifier": True},
+            {"code": "name", "type": "pim_catalog_text", "localizable": True},
+            {
+                "code": "description",
+                "type": "pim_catalog_textarea",
+                "localizable": True,
+                "scopable": True,
+            },
+            {"code": "meta", "type": "pim_catalog_text", "scopable": True},
+            {"code": "color", "type": "pim_catalog_simpleselect"},
+            {"code": "price", "type": "pim_catalog_price_collection"},
+            {"code": "weight", "type": "pim_catalog_metric", "metric_family": "Weight"},
+            {
+                "code": "legal_de",
+                "type": "pim_catalog_text",
+                "localizable": True,
+                "available_locales": ["de_DE"],
+            },
+            {"code": "Title", "type": "pim_catalog_text", "localizable": True},
+        ],
+        "channels": [
+            {"code": "ecommerce", "locales": ["en_US", "fr_FR"], "currencies": ["EUR"]},
+            {"code": "print", "locales": ["de_DE", "en_US"], "currencies": ["EUR"]},
+        ],
+        "locales": [
+            {"code": "en_US", "enabled": True},
+            {"code": "fr_FR", "enabled": True},
+            {"code": "de_DE", "enabled": True},
+            {"code": "es_ES", "enabled": False},
+        ],
+    }
+)
+
+
+def resolve(header: list[str], **options: Any) -> Any:
+    has_data = options.pop("column_has_data", None)
+    return resolve_headers(
+        "feed.csv", header, CATALOG, ExportOptions(**options), column_has_data=has_data
+    )
+
+
+# -- grammar ---------------------------------------------------------------------
+
+PARSED: list[tuple[str, HeaderParts]] = [
+    ("sku", AttributeHeader("sku")),
+    ("identifier", FieldHeader("identifier")),
+    (" Family ", FieldHeader("family")),
+    ("ENABLED", FieldHeader("enabled")),
+    ("add_categories", FieldHeader("add_categories")),
+    ("name~en_US", AttributeHeader("name", ("en_US",))),
+    ("name ~ en_US", AttributeHeader("name", ("en_US",))),
+    ("meta~ecommerce", AttributeHeader("meta", ("ecommerce",))),
+    ("description~en_US~ecommerce", AttributeHeader("description", ("en_US", "ecommerce"))),
+    ("price@currency", AttributeHeader("price", (), "currency")),
+    ("price~de_DE@currency", AttributeHeader("price", ("de_DE",), "currency")),
+    ("weight@UNIT", AttributeHeader("weight", (), "unit")),
+    ("\ufeffsku", AttributeHeader("sku")),
+    ("associations~X_SELL~products", AssociationHeader("X_SELL", "products")),
+    ("associations~x_sell~PRODUCT_MODELS", AssociationHeader("x_sell", "product_models")),
+    ("associations~PACK~groups", AssociationHeader("PACK", "groups")),
+    ("associations~X~product_uuids", AssociationHeader("X", "product_uuids")),
+    ("quantified_associations~PACK~products", AssociationHeader("PACK", "products", True)),
+    (
+        "Quantified_Associations~PACK~product_models",
+        AssociationHeader("PACK", "product_models", True),
+    ),
+    ("associations", AttributeHeader("associations")),
+]
+
+
+@pytest.mark.parametrize(("text", "parts"), PARSED, ids=[p[0].strip() or "blank" for p in PARSED])
+def test_parse_header(text: str, parts: HeaderParts) -> None:
+    assert parse_header(text) == parts
+
+
+BAD_SYNTAX = [
+    ("", "the header is empty"),
+    ("   ", "the header is empty"),
+    ("a~b~c~d", "too many ~ parts (4); at most code~locale~channel"),
+    ("name~", "a part is empty"),
+    ("~en_US", "a part is empty"),
+    ("a~~b", "a part is empty"),
+    ("price@EUR", 'the currency goes in the cell ("740.00 EUR"); name the column price@currency'),
+    ("weight@KGM", 'the unit goes in the cell ("3000.00 KGM"); name the column weight@unit'),
+    ("price@foo", "unknown suffix @foo; use @currency (prices) or @unit (measures)"),
+    ("price@", "unknown suffix @"),
+    ("associations~X_SELL", "an association column is associations~TYPE~products|product_models"),
+    ("associations~~products", "an association column is"),
+    ("associations~X~products@unit", "an association column is"),
+    ("associations~X~foo", "unknown association target 'foo'"),
+    ("quantified_associations~PACK~groups", "quantified_associations~TYPE~products|product_models"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"), BAD_SYNTAX, ids=[b[0] or "empty" for b in BAD_SYNTAX]
+)
+def test_parse_header_errors(text: str, fragment: str) -> None:
+    with pytest.raises(HeaderSyntaxError) as caught:
+        parse_header(text)
+    assert fragment in caught.value.problem
+    assert caught.value.header == text
+
+
+CODES = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True).filter(
+    lambda c: (
+        c.lower() not in FIELDS and c.lower() not in ("associations", "quantified_associations")
+    )
+)
+
+
+@st.composite
+def header_parts(draw: st.DrawFn) -> HeaderParts:
+    kind = draw(st.sampled_from(["field", "association", "attribute"]))
+    if kind == "field":
+        return FieldHeader(draw(st.sampled_from(FIELDS)))
+    if kind == "association":
+        quantified = draw(st.booleans())
+        targets = QUANTIFIED_TARGETS if quantified else ASSOCIATION_TARGETS
+        return AssociationHeader(draw(CODES), draw(st.sampled_from(targets)), quantified)
+    parts = tuple(draw(st.lists(CODES, max_size=2)))
+    return AttributeHeader(draw(CODES), parts, draw(st.sampled_from([None, "currency", "unit"])))
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=header_parts())
+def test_format_then_parse_round_trip(parts: HeaderParts) -> None:
+    text = format_header(parts)
+    assert parse_header(text) == parts
+    assert format_header(parse_header(text)) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from("ab_~@ \ufeffcurency"), max_size=20) | st.text())
+def test_parse_raises_only_syntax_errors(text: str) -> None:
+    try:
+        parts = parse_header(text)
+    except HeaderSyntaxError as exc:
+        assert exc.problem
+    else:
+        assert parse_header(format_header(parts)) == parts
+
+
+# -- resolution: every form ------------------------------------------------------
+
+FORMS = [
+    # header, entity, expected (kind, name, locale, scope, target)
+    ("identifier", "products", ("key", "identifier", None, None, None)),
+    ("uuid", "products", ("field", "uuid", None, None, None)),
+    ("uuid", "products-uuid", ("key", "uuid", None, None, None)),
+    ("code", "product-models", ("key", "code", None, None, None)),
+    ("family", "products", ("field", "family", None, None, None)),
+    ("family_variant", "product-models", ("field", "family_variant", None, None, None)),
+    ("parent", "product-models", ("field", "parent", None, None, None)),
+    ("categories", "products", ("field", "categories", None, None, None)),
+    ("groups", "products-uuid", ("field", "groups", None, None, None)),
+    ("enabled", "products", ("field", "enabled", None, None, None)),
+    ("color", "products", ("value", "color", None, None, None)),
+    ("COLOR", "products", ("value", "color", None, None, None)),
+    ("name~en_US", "products", ("value", "name", "en_US", None, None)),
+    ("name~EN_us", "products", ("value", "name", "en_US", None, None)),
+    ("title~fr_fr", "products", ("value", "Title", "fr_FR", None, None)),
+    ("meta~ECOMMERCE", "products", ("value", "meta", None, "ecommerce", None)),
+    ("description~de_DE~print", "products", ("value", "description", "de_DE", "print", None)),
+    ("price@currency", "products", ("value", "price", None, None, None)),
+    ("weight@unit", "product-models", ("value", "weight", None, None, None)),
+    ("legal_de~de_DE", "products", ("value", "legal_de", "de_DE", None, None)),
+    ("sku", "products-uuid", ("value", "sku", None, None, None)),
+    ("associations~X_SELL~products", "products", ("association", "X_SELL", None, None, "products")),
+    ("associations~X~groups", "product-models", ("association", "X", None, None, "groups")),
+    (
+        "quantified_associations~PACK~product_models",
+        "products",
+        ("quantified_association", "PACK", None, None, "product_models"),
+    ),
+]
+KEYS = {"products": "identifier", "products-uuid": "uuid", "product-models": "code"}
+
+
+@pytest.mark.parametrize(
+    ("header", "entity", "expected"), FORMS, ids=[f"{f[0]}/{f[1]}" for f in FORMS]
+)
+def test_every_header_form_resolves(header: str, entity: str, expected: tuple[Any, ...]) -> None:
+    key = KEYS[entity]
+    headers = [header] if header == key else [key, header]
+    layout = resolve(headers, entity=entity)
+    column = next(c for c in layout.columns if c.header == header)
+    assert (column.kind, column.name, column.locale, column.scope, column.target) == expected
+    assert column.index == headers.index(header)
+    assert layout.key.name == key
+    assert layout.warnings == []
+
+
+@pytest.mark.parametrize("entity", sorted(ENTITY_FIELDS))
+def test_every_field_of_an_entity_is_accepted(entity: str) -> None:
+    fields = sorted(ENTITY_FIELDS[entity] - {"categories"})  # categories excludes add/remove
+    layout = resolve(fields, entity=entity)
+    assert sorted(c.name for c in layout.columns) == sorted(
+        KEYS[entity] if f == KEYS[entity] else f for f in fields
+    )
+
+
+# -- resolution: every problem ---------------------------------------------------
+
+PROBLEMS: list[tuple[str, list[str], dict[str, Any], str | list[str]]] = [
+    # id, headers, options, the problem(s) expected, exact
+    (
+        "unknown-did-you-mean",
+        ["sku", "nmae~en_US"],
+        {},
+        'column 2 "nmae~en_US": unknown attribute "nmae"; did you mean "name"?',
+    ),
+    (
+        "unknown-no-hint",
+        ["sku", "zzz"],
+        {},
+        'column 2 "zzz": unknown attribute "zzz"; check the code, or pass '
+        "--ignore-unknown-columns to skip such columns",
+    ),
+    (
+        "dash-instead-of-tilde",
+        ["sku", "name-en_US"],
+        {},
+        'column 2 "name-en_US": unknown attribute "name-en_US"; separate locale and channel '
+        'with "~", never "-"',
+    ),
+    (
+        "field-typo",
+        ["sku", "familly"],
+        {},
+        'column 2 "familly": unknown attribute "familly"; did you mean the field "family"?',
+    ),
+    (
+        "locale-missing",
+        ["sku", "name"],
+        {},
+        'column 2 "name": missing the locale: name is localizable, not scopable, so its column '
+        "is name~<locale>, e.g. name~en_US",
+    ),
+    (
+        "channel-missing",
+        ["sku", "meta"],
+        {},
+        'column 2 "meta": missing the channel: meta is scopable, not localizable, so its column '
+        "is meta~<channel>, e.g. meta~ecommerce",
+    ),
+    (
+        "locale-and-channel-missing",
+        ["sku", "description"],
+        {},
+        'column 2 "description": missing the locale and the channel: description is localizable '
+        "and scopable, so its column is description~<locale>~<channel>, "
+        "e.g. description~en_US~ecommerce",
+    ),
+    (
+        "channel-missing-after-locale",
+        ["sku", "description~en_US"],
+        {},
+        'column 2 "description~en_US": missing the channel: description is localizable and '
+        "scopable, so its column is description~<locale>~<channel>, "
+        "e.g. description~en_US~ecommerce",
+    ),
+    (
+        "locale-missing-before-channel",
+        ["sku", "description~print"],
+        {},
+        'column 2 "description~print": missing the locale: description is localizable and '
+        "scopable, so its column is description~<locale>~<channel>, "
+        "e.g. description~en_US~ecommerce",
+    ),
+    (
+        "extra-locale",
+        ["sku", "color~en_US"],
+        {},
+        'column 2 "color~en_US": too many parts (en_US is a locale): color is neither localizable '
+        "nor scopable, so its column is color, e.g. color",
+    ),
+    (
+        "extra-channel",
+        ["sku", "name~en_US~ecommerce"],
+        {},
+        'column 2 "name~en_US~ecommerce": too many parts (ecommerce is a channel): name is '
+        "localizable, not scopable, so its column is name~<locale>, e.g. name~en_US",
+    ),
+    (
+        "extra-suffix-example",
+        ["sku", "price~en_US"],
+        {},
+        'column 2 "price~en_US": too many parts (en_US is a locale): price is neither '
+        "localizable nor scopable, so its column is price, e.g. price@currency",
+    ),
+    (
+        "unknown-locale",
+        ["sku", "name~xx_XX"],
+        {},
+        'column 2 "name~xx_XX": unknown locale "xx_XX"; activated locales: en_US, fr_FR, de_DE',
+    ),
+    (
+        "locale-not-activated",
+        ["sku", "name~es_es"],
+        {},
+        'column 2 "name~es_es": locale es_ES is not activated; activated locales: '
+        "en_US, fr_FR, de_DE",
+    ),
+    (
+        "channel-instead-of-locale",
+        ["sku", "name~ecommerce"],
+        {},
+        'column 2 "name~ecommerce": ecommerce is a channel, but the locale is expected here; '
+        "activated locales: en_US, fr_FR, de_DE",
+    ),
+    (
+        "unknown-channel",
+        ["sku", "meta~web"],
+        {},
+        'column 2 "meta~web": unknown channel "web"; channels: ecommerce, print',
+    ),
+    (
+        "locale-instead-of-channel",
+        ["sku", "meta~en_US"],
+        {},
+        'column 2 "meta~en_US": en_US is a locale, but meta is not localizable: the part after ~ '
+        "is a channel (ecommerce, print)",
+    ),
+    (
+        "locale-not-bound-to-channel",
+        ["sku", "description~fr_FR~print"],
+        {},
+        'column 2 "description~fr_FR~print": locale fr_FR is not bound to channel print '
+        "(its locales: de_DE, en_US)",
+    ),
+    (
+        "locale-and-channel-swapped",
+        ["sku", "description~ecommerce~en_US"],
+        {},
+        'column 2 "description~ecommerce~en_US": locale and channel are swapped: the locale '
+        "comes first, description~en_US~ecommerce",
+    ),
+    (
+        "unknown-locale-and-channel",
+        ["sku", "description~xx~yy"],
+        {},
+        [
+            'column 2 "description~xx~yy": unknown locale "xx"; activated locales: '
+            "en_US, fr_FR, de_DE",
+            'column 2 "description~xx~yy": unknown channel "yy"; channels: ecommerce, print',
+        ],
+    ),
+    (
+        "unknown-locale-and-wrong-suffix",
+        ["sku", "price~xx"],
+        {},
+        'column 2 "price~xx": too many parts: price is neither localizable nor scopable, so its '
+        "column is price, e.g. price@currency",
+    ),
+    (
+        "outside-available-locales",
+        ["sku", "legal_de~en_US"],
+        {},
+        'column 2 "legal_de~en_US": legal_de is specific to the locale(s) de_DE; en_US is not '
+        "one of them",
+    ),
+    (
+        "price-without-suffix",
+        ["sku", "price"],
+        {},
+        'column 2 "price": price is a price attribute: name the column price@currency and write '
+        'amounts like "740.00 EUR"',
+    ),
+    (
+        "price-with-unit",
+        ["sku", "price@unit"],
+        {},
+        'column 2 "price@unit": price is a price attribute: name the column price@currency and '
+        'write amounts like "740.00 EUR"',
+    ),
+    (
+        "metric-without-suffix",
+        ["sku", "weight"],
+        {},
+        'column 2 "weight": weight is a measure (metric) attribute: name the column weight@unit '
+        'and write values like "3000.00 MMT" or "3 kg"',
+    ),
+    (
+        "suffix-on-other-type",
+        ["sku", "name~en_US@unit"],
+        {},
+        'column 2 "name~en_US@unit": @unit is only for price (@currency) and metric (@unit) '
+        "attributes; name is pim_catalog_text: name the column name~en_US",
+    ),
+    (
+        "currency-as-suffix",
+        ["sku", "price@EUR"],
+        {},
+        'column 2 "price@EUR": @EUR is not a suffix: the currency goes in the cell '
+        '("740.00 EUR"); name the column price@currency',
+    ),
+    (
+        "syntax-error",
+        ["sku", "a~b~c~d"],
+        {},
+        'column 2 "a~b~c~d": too many ~ parts (4); at most code~locale~channel',
+    ),
+    (
+        "same-header-twice",
+        ["sku", "name~en_US", "name~en_US"],
+        {},
+        'column 3 "name~en_US" means the same value as column 2 "name~en_US": keep only one of them',
+    ),
+    (
+        "same-value-other-case",
+        ["sku", "NAME~EN_us", "name~en_US"],
+        {},
+        'column 3 "name~en_US" means the same value as column 2 "NAME~EN_us": keep only one of them',
+    ),
+    (
+        "same-field-twice",
+        ["sku", "family", "Family"],
+        {},
+        'column 3 "Family" means the same value as column 2 "family": keep only one of them',
+    ),
+    (
+        "same-association-twice",
+        ["sku", "associations~X~products", "associations~x~PRODUCTS"],
+        {},
+        'column 3 "associations~x~PRODUCTS" means the same value as column 2 '
+        '"associations~X~products": keep only one of them',
+    ),
+    (
+        "same-identifier-twice",
+        ["identifier", "identifier"],
+        {},
+        'column 2 "identifier" means the same value as column 1 "identifier": keep only one of them',
+    ),
+    (
+        "empty-header-over-data",
+        ["sku", "", "color"],
+        {"column_has_data": [True, True, False]},
+        "column 2 has values but no header: name the column or remove it",
+    ),
+    (
+        "no-identifier",
+        ["name~en_US"],
+        {},
+        'no identifier column: add an "identifier" column (or the identifier attribute\'s own '
+        'column, e.g. "sku")',
+    ),
+    (
+        "localized-sku-is-no-identifier",
+        ["color"],
+        {},
+        'no identifier column: add an "identifier" column (or the identifier attribute\'s own '
+        'column, e.g. "sku")',
+    ),
+    (
+        "no-uuid",
+        ["sku", "family"],
+        {"entity": "products-uuid"},
+        'no uuid column: products-uuid rows are identified by "uuid"',
+    ),
+    (
+        "no-code",
+        ["family_variant"],
+        {"entity": "product-models"},
+        'no code column: product-models rows are identified by "code"',
+    ),
+    (
+        "family-variant-on-products",
+        ["sku", "family_variant"],
+        {},
+        'column 2 "family_variant": family_variant is a product-model field; a variant product '
+        "gets it from its parent (push product models with --entity product-models, or add an "
+        "entity column saying product or product_model on each row)",
+    ),
+    (
+        "code-on-products",
+        ["sku", "code"],
+        {},
+        'column 2 "code": code identifies product models; products use identifier (or push '
+        "product models with --entity product-models, or add an entity column saying product "
+        "or product_model on each row)",
+    ),
+    (
+        "entity-column-on-product-models",
+        ["code", "entity"],
+        {"entity": "product-models"},
+        'column 2 "entity": an entity column mixes products and product models in one feed; '
+        "push it with --entity products (or products-uuid), or drop the column",
+    ),
+    (
+        "entity-column-without-code",
+        ["sku", "entity", "family_variant"],
+        {},
+        'column 2 "entity": a feed with an entity column needs a code column too: it '
+        "identifies the product_model rows",
+    ),
+    (
+        "entity-column-twice",
+        ["sku", "code", "entity", "Entity"],
+        {},
+        'column 4 "Entity" means the same value as column 3 "entity": keep only one of them',
+    ),
+    (
+        "identifier-on-products-uuid",
+        ["uuid", "identifier"],
+        {"entity": "products-uuid"},
+        'column 2 "identifier": products-uuid rows carry the identifier as a value: name the '
+        'column after the identifier attribute (e.g. "sku") instead of identifier',
+    ),
+    (
+        "enabled-on-product-models",
+        ["code", "enabled"],
+        {"entity": "product-models"},
+        'column 2 "enabled": product models have no enabled field (only products do)',
+    ),
+    (
+        "groups-on-product-models",
+        ["code", "groups"],
+        {"entity": "product-models"},
+        'column 2 "groups": product models have no groups field (only products do)',
+    ),
+    (
+        "identifier-on-product-models",
+        ["code", "identifier"],
+        {"entity": "product-models"},
+        'column 2 "identifier": product models are identified by code, not identifier',
+    ),
+    (
+        "identifier-attribute-on-product-models",
+        ["code", "sku"],
+        {"entity": "product-models"},
+        'column 2 "sku": sku is an identifier attribute: it belongs to products, and product '
+        "models are identified by code",
+    ),
+    (
+        "categories-with-add-categories",
+        ["sku", "categories", "add_categories"],
+        {},
+        'column 2 "categories", column 3 "add_categories": categories replaces every category '
+        "and cannot be combined with add_categories / remove_categories; keep one kind",
+    ),
+    (
+        "known-attribute-syntax-error-not-ignored",
+        ["sku", "price@EUR"],
+        {"ignore_unknown_columns": True},
+        'column 2 "price@EUR": @EUR is not a suffix: the currency goes in the cell '
+        '("740.00 EUR"); name the column price@currency',
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("headers", "options", "problem"), [p[1:] for p in PROBLEMS], ids=[p[0] for p in PROBLEMS]
+)
+def test_header_problems(
+    headers: list[str], options: dict[str, Any], problem: str | list[str]
+) -> None:
+    with pytest.raises(HeaderError) as caught:
+        resolve(headers, **options)
+    assert caught.value.problems == ([problem] if isinstance(problem, str) else problem)
+    assert caught.value.path == "feed.csv"
+
+
+def test_every_problem_is_listed_at_once() -> None:
+    headers = ["name", "zzz", "meta~web", "price", "color", "color", "legal_de~en_US"]
+    with pytest.raises(HeaderError) as caught:
+        resolve(headers)
+    problems = caught.value.problems
+    assert len(problems) == 7  # six columns, plus the missing identifier
+    assert [p.split(":")[0] for p in problems[:6]] == [
+        'column 1 "name"',
+        'column 2 "zzz"',
+        'column 3 "meta~web"',
+        'column 4 "price"',
+        'column 6 "color" means the same value as column 5 "color"',
+        'column 7 "legal_de~en_US"',
+    ]
+    assert problems[6].startswith("no identifier column")
+    assert "feed.csv: the header row has 7 problem(s); nothing was sent" in str(caught.value)
+
+
+# -- options and special columns -------------------------------------------------
+
+
+def test_ignore_unknown_columns_drops_them_with_one_warning() -> None:
+    layout = resolve(
+        ["sku", "zzz", "name~en_US", "foo~a~b~c", "other@thing"], ignore_unknown_columns=True
+    )
+    assert [c.header for c in layout.columns] == ["sku", "name~en_US"]
+    assert layout.warnings == [
+        "ignored 3 column(s) naming no attribute of the catalog: "
+        'column 2 "zzz", column 4 "foo~a~b~c", column 5 "other@thing"'
+    ]
+
+
+def test_ignore_unknown_columns_keeps_other_problems() -> None:
+    with pytest.raises(HeaderError) as caught:
+        resolve(["sku", "zzz", "name"], ignore_unknown_columns=True)
+    assert len(caught.value.problems) == 1
+    assert caught.value.problems[0].startswith('column 3 "name": missing the locale')
+
+
+@pytest.mark.parametrize(
+    ("has_data", "blank_unchecked"),
+    [(None, (1, 3)), ([True, False, True, False], ())],
+    ids=["unknown-data-checked-per-row", "all-empty-ignored"],
+)
+def test_empty_headers(has_data: list[bool] | None, blank_unchecked: tuple[int, ...]) -> None:
+    layout = resolve(["sku", "", "color", "  "], column_has_data=has_data)
+    assert layout.blank_unchecked == blank_unchecked
+    assert [c.header for c in layout.columns] == ["sku", "color"]
+    assert layout.width == 4
+
+
+def test_feedback_columns_are_ignored() -> None:
+    layout = resolve(["sku", "color", "akeneo_status_code", "AKENEO_MESSAGE "])
+    assert [c.header for c in layout.columns] == ["sku", "color"]
+
+
+def test_identifier_attribute_stands_in_for_identifier() -> None:
+    layout = resolve(["SKU", "color"])
+    assert layout.key.kind == "key"
+    assert layout.key.name == "identifier"
+    assert layout.key.header == "SKU"
+    assert layout.key.index == 0
+
+
+def test_identifier_attribute_beside_identifier_is_checked_not_sent() -> None:
+    layout = resolve(["color", "identifier", "sku"])
+    assert layout.key.header == "identifier"
+    kinds = {c.header: c.kind for c in layout.columns}
+    assert kinds == {"color": "value", "identifier": "key", "sku": "identifier_check"}
+
+
+def test_products_uuid_sends_the_identifier_as_a_value() -> None:
+    layout = resolve(["sku", "uuid"], entity="products-uuid")
+    assert layout.key.header == "uuid"
+    assert [(c.header, c.kind) for c in layout.columns] == [("sku", "value"), ("uuid", "key")]
+
+
+def test_attribute_codes_use_catalog_spelling_in_feed_order() -> None:
+    layout = resolve(["sku", "TITLE~en_US", "color", "title~fr_FR", "family"])
+    assert layout.attribute_codes == ("Title", "color")
+
+
+def test_column_position() -> None:
+    layout = resolve(["sku", "color"])
+    assert layout.columns[1].position == 'column 2 "color"'
+
+
+def test_layout_keeps_the_header_and_catalog() -> None:
+    header = ["sku", "", "color"]
+    layout = resolve(header)
+    assert layout.header == tuple(header)
+    assert layout.catalog is CATALOG
+    assert layout.entity == "products"
+    assert layout.path == "feed.csv"
