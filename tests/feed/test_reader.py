@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from feed_export.feed import reader
 from feed_export.errors import ConfigError, FeedReadError
+from feed_export.feed import reader
 from feed_export.feed.reader import Feed, Row, cell_text, is_blank, number_text, open_feed
 
 

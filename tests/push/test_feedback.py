@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
-from feed_export.push import feedback
 from feed_export.errors import ConfigError
 from feed_export.feed.reader import FeedFormat, Row, open_feed
+from feed_export.push import feedback
 from feed_export.push.feedback import (
     FEEDBACK_COLUMNS,
     Outcome,

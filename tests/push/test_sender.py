@@ -15,9 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feed_export.push import sender
 from feed_export.akeneo.client import LineResult
 from feed_export.errors import AuthenticationError, FeedReadError
+from feed_export.push import sender
 from feed_export.push.batches import Batch
 from feed_export.push.sender import send_batches
 

@@ -19,12 +19,12 @@ import pytest
 from conftest import DEMO_CATALOG
 from pydantic import SecretStr
 
-from feed_export.push import run as pipeline
 from feed_export.akeneo.client import LineResult, MediaUpload
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.errors import AuthenticationError
 from feed_export.feed.reader import Row, open_feed
+from feed_export.push import run as pipeline
 from feed_export.push.decode import RowDecoder
 from feed_export.push.run import Interrupt, RunTargets, Tracking, run_export
 from feed_export.report.summary import INTERRUPTED_NOT_SENT
