@@ -4,6 +4,7 @@ The grammar alone (parse_header, format_header) is tests/feed/test_headers.py.""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -472,15 +473,20 @@ PROBLEMS: list[tuple[str, list[str], dict[str, Any], str | list[str]]] = [
 def test_header_problems(
     headers: list[str], options: dict[str, Any], problem: str | list[str]
 ) -> None:
-    with pytest.raises(HeaderError) as caught:
+    problems = [problem] if isinstance(problem, str) else problem
+    message = f"feed.csv: the header row has {len(problems)} problem(s); nothing was sent:\n"
+    message += "\n".join(f"  - {p}" for p in problems)
+    with pytest.raises(HeaderError, match=f"^{re.escape(message)}$") as caught:
         resolve(headers, **options)
-    assert caught.value.problems == ([problem] if isinstance(problem, str) else problem)
+    assert caught.value.problems == problems
     assert caught.value.path == "feed.csv"
 
 
 def test_every_problem_is_listed_at_once() -> None:
     headers = ["name", "zzz", "meta~web", "price", "color", "color", "legal_de~en_US"]
-    with pytest.raises(HeaderError) as caught:
+    with pytest.raises(
+        HeaderError, match=r"^feed\.csv: the header row has 7 problem\(s\)"
+    ) as caught:
         resolve(headers)
     problems = caught.value.problems
     assert len(problems) == 7  # six columns, plus the missing identifier
@@ -511,7 +517,9 @@ def test_ignore_unknown_columns_drops_them_with_one_warning() -> None:
 
 
 def test_ignore_unknown_columns_keeps_other_problems() -> None:
-    with pytest.raises(HeaderError) as caught:
+    with pytest.raises(
+        HeaderError, match=r'has 1 problem\(s\).*\n  - column 3 "name": missing'
+    ) as caught:
         resolve(["sku", "zzz", "name"], ignore_unknown_columns=True)
     assert len(caught.value.problems) == 1
     assert caught.value.problems[0].startswith('column 3 "name": missing the locale')
