@@ -1,0 +1,1 @@
+"""The feedback writer: cases that mutation testing found unguarded (bench/mutation.py feedback)."""

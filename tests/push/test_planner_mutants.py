@@ -1,0 +1,1 @@
+"""The planner: cases that mutation testing found unguarded (bench/mutation.py planner)."""
