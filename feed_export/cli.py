@@ -1,6 +1,6 @@
 """The ``feed-export`` command: parse flags, load settings, call the library, print, exit.
 
-Kept thin on purpose: every piece of work lives in the library (``run_export``).
+Kept thin on purpose: every piece of work lives in the library (``run_push``).
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from types import FrameType
 
     from feed_export.config import ExportOptions, Settings
-    from feed_export.push.run import Interrupt, Tracking
+    from feed_export.push.interrupt import Interrupt
+    from feed_export.push.tracking import Tracking
     from feed_export.report.summary import RunReport
 
 PROG = "feed-export"
@@ -402,7 +403,7 @@ def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
 
 
 def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
-    from feed_export.push.run import Tracking
+    from feed_export.push.tracking import Tracking
 
     only_changed = getattr(args, "only_changed", False)
     full = getattr(args, "full", False)
@@ -467,7 +468,8 @@ def _interrupts(interrupt: Interrupt) -> Iterator[None]:
 
 def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     from feed_export.catalog.structure import Catalog
-    from feed_export.push.run import Interrupt, RunTargets, run_export
+    from feed_export.push.interrupt import Interrupt
+    from feed_export.push.run import RunTargets, run_push
 
     _refuse_summary_collision(args)
     options = _options(args, dry_run)
@@ -485,7 +487,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
                 with _sandbox_settings(args.sandbox_db) as settings:
                     if not args.quiet:
                         print(f"{PROG}: sandbox PIM at {settings.base_url}", file=sys.stderr)
-                    report = run_export(
+                    report = run_push(
                         args.feed,
                         options,
                         catalog=catalog,
@@ -499,7 +501,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
                 settings = None
                 if not (dry_run and catalog is not None):
                     settings = _settings(args)
-                report = run_export(
+                report = run_push(
                     args.feed,
                     options,
                     catalog=catalog,

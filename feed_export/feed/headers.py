@@ -27,6 +27,7 @@ AttributeHeader(attribute='description', parts=('en_US', 'ecommerce'), suffix=No
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feed_export.errors import FeedError, HeaderError
@@ -188,3 +189,22 @@ def format_header(parts: HeaderParts) -> str:
         return f"{head}~{parts.type}~{parts.target}"
     text = "~".join((parts.attribute, *parts.parts))
     return f"{text}@{parts.suffix}" if parts.suffix else text
+
+
+def header_attribute_codes(header: Sequence[str]) -> list[str]:
+    """The attribute codes a header row names, in order (what a live catalog must hold).
+
+    >>> header_attribute_codes(["sku", "name~en_US", "price@currency", "family", "name~de_DE"])
+    ['sku', 'name', 'price']
+    """
+    codes: list[str] = []
+    for text in header:
+        if not text.strip() or text.strip() in FEEDBACK_COLUMNS:
+            continue
+        try:
+            parts = parse_header(text)
+        except HeaderSyntaxError:
+            continue
+        if isinstance(parts, AttributeHeader) and parts.attribute not in codes:
+            codes.append(parts.attribute)
+    return codes

@@ -118,28 +118,55 @@ class FeedFormat:
 
 
 class Feed:
-    """An open feed: its format, its header, and one streaming pass over its data rows."""
+    """An open feed: its format, its header, one validation pass and one pass over its rows.
+
+    ``check(watch)`` reads the whole feed once to prove it can be read to the end (a CSV
+    is decoded and parsed completely), handing every data row to ``watch`` when one is
+    given; ``rows()`` is the pass that sends, and runs ``check()`` first if nobody did, so
+    no row is handed out from a feed that would fail halfway.
+    """
 
     def __init__(
         self,
         path: Path,
         fmt: FeedFormat,
         header: tuple[str, ...],
-        rows: Iterator[Row],
+        rows: Callable[[], Iterator[Row]],
         close: Callable[[], None],
+        check: Callable[[Callable[[Row], None] | None], None] | None = None,
     ) -> None:
         self.path = path
         self.format = fmt
         self.header = header
-        self._rows: Iterator[Row] | None = rows
+        self._rows: Callable[[], Iterator[Row]] | None = rows
         self._close = close
+        self._check = check
+
+    @property
+    def checked(self) -> bool:
+        """Whether the validation pass has run (it runs once)."""
+        return self._check is None
+
+    def check(self, watch: Callable[[Row], None] | None = None) -> None:
+        """The validation pass: read every row once; ``watch`` sees each data row.
+
+        Raises ``FeedReadError`` naming the row (and byte) that cannot be read. Without a
+        ``watch``, a format that needs no pass for validation (XLSX, rows in memory) is
+        not read at all.
+        """
+        check, self._check = self._check, None
+        if check is None:
+            raise RuntimeError(f"{self.path}: the feed was checked already")
+        check(watch)
 
     def rows(self) -> Iterator[Row]:
         """The data rows (blank ones included), numbered from 2; can be iterated once."""
         if self._rows is None:
             raise RuntimeError(f"{self.path}: Feed.rows() can be iterated only once")
+        if self._check is not None:
+            self.check()
         rows, self._rows = self._rows, None
-        return rows
+        return rows()
 
     def close(self) -> None:
         """Release the file; safe to call twice."""
@@ -173,12 +200,15 @@ def open_feed(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    check: bool = True,
 ) -> Feed:
     """Open a CSV/TSV (optionally gzip) or XLSX feed and read its header row.
 
-    Raises ``FeedReadError`` when the file cannot be read as a table (checked completely
-    for CSV before any row is returned) and ``ConfigError`` for an unknown encoding or a
-    delimiter that is not one character.
+    Raises ``FeedReadError`` when the file cannot be read as a table and ``ConfigError``
+    for an unknown encoding or a delimiter that is not one character. With ``check`` (the
+    default) the whole file is validated before this returns; without, the caller runs
+    ``Feed.check`` (the validation pass, with a row watcher if it needs one) before
+    ``rows()``, which otherwise runs it.
 
     >>> with open_feed(Path("feeds/apparel.csv")) as feed:  # doctest: +SKIP
     ...     feed.header, [row.number for row in feed.rows()]
@@ -200,15 +230,23 @@ def open_feed(
         _check_workbook_zip(path)
         if encoding is not None or delimiter is not None:
             log.warning("%s: an XLSX workbook: --encoding and --delimiter are ignored", path)
-        return _open_xlsx(path, sheet)
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
+        feed = _open_xlsx(path, sheet)
+    elif path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise FeedReadError(
             f"{path}: named {path.suffix} but not an XLSX workbook (it is not a zip archive); "
             "if it is a CSV file, rename it to .csv"
         )
-    if sheet is not None:
-        log.warning("%s: not a workbook: the sheet option %r is ignored", path, sheet)
-    return _open_csv(path, magic.startswith(b"\x1f\x8b"), encoding, delimiter)
+    else:
+        if sheet is not None:
+            log.warning("%s: not a workbook: the sheet option %r is ignored", path, sheet)
+        feed = _open_csv(path, magic.startswith(b"\x1f\x8b"), encoding, delimiter)
+    if check:
+        try:
+            feed.check()
+        except BaseException:
+            feed.close()
+            raise
+    return feed
 
 
 # --- CSV ---------------------------------------------------------------------------------
@@ -254,24 +292,50 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
         gzip=is_gzip,
         line_end=_line_end(sample),
     )
-    _validate_csv(path, open_raw, open_text, fmt, codec)
 
-    try:
-        text = open_text()
-    except OSError as exc:
-        raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
-    try:
+    def check(watch: Callable[[Row], None] | None) -> None:
+        _validate_csv(path, open_raw, open_text, fmt, codec, watch)
+
+    header = _csv_header(path, open_text, delim)
+    if header is None:  # unreadable or blank: the validation pass says exactly why
+        check(None)
+        raise FeedReadError(f"{path}: no header row")  # unreachable unless the file changed
+    streams: list[IO[str]] = []
+
+    def rows() -> Iterator[Row]:
+        try:
+            text = open_text()
+        except OSError as exc:
+            raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
+        streams.append(text)
         reader = csv.reader(text, delimiter=delim)
-        header = next(reader, None)
-    except Exception:
-        text.close()
-        raise
-    if header is None:  # the validation pass makes this unreachable unless the file changed
-        text.close()
-        raise FeedReadError(f"{path}: no header row")
+        try:
+            next(reader, None)  # the header
+            yield from _csv_rows(path, reader)
+        finally:
+            text.close()
+
+    def close() -> None:
+        for stream in streams:
+            stream.close()
+
+    return Feed(path, fmt, header, rows, close, check)
+
+
+def _csv_header(
+    path: Path, open_text: Callable[[], IO[str]], delimiter: str
+) -> tuple[str, ...] | None:
+    """The first record, or None when it cannot be read or is blank."""
+    try:
+        with open_text() as text:
+            header = next(csv.reader(text, delimiter=delimiter), None)
+    except (UnicodeError, csv.Error, OSError, EOFError, zlib.error):
+        return None
+    if header is None or is_blank(header):
+        return None
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
-    return Feed(path, fmt, tuple(header), _csv_rows(path, reader), text.close)
+    return tuple(header)
 
 
 def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[Row]:
@@ -437,14 +501,20 @@ def _validate_csv(
     open_text: Callable[[], IO[str]],
     fmt: FeedFormat,
     codec: str,
+    watch: Callable[[Row], None] | None = None,
 ) -> None:
-    """Decode and parse the whole file once, so it cannot fail after rows were sent."""
+    """Decode and parse the whole file once, so it cannot fail after rows were sent.
+
+    ``watch`` sees every data row as ``rows()`` will give it (the first record is the
+    header; the sentinel record is never shown).
+    """
     records = 0
     line_after = 1  # the line the next record starts on
     record_start = 1
     seen_content = False
     header_blank = False
     last: list[str] = []
+    held: tuple[str, ...] = ()
     try:
         with _open_guarded(open_raw, open_text, codec) as text:
             # The sentinel line forms a record of its own unless a quote is still open at
@@ -452,6 +522,11 @@ def _validate_csv(
             reader = csv.reader(itertools.chain(text, (_SENTINEL,)), delimiter=fmt.delimiter)
             for last in reader:
                 records += 1
+                if watch is not None and records > 2:
+                    # the record before this one was a data row (the last one read is
+                    # the sentinel, when the file is sound)
+                    watch(Row(records - 1, held))
+                held = tuple(last)
                 if not seen_content:
                     if records == 1:
                         header_blank = is_blank(last)
@@ -664,8 +739,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Feed:
             raise FeedReadError(f"{path}: sheet {name!r} cannot be read: {exc}") from exc
         # calamine drops empty columns left of the data; put them back so columns line up
         offset = data.start[1] if data.start else 0
-        source = iter(data.iter_rows())
-        first = next(source, None)
+        first = next(iter(data.iter_rows()), None)
         if first is None:
             raise FeedReadError(f"{path}: sheet {name!r} is empty: no header row")
         header = _xlsx_cells(first, offset)
@@ -678,7 +752,20 @@ def _open_xlsx(path: Path, sheet: str | None) -> Feed:
         book.close()
         raise
     fmt = FeedFormat(kind="xlsx", sheet=name)
-    return Feed(path, fmt, header, _xlsx_rows(source, offset, len(header)), book.close)
+
+    def rows() -> Iterator[Row]:
+        # the sheet is in memory (calamine read it whole): each pass walks it again
+        source = iter(data.iter_rows())
+        next(source, None)  # the header
+        return _xlsx_rows(source, offset, len(header))
+
+    def check(watch: Callable[[Row], None] | None) -> None:
+        # reading the sheet was the validation; a watcher gets a pass of its own
+        if watch is not None:
+            for row in rows():
+                watch(row)
+
+    return Feed(path, fmt, header, rows, book.close, check)
 
 
 def _pick_sheet(path: Path, book: CalamineWorkbook, sheet: str | None) -> str:
