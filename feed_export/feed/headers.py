@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from feed_export.errors import FeedError, HeaderError
+from feed_export.errors import HeaderSyntaxError
 from feed_export.feed.units import akeneo_units_for_rec20
 
 FIELDS: tuple[str, ...] = (
@@ -96,17 +96,6 @@ class AttributeHeader:
 
 
 HeaderParts = FieldHeader | AssociationHeader | AttributeHeader
-
-
-class HeaderSyntaxError(HeaderError):
-    """One header breaks the grammar (``parse_header``); ``problem`` says how."""
-
-    def __init__(self, header: str, problem: str) -> None:
-        self.path = ""
-        self.header = header
-        self.problem = problem
-        self.problems = [problem]
-        FeedError.__init__(self, f"header {header!r}: {problem}")
 
 
 def clean_header(text: str) -> str:
