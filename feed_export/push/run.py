@@ -30,9 +30,11 @@ from feed_export.config import ExportOptions, Settings
 from feed_export.errors import ConfigError, TransportError
 from feed_export.feed.headers import header_attribute_codes
 from feed_export.feed.source import FeedSource
+from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import OrderedFeedback, default_feedback_path, open_feedback
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.live import LivePush
+from feed_export.push.media import MediaStage, feed_has_files
 from feed_export.push.payload import PayloadLog
 from feed_export.push.rows import ProgressCallback, dry_run, finish_rows, rejected_message
 from feed_export.push.scan import scan_feed
@@ -89,41 +91,18 @@ def run_push(
     )
     with ExitStack() as stack:
         feed = stack.enter_context(source.open())
-        if (
-            client is None
-            and settings is not None
-            and not (options.dry_run and catalog is not None)
-        ):
-            from feed_export.akeneo.client import AkeneoClient
-
-            client = AkeneoClient(settings)
-            stack.callback(client.close)
-        if client is None and not options.dry_run:
-            raise ConfigError(
-                "a push needs PIM settings (or --sandbox, or --dry-run --catalog FILE)"
-            )
-        if client is None and catalog is None:
-            raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
+        client = _client(stack, options, catalog, settings, client)
         memory: RunMemory | None = None
         pim = tracking.target or (settings.base_url if settings is not None else "")
         if not options.dry_run:
             memory = RunMemory.open(source, options, tracking, pim, report)
             stack.callback(memory.close)
-
         if catalog is None:
             assert client is not None
-            try:
-                catalog = Catalog.from_dict(
-                    client.fetch_catalog(header_attribute_codes(feed.header))
-                )
-            except (TransportError, KeyboardInterrupt) as exc:
-                # nothing was sent; every row still gets its line in the feedback file
-                if isinstance(exc, KeyboardInterrupt):
-                    report.aborted = "interrupted"
-                    message = INTERRUPTED_NOT_SENT
-                else:
-                    report.aborted = f"could not read the PIM's catalog: {exc}"
-                    message = f"Not sent: {report.aborted}"
+            catalog = _read_catalog(client, feed.header, report)
+            if catalog is None:  # nothing was sent; every row still gets its feedback line
+                interrupted = report.aborted == "interrupted"
+                message = INTERRUPTED_NOT_SENT if interrupted else f"Not sent: {report.aborted}"
                 ordered = OrderedFeedback(
                     stack.enter_context(open_feedback(feedback_path, feed.format, feed.header)),
                     report,
@@ -149,8 +128,6 @@ def run_push(
             return report
         layout = scan.layout
         report.warnings.extend(layout.warnings)
-        from feed_export.push.decode import RowDecoder
-
         decoder = RowDecoder(layout, options)
         payload = None
         if targets.payload_out is not None:
@@ -168,8 +145,6 @@ def run_push(
                 payload_options(options),
                 catalog.to_dict(),
             )
-            from feed_export.push.media import MediaStage, feed_has_files
-
             media = None
             if feed_has_files(layout):
                 # the media cache is keyed like the state store: by the PIM's name
@@ -195,6 +170,40 @@ def run_push(
             memory.finish()  # the feedback is complete: nothing to resume
     report.seconds = clock() - started
     return report
+
+
+def _client(
+    stack: ExitStack,
+    options: ExportOptions,
+    catalog: Catalog | None,
+    settings: Settings | None,
+    client: AkeneoClient | None,
+) -> AkeneoClient | None:
+    """The client the run talks to the PIM with (None: an offline dry run)."""
+    offline = options.dry_run and catalog is not None
+    if client is None and settings is not None and not offline:
+        from feed_export.akeneo.client import AkeneoClient
+
+        client = AkeneoClient(settings)
+        stack.callback(client.close)
+    if client is None and not options.dry_run:
+        raise ConfigError("a push needs PIM settings (or --sandbox, or --dry-run --catalog FILE)")
+    if client is None and catalog is None:
+        raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
+    return client
+
+
+def _read_catalog(
+    client: AkeneoClient, header: tuple[str, ...], report: RunReport
+) -> Catalog | None:
+    """The PIM's catalog for this header; None (``report.aborted`` says why) if unreadable."""
+    try:
+        return Catalog.from_dict(client.fetch_catalog(header_attribute_codes(header)))
+    except KeyboardInterrupt:
+        report.aborted = "interrupted"
+    except TransportError as exc:
+        report.aborted = f"could not read the PIM's catalog: {exc}"
+    return None
 
 
 def _feedback_path(source: FeedSource, targets: RunTargets) -> Path:
