@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 from pydantic import BaseModel
 
-from feed_export import __version__
+from feed_export._version import __version__
 from feed_export.config import EmptyCells, Entity, ExportOptions, RetrySettings
 from feed_export.errors import ConfigError, FeedExportError
 

@@ -47,7 +47,7 @@ def test_importing_the_package_loads_nothing_else() -> None:
 
     code = "import sys, feed_export; print(sorted(m for m in sys.modules if m.startswith('feed_export')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['feed_export']"
+    assert out.stdout.strip() == "['feed_export', 'feed_export._version']"
 
 
 def test_public_names_come_from_feed_export() -> None:

@@ -57,7 +57,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import orjson
 import requests
 
-from feed_export import __version__
+from feed_export._version import __version__
 from feed_export.akeneo.client import LineResult, MediaUpload
 from feed_export.catalog.codecs import MEDIA_TYPES
 from feed_export.catalog.layout import FeedLayout

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feed_export import __version__
+from feed_export._version import __version__
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, Settings
 from feed_export.errors import ConfigError, TransportError
