@@ -17,16 +17,9 @@ Decisions where the contract is silent:
   header``) rather than a guess, so row numbers always match what Excel shows.
 - Rows are yielded raw: ragged rows keep their length, blank rows are yielded (``is_blank``
   tells) because they still get a feedback row.
-- XLSX: the first visible worksheet unless ``sheet`` names one. calamine gives the cached
-  value of a formula (a formula never calculated, e.g. written by openpyxl, reads as empty),
-  an error value such as ``#DIV/0!`` as empty (so nothing is sent for it), and the value
-  of a merged range in its top-left cell only. Empty columns left of the data
-  are kept as empty cells so columns line up with the sheet. calamine holds the sheet in
-  memory (XLSX is at most 1,048,576 rows); rows are still converted one at a time.
-- Typed XLSX cells become text as a person reads them: numbers with at most 15 significant
-  digits, as Excel shows them (``12.0`` -> ``12``, a computed ``0.30000000000000004`` ->
-  ``0.3``), never in scientific notation between 1e-7 and 1e21; dates ``YYYY-MM-DD``;
-  datetimes ISO-8601; times ``HH:MM:SS``; durations ``[h]:mm:ss``; booleans ``true``/``false``.
+- XLSX (``feed.xlsx``): the first visible worksheet unless ``sheet`` names one; cells as
+  text the way a person reads them; error cells and formulas with no saved value flagged
+  on their row (``Row.flaws``), never read as empty.
 - Without ``encoding``: UTF-8 (a UTF-8 BOM is dropped and remembered so the feedback file
   gets one too); a UTF-16 BOM (Excel's "Unicode text") selects UTF-16. ``utf-16`` or
   ``utf-32`` given for a file without a BOM is an error asking for ``-le`` or ``-be``
@@ -39,29 +32,23 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import gzip
 import io
 import itertools
 import logging
-import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from decimal import Decimal
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Literal
-
-from python_calamine import (
-    CalamineError,
-    CalamineWorkbook,
-    PasswordError,
-    SheetTypeEnum,
-    SheetVisibleEnum,
-)
+from typing import IO, Any
 
 from feed_export.errors import ConfigError, FeedReadError
+from feed_export.feed.table import Feed as Feed
+from feed_export.feed.table import FeedFormat as FeedFormat
+from feed_export.feed.table import Row as Row
+from feed_export.feed.table import is_blank as is_blank
+from feed_export.feed.xlsx import cell_text as cell_text
+from feed_export.feed.xlsx import check_workbook_zip, open_xlsx
+from feed_export.feed.xlsx import number_text as number_text
 
 log = logging.getLogger(__name__)
 
@@ -94,104 +81,6 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"BZh", "a bzip2 archive; decompress it first, or use gzip (.csv.gz)"),
     (b"\xfd7zXZ", "an xz archive; decompress it first, or use gzip (.csv.gz)"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One record of the feed: its spreadsheet row number and its cells as text."""
-
-    number: int  # header is 1, first data row is 2
-    cells: tuple[str, ...]  # every cell as text, exactly as read (ragged rows kept ragged)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedFormat:
-    """How a feed is stored, so the feedback file can be written the same way."""
-
-    kind: Literal["csv", "xlsx"]
-    delimiter: str = ","
-    encoding: str = "utf-8"  # the codec used to read (utf-8 also when a BOM was present)
-    bom: bool = False  # the file began with a UTF-8 BOM
-    gzip: bool = False
-    sheet: str | None = None  # xlsx: the sheet read
-    line_end: str = "\r\n"  # csv: the header's line ending, reused for the feedback file
-
-
-class Feed:
-    """An open feed: its format, its header, one validation pass and one pass over its rows.
-
-    ``check(watch)`` reads the whole feed once to prove it can be read to the end (a CSV
-    is decoded and parsed completely), handing every data row to ``watch`` when one is
-    given; ``rows()`` is the pass that sends, and runs ``check()`` first if nobody did, so
-    no row is handed out from a feed that would fail halfway.
-    """
-
-    def __init__(
-        self,
-        path: Path,
-        fmt: FeedFormat,
-        header: tuple[str, ...],
-        rows: Callable[[], Iterator[Row]],
-        close: Callable[[], None],
-        check: Callable[[Callable[[Row], None] | None], None] | None = None,
-    ) -> None:
-        self.path = path
-        self.format = fmt
-        self.header = header
-        self._rows: Callable[[], Iterator[Row]] | None = rows
-        self._close = close
-        self._check = check
-
-    @property
-    def checked(self) -> bool:
-        """Whether the validation pass has run (it runs once)."""
-        return self._check is None
-
-    def check(self, watch: Callable[[Row], None] | None = None) -> None:
-        """The validation pass: read every row once; ``watch`` sees each data row.
-
-        Raises ``FeedReadError`` naming the row (and byte) that cannot be read. Without a
-        ``watch``, a format that needs no pass for validation (XLSX, rows in memory) is
-        not read at all.
-        """
-        check, self._check = self._check, None
-        if check is None:
-            raise RuntimeError(f"{self.path}: the feed was checked already")
-        check(watch)
-
-    def rows(self) -> Iterator[Row]:
-        """The data rows (blank ones included), numbered from 2; can be iterated once."""
-        if self._rows is None:
-            raise RuntimeError(f"{self.path}: Feed.rows() can be iterated only once")
-        if self._check is not None:
-            self.check()
-        rows, self._rows = self._rows, None
-        return rows()
-
-    def close(self) -> None:
-        """Release the file; safe to call twice."""
-        close, self._close = self._close, _nothing
-        close()
-
-    def __enter__(self) -> Feed:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _nothing() -> None:
-    pass
-
-
-def is_blank(cells: Sequence[str]) -> bool:
-    """True if every cell is empty or whitespace (such a row is skipped, not sent)."""
-    return not "".join(cells).strip()
 
 
 def open_feed(
@@ -227,10 +116,10 @@ def open_feed(
     if not magic:
         raise FeedReadError(f"{path}: the file is empty (0 bytes): no header row")
     if magic.startswith(b"PK\x03\x04"):
-        _check_workbook_zip(path)
+        check_workbook_zip(path)
         if encoding is not None or delimiter is not None:
             log.warning("%s: an XLSX workbook: --encoding and --delimiter are ignored", path)
-        feed = _open_xlsx(path, sheet)
+        feed = open_xlsx(path, sheet)
     elif path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise FeedReadError(
             f"{path}: named {path.suffix} but not an XLSX workbook (it is not a zip archive); "
@@ -698,150 +587,3 @@ def _decode_error_message(
         f"{offset}{where}, near {near!r}. The file is in another encoding: try {advice} "
         "(cp1252 is what Excel on Windows writes)"
     )
-
-
-# --- XLSX --------------------------------------------------------------------------------
-
-
-def _check_workbook_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise FeedReadError(
-            f"{path}: a damaged zip archive, not a readable workbook: {exc}"
-        ) from exc
-    if "xl/workbook.xml" in names:
-        return
-    if "xl/workbook.bin" in names:
-        raise FeedReadError(f"{path}: an Excel binary workbook (.xlsb): save it as .xlsx or CSV")
-    if "mimetype" in names and "content.xml" in names:
-        raise FeedReadError(f"{path}: an OpenDocument spreadsheet: save it as .xlsx or CSV")
-    raise FeedReadError(
-        f"{path}: a zip archive, not an XLSX workbook: extract the feed from it first"
-    )
-
-
-def _open_xlsx(path: Path, sheet: str | None) -> Feed:
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except PasswordError as exc:
-        raise FeedReadError(
-            f"{path}: the workbook is password-protected: save an unprotected copy"
-        ) from exc
-    except (CalamineError, OSError, ValueError) as exc:
-        raise FeedReadError(f"{path}: cannot be read as an XLSX workbook: {exc}") from exc
-    try:
-        name = _pick_sheet(path, book, sheet)
-        try:
-            data = book.get_sheet_by_name(name)
-        except (CalamineError, ValueError) as exc:
-            raise FeedReadError(f"{path}: sheet {name!r} cannot be read: {exc}") from exc
-        # calamine drops empty columns left of the data; put them back so columns line up
-        offset = data.start[1] if data.start else 0
-        first = next(iter(data.iter_rows()), None)
-        if first is None:
-            raise FeedReadError(f"{path}: sheet {name!r} is empty: no header row")
-        header = _xlsx_cells(first, offset)
-        if is_blank(header):
-            raise FeedReadError(
-                f"{path}: sheet {name!r}: row 1 is empty: the header must be the first row "
-                "(remove the empty rows above the header)"
-            )
-    except BaseException:
-        book.close()
-        raise
-    fmt = FeedFormat(kind="xlsx", sheet=name)
-
-    def rows() -> Iterator[Row]:
-        # the sheet is in memory (calamine read it whole): each pass walks it again
-        source = iter(data.iter_rows())
-        next(source, None)  # the header
-        return _xlsx_rows(source, offset, len(header))
-
-    def check(watch: Callable[[Row], None] | None) -> None:
-        # reading the sheet was the validation; a watcher gets a pass of its own
-        if watch is not None:
-            for row in rows():
-                watch(row)
-
-    return Feed(path, fmt, header, rows, book.close, check)
-
-
-def _pick_sheet(path: Path, book: CalamineWorkbook, sheet: str | None) -> str:
-    names: list[str] = list(book.sheet_names)
-    if not names:
-        raise FeedReadError(f"{path}: the workbook has no sheets")
-    if sheet is None:
-        for meta in book.sheets_metadata:
-            if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible:
-                return meta.name
-        return names[0]
-    if sheet in names:
-        return sheet
-    folded = [n for n in names if n.casefold() == sheet.casefold()]
-    if folded:
-        return folded[0]
-    listed = ", ".join(repr(n) for n in names)
-    raise FeedReadError(f"{path}: no sheet named {sheet!r}; the workbook has: {listed}")
-
-
-def _xlsx_rows(source: Iterator[Sequence[object]], offset: int, width: int) -> Iterator[Row]:
-    for number, values in enumerate(source, 2):
-        cells = _xlsx_cells(values, offset)
-        if len(cells) > width and not any(cells[width:]):
-            cells = cells[:width]
-        yield Row(number, cells)
-
-
-def _xlsx_cells(values: Iterable[object], offset: int) -> tuple[str, ...]:
-    cells = [cell_text(v) for v in values]
-    if offset:
-        cells[:0] = [""] * offset
-    return tuple(cells)
-
-
-def cell_text(value: object) -> str:
-    """A typed spreadsheet value as the text a person reads in the cell.
-
-    >>> [cell_text(v) for v in (12.0, 12.5, 0.1 + 0.2, True, dt.date(2024, 5, 1), None)]
-    ['12', '12.5', '0.3', 'true', '2024-05-01', '']
-    """
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return number_text(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    if isinstance(value, dt.timedelta):
-        seconds = round(value.total_seconds())
-        sign = "-" if seconds < 0 else ""
-        hours, rest = divmod(abs(seconds), 3600)
-        return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
-    return str(value)
-
-
-def number_text(value: float) -> str:
-    """A float as Excel shows it: 15 significant digits, no exponent for ordinary sizes.
-
-    >>> [number_text(v) for v in (12.0, -0.0, 1e20, 1e-7, 2.5e-9, 123456789.125)]
-    ['12', '0', '100000000000000000000', '0.0000001', '2.5e-09', '123456789.125']
-    """
-    if value != value or value in (float("inf"), float("-inf")):
-        return str(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = format(value, ".15g")
-    if "e" in text and 1e-7 <= abs(value) < 1e21:
-        text = format(Decimal(text), "f")
-    return text

@@ -70,7 +70,8 @@ class ChangeFilter:
             entry = stored.get(raw_key)
             # a raw match means this entry was written by a row with these very cells,
             # hence under this row's own key: the key check below holds for it too
-            if entry is not None and raw_key not in touched and entry.holds_row(digest):
+            raw_match = entry is not None and not row.flaws and entry.holds_row(digest)
+            if raw_match and entry is not None and raw_key not in touched:
                 unchanged.append(Recorded(row.number, UNCHANGED_STATUS, "", entry.accepted_at))
                 continue
             result = decode_row(decoder, row)
