@@ -42,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from feed_export import __version__
+from feed_export._version import __version__
 from feed_export.config import Entity, Settings
 from feed_export.errors import (
     AuthenticationError,
