@@ -27,6 +27,7 @@ AttributeHeader(attribute='description', parts=('en_US', 'ecommerce'), suffix=No
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -68,6 +69,9 @@ ENTITY_FIELDS: dict[str, frozenset[str]] = {
 }
 
 FIELD_SET = frozenset(FIELDS)
+# whitespace and byte-order marks in any order: "\ufeff \ufeffsku" is "sku", so a header
+# parse_header accepts always reads back from format_header's text
+_LEADING = re.compile(r"^[\s\ufeff]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +103,8 @@ HeaderParts = FieldHeader | AssociationHeader | AttributeHeader
 
 
 def clean_header(text: str) -> str:
-    """A header as compared: trimmed, byte-order mark removed."""
-    return text.strip().lstrip("\ufeff").strip()
+    """A header as compared: trimmed, byte-order marks (U+FEFF) at its start removed."""
+    return _LEADING.sub("", text).rstrip()
 
 
 def parse_header(text: str) -> HeaderParts:

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 
 from feed_export.errors import ConfigError, FeedReadError
 from feed_export.feed import reader
+from feed_export.feed import xlsx as xlsx_reader
 from feed_export.feed.reader import (
     Feed,
     FeedFormat,
@@ -542,7 +543,11 @@ def test_xlsx_formula_cached_value_and_error_cell(tmp_path: Path) -> None:
 def test_feed_close_twice_releases_once(tmp_path: Path) -> None:
     released: list[str] = []
     feed = Feed(
-        tmp_path / "f.csv", FeedFormat("csv"), ("a",), iter(()), lambda: released.append("x")
+        tmp_path / "f.csv",
+        FeedFormat("csv"),
+        ("a",),
+        lambda: iter(()),
+        lambda: released.append("x"),
     )
     with feed:
         feed.close()
@@ -551,8 +556,9 @@ def test_feed_close_twice_releases_once(tmp_path: Path) -> None:
 
 
 def test_csv_feed_close_twice(tmp_path: Path) -> None:
-    feed = open_feed(put(tmp_path, "f.csv", "a\n1\n"))
+    feed = open_feed(put(tmp_path, "f.csv", "a\n1\n2\n"))
     rows = feed.rows()
+    assert next(rows) == Row(2, ("1",))
     feed.close()
     feed.close()
     with pytest.raises(ValueError, match="closed file"):
@@ -560,7 +566,7 @@ def test_csv_feed_close_twice(tmp_path: Path) -> None:
 
 
 def test_xlsx_feed_close_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    real = reader.CalamineWorkbook
+    real = xlsx_reader.CalamineWorkbook
     closed: list[str] = []
 
     class Book:
@@ -578,7 +584,7 @@ def test_xlsx_feed_close_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
         def from_path(path: str) -> Book:
             return Book(real.from_path(path))
 
-    monkeypatch.setattr(reader, "CalamineWorkbook", Book)
+    monkeypatch.setattr(xlsx_reader, "CalamineWorkbook", Book)
     feed = open_feed(xlsx(tmp_path, {"S": [["a"], [1]]}))
     assert closed == []
     feed.close()
