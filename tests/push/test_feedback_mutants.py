@@ -1,1 +1,168 @@
-"""The feedback writer: cases that mutation testing found unguarded (bench/mutation.py feedback)."""
+"""The feedback writer: cases that mutation testing found unguarded (bench/mutation.py feedback).
+
+``OrderedFeedback`` (outcomes arrive in any order, rows are written in feed order) had no test
+of its own; the others are boundaries: a cell exactly at XLSX's limit, a short row beside old
+feedback columns, a ``.gz`` name with dots in it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+
+from feed_export.errors import ConfigError
+from feed_export.feed.headers import FEEDBACK_COLUMNS
+from feed_export.feed.reader import FeedFormat, Row, open_feed
+from feed_export.feed.writer import XLSX_MAX_CELL
+from feed_export.push.feedback import (
+    OrderedFeedback,
+    Outcome,
+    default_feedback_path,
+    open_feedback,
+)
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.written: list[tuple[int, int | None, str]] = []
+
+    def write(self, row: Row, outcome: Outcome) -> None:
+        assert row.number == outcome.row
+        self.written.append((row.number, outcome.status, outcome.message))
+
+
+class Report:
+    def __init__(self) -> None:
+        self.recorded: list[tuple[int | None, str, tuple[str, ...]]] = []
+
+    def record(self, status: int | None, message: str, problems: Sequence[str] = ()) -> None:
+        self.recorded.append((status, message, tuple(problems)))
+
+
+def ordered() -> tuple[OrderedFeedback, Writer, Report]:
+    writer, report = Writer(), Report()
+    feedback: Any = OrderedFeedback(writer, report)  # type: ignore[arg-type]
+    return feedback, writer, report
+
+
+def test_outcomes_in_any_order_are_written_in_feed_order() -> None:
+    feedback, writer, report = ordered()
+    for number in (2, 3, 4, 5):
+        feedback.add(Row(number, (f"k{number}",)))
+    assert (feedback.pending, feedback.unresolved()) == (4, [2, 3, 4, 5])
+    feedback.resolve(Outcome(4, 201, ""))
+    feedback.resolve(Outcome(3, 422, "bad"), problems=("name: too long",))
+    assert writer.written == []  # row 2 holds the others back
+    assert (feedback.pending, feedback.unresolved()) == (4, [2, 5])
+    feedback.resolve_many([Outcome(5, 204, ""), Outcome(2, 201, "")])
+    assert writer.written == [(2, 201, ""), (3, 422, "bad"), (4, 201, ""), (5, 204, "")]
+    assert report.recorded == [
+        (201, "", ()),
+        (422, "bad", ("name: too long",)),
+        (201, "", ()),
+        (204, "", ()),
+    ]
+    assert (feedback.pending, feedback.unresolved()) == (0, [])
+
+
+def test_a_row_known_when_read_is_written_at_once_if_first() -> None:
+    feedback, writer, report = ordered()
+    feedback.add(Row(2, ("a",)), Outcome(2, None, "Skipped: empty row"))
+    assert writer.written == [(2, None, "Skipped: empty row")]
+    feedback.add(Row(3, ("b",)))
+    feedback.add(Row(4, ("c",)), Outcome(4, 422, "Not sent: x"), problems=("x",))
+    assert writer.written == [(2, None, "Skipped: empty row")]
+    assert feedback.unresolved() == [3]
+    feedback.resolve(Outcome(3, 201, ""))
+    assert writer.written[1:] == [(3, 201, ""), (4, 422, "Not sent: x")]
+    assert report.recorded[-1] == (422, "Not sent: x", ("x",))
+
+
+SECOND_OUTCOME = {
+    "resolve": lambda feedback: feedback.resolve(Outcome(3, 422, "again")),
+    "resolve_many": lambda feedback: feedback.resolve_many(
+        [Outcome(2, 201, ""), Outcome(3, 422, "again")]
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "first_known_when_read", [False, True], ids=["resolved", "known-when-read"]
+)
+@pytest.mark.parametrize("second", list(SECOND_OUTCOME), ids=list(SECOND_OUTCOME))
+def test_a_second_outcome_for_a_row_fails_loudly(first_known_when_read: bool, second: str) -> None:
+    feedback, writer, _ = ordered()
+    feedback.add(Row(2, ("a",)))
+    feedback.add(Row(3, ("b",)), Outcome(3, 201, "") if first_known_when_read else None)
+    feedback.resolve_many([] if first_known_when_read else [Outcome(3, 201, "")])
+    with pytest.raises(AssertionError, match=r"^row 3 got two outcomes$"):
+        SECOND_OUTCOME[second](feedback)
+    assert writer.written == []
+
+
+@pytest.mark.parametrize(
+    ("feed", "expected"),
+    [
+        ("shop.v2.csv.gz", "shop.v2.feedback.csv.gz"),
+        (".csv.gz", ".csv.feedback.gz"),
+        ("x.XLSM", "x.feedback.xlsx"),
+        ("x.GZ", "x.feedback.GZ"),
+    ],
+    ids=lambda v: v,
+)
+def test_default_feedback_path_of_odd_names(feed: str, expected: str) -> None:
+    assert default_feedback_path(Path("in") / feed) == Path("in") / expected
+
+
+@pytest.mark.parametrize(
+    ("length", "written"),
+    [
+        (XLSX_MAX_CELL - 1, "x" * (XLSX_MAX_CELL - 1)),
+        (XLSX_MAX_CELL, "x" * XLSX_MAX_CELL),
+        (XLSX_MAX_CELL + 1, "x" * (XLSX_MAX_CELL - 1) + "…"),
+    ],
+    ids=["one-under", "at-the-limit", "one-over"],
+)
+def test_xlsx_message_at_the_cell_limit(tmp_path: Path, length: int, written: str) -> None:
+    out = tmp_path / "f.xlsx"
+    with open_feedback(out, FeedFormat(kind="xlsx", sheet="S"), ["sku"]) as writer:
+        writer.write(Row(2, ("1",)), Outcome(2, 422, "x" * length))
+    assert load_workbook(out)["S"]["C2"].value == written
+
+
+@pytest.mark.parametrize(
+    ("cells", "expected"),
+    [
+        ((), ("", "", "201", "ok")),
+        (("1",), ("1", "", "201", "ok")),
+        (("1", "old"), ("1", "", "201", "ok")),
+        (("1", "old", "n"), ("1", "n", "201", "ok")),
+        (("1", "old", "n", "extra"), ("1", "n", "201", "ok", "extra")),
+    ],
+    ids=["empty", "short", "short-at-old-column", "full", "extra-cell"],
+)
+def test_rows_beside_old_feedback_columns(
+    tmp_path: Path, cells: tuple[str, ...], expected: tuple[str, ...]
+) -> None:
+    out = tmp_path / "f.csv"
+    header = ["sku", "akeneo_status_code", "name"]
+    with open_feedback(out, FeedFormat(kind="csv"), header) as writer:
+        assert writer.path == out
+        writer.write(Row(2, cells), Outcome(2, 201, "ok"))
+    with open_feed(out) as feed:
+        assert feed.header == ("sku", "name", *FEEDBACK_COLUMNS)
+        assert [row.cells for row in feed.rows()] == [expected]
+
+
+def test_an_unwritable_target_names_the_option(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(
+        ConfigError,
+        match=r"cannot create the feedback file: .*; choose another path with --feedback$",
+    ):
+        open_feedback(blocker / "out.csv", FeedFormat(kind="csv"), ["sku"])
