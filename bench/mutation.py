@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import functools
 import importlib.metadata
 import json
 import os
@@ -157,7 +158,8 @@ def copy_tree(root: Path, work: Path) -> None:
             shutil.copy2(source, work / name)
 
 
-def mutmut_command() -> list[str]:
+@functools.cache
+def mutmut_command() -> tuple[str, ...]:
     """The ``mutmut`` executable (``python -m mutmut`` re-imports itself and warns)."""
     beside = Path(sys.executable).with_name("mutmut")
     found = str(beside) if beside.is_file() else shutil.which("mutmut")
@@ -169,7 +171,7 @@ def mutmut_command() -> list[str]:
         version = "?"
     if version != MUTMUT_VERSION:
         print(f"note: mutmut {version}; the recorded scores are from {MUTMUT_VERSION}")
-    return [found]
+    return (found,)
 
 
 def run_mutmut(work: Path, args: list[str], *, verbose: bool) -> int:

@@ -8,6 +8,8 @@ product-model feed whose associations name products, and the key index.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -19,9 +21,9 @@ from feed_export.catalog.structure import Catalog
 from feed_export.config import Entity, ExportOptions
 from feed_export.feed.reader import Row
 from feed_export.push.batches import Batch
-from feed_export.push.decode import ProductLine, second_pass
+from feed_export.push.decode import MediaRef, ProductLine, second_pass
 from feed_export.push.feedback import Outcome
-from feed_export.push.planner import FeedIndex, Planner, needs_index
+from feed_export.push.planner import FeedIndex, MediaTask, Planner, SendPlan, needs_index
 
 KEY_FIELD = {"products": "identifier", "products-uuid": "uuid", "product-models": "code"}
 
@@ -199,3 +201,85 @@ CATALOG = Catalog.from_dict(
 def test_needs_index(header: list[str], entity: Entity, needed: bool) -> None:
     layout = resolve_headers("f.csv", header, CATALOG, ExportOptions(entity=entity))
     assert needs_index(layout) is needed
+
+
+# -- SendPlan: what it hands the sender and the media stage --------------------------
+
+
+class Pim:
+    """Answers 201 to every line; remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Entity, list[str], bool]] = []
+
+    def patch_collection(
+        self, entity: Entity, lines: Sequence[bytes], *, create_missing_options: bool = False
+    ) -> list[LineResult]:
+        found = [orjson.loads(sent)[KEY_FIELD[entity]] for sent in lines]
+        self.calls.append((entity, found, create_missing_options))
+        return [LineResult(201, "")] * len(lines)
+
+
+def media_line(row: int, key: str, source: str) -> ProductLine:
+    ref = MediaRef("picture", None, None, source, "url", "picture", frozenset(), None, True)
+    return replace(line(row, key), media=(ref,))
+
+
+@pytest.mark.parametrize("create", [False, True], ids=["plain", "create-missing-options"])
+def test_send_plan_hands_its_options_to_the_sender(create: bool) -> None:
+    pim, started = Pim(), []
+    plan = SendPlan(
+        pim, entity="products", batch_size=2, create_missing_options=create, on_send=started.append
+    )
+    outcomes = list(plan.run([line(2, "a"), line(3, "b"), line(4, "c")]))
+    assert sorted(outcome.row for outcome in outcomes) == [2, 3, 4]
+    assert pim.calls == [("products", ["a", "b"], create), ("products", ["c"], create)]
+    assert [batch.seq for batch in started] == [1, 2]
+
+
+def test_send_plan_uses_the_index_it_is_given() -> None:
+    # with the index, a child whose parent is not in the feed goes at once; the model
+    # rows of this feed are "M" only
+    index = FeedIndex(frozenset({"p"}), frozenset({"m"}))
+    plan = SendPlan(Pim(), entity="products", batch_size=1, index=index, mixed=True)
+    plan.planner.add(line(2, "p", parent="Elsewhere"))
+    batch = plan.planner.next_batch(flush=False)
+    assert keys(batch) == ["p"]
+
+
+class CrashingMedia:
+    def __init__(self) -> None:
+        self.closed = False
+
+    def apply(self, task: MediaTask) -> LineResult:
+        raise ValueError(f"no such file: {task.ref.source}")
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_crash_in_the_media_stage_costs_that_file_only() -> None:
+    media = CrashingMedia()
+    plan = SendPlan(Pim(), entity="products", media=media)
+    outcomes = list(plan.run([media_line(2, "a", "https://x.test/a.jpg"), line(3, "b")]))
+    assert sorted(outcomes, key=lambda o: o.row) == [
+        Outcome(
+            2,
+            0,
+            "Saved (201), except: picture not saved (https://x.test/a.jpg): internal error: "
+            "ValueError: no such file: https://x.test/a.jpg",
+        ),
+        Outcome(3, 201, ""),
+    ]
+    assert media.closed
+
+
+def test_without_a_media_stage_every_file_says_so() -> None:
+    plan = SendPlan(Pim(), entity="products")
+    lines = [media_line(2, "a", "https://x.test/a.jpg"), media_line(3, "b", "https://x.test/b.jpg")]
+    outcomes = sorted(plan.run(lines), key=lambda o: o.row)
+    assert [(o.row, o.status) for o in outcomes] == [(2, 422), (3, 422)]
+    assert outcomes[1].message == (
+        "Saved (201), except: picture not saved (https://x.test/b.jpg): files given by URL or "
+        "path are not fetched in this run (no media stage)"
+    )
