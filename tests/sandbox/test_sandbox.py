@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feed_export.sandbox import Sandbox, start_sandbox
-from feed_export.sandbox.api import split_lines
+from feed_export.sandbox.routes.collection import split_lines
 from feed_export.sandbox.updater import fixed_number, plain_number, to_decimal
 
 COLLECTION = "application/vnd.akeneo.collection+json"
