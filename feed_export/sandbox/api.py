@@ -23,6 +23,9 @@ from feed_export.sandbox.routes.common import API, ApiError, json_response
 
 logger = logging.getLogger(__name__)
 
+#: the order of methods in a 405's Allow list (HEAD and OPTIONS are Flask's own)
+_METHOD_ORDER = ("GET", "POST", "PATCH", "DELETE")
+
 
 def create_app(host: SandboxHost) -> Flask:
     """The Flask application serving ``host``'s state."""
@@ -46,16 +49,19 @@ def _api_error(exc: ApiError) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     status = exc.code or 500
     url = f"{request.method} {request.path}"
+    headers: dict[str, str] = {}
     if isinstance(exc, MethodNotAllowed):
-        allow = ", ".join(
-            sorted(m for m in (exc.valid_methods or []) if m not in {"OPTIONS", "HEAD"})
-        )
+        # Symfony's MethodNotAllowedHttpException sends the methods in an Allow header too,
+        # in the routes' order: "(Allow: GET, PATCH, DELETE)" (DOC-RESP, akeneo-api.md §5)
+        valid = set(exc.valid_methods or ())
+        allow = ", ".join(m for m in _METHOD_ORDER if m in valid)
+        headers["Allow"] = allow
         message = f"No route found for '{url}': Method Not Allowed (Allow: {allow})"
     elif status == 404:
         message = f'No route found for "{url}"'
     else:
         message = exc.description or exc.name
-    return json_response({"code": status, "message": message}, status)
+    return json_response({"code": status, "message": message}, status, headers)
 
 
 def _crash(exc: Exception) -> Response:  # a sandbox bug: say so, keep serving
