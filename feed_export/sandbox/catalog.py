@@ -72,6 +72,10 @@ class _MeasurementFamily(_Item):
     units: dict[str, dict[str, Any]]
 
 
+class _Family(_Item):
+    attributes: list[str] | None = None
+
+
 class _FamilyVariant(_Item):
     family: str | None = None
     variant_attribute_sets: list[dict[str, Any]] = []
@@ -88,7 +92,7 @@ class _CatalogFile(BaseModel):
     locales: list[_Locale]
     currencies: list[_Currency]
     measurement_families: list[_MeasurementFamily]
-    families: list[_Item] = []
+    families: list[_Family] = []
     family_variants: list[_FamilyVariant] = []
     attribute_options: dict[str, list[_Item]] = {}
     categories: list[_Item] = []
@@ -211,6 +215,10 @@ class SandboxCatalog:
         # prices are checked against the currencies of any channel (CurrencyValidator)
         self.channel_currencies = frozenset(cur for c in parsed.channels for cur in c.currencies)
         self.families = frozenset(f.code for f in parsed.families)
+        #: each family's attribute codes, for the families whose catalog entry lists them
+        self.family_attributes: dict[str, frozenset[str]] = {
+            f.code: frozenset(f.attributes) for f in parsed.families if f.attributes is not None
+        }
         self.family_variants: dict[str, _FamilyVariant] = {
             fv.code: fv for fv in parsed.family_variants
         }

@@ -27,6 +27,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from feed_export.sandbox.attribute_filter import (
+    UnknownProperty,
+    filter_product,
+    filter_product_model,
+)
 from feed_export.sandbox.catalog import TEXTAREA_MAX_CHARACTERS, AttributeSpec, SandboxCatalog
 from feed_export.sandbox.store import SandboxStore
 
@@ -238,9 +243,16 @@ class Updater:
         data: dict[str, Any],
         *,
         create_missing_options: bool = False,
+        filter_attributes: bool = True,
     ) -> Outcome:
-        """Create (201) or update (204) one resource, or say why not (4xx with a body)."""
+        """Create (201) or update (204) one resource, or say why not (4xx with a body).
+
+        ``filter_attributes`` first removes, silently, the values Akeneo's attribute filters
+        remove (see ``attribute_filter``); the media-file upload does not filter.
+        """
         try:
+            if filter_attributes and "variant_group" not in data:
+                data = self._filter(entity, key, data)
             return self._upsert(entity, key, data, create_missing_options)
         except _Documented as exc:
             return Outcome(
@@ -253,6 +265,21 @@ class Updater:
                     },
                 },
             )
+
+    def _filter(self, entity: Entity, key: str, data: dict[str, Any]) -> dict[str, Any]:
+        # Akeneo runs its attribute filter after the variant_group check and before the
+        # updater, so an unknown attribute is refused with the filter's own text
+        try:
+            if entity == "product-models":
+                existing = self.store.product_model(key)
+                return filter_product_model(self.catalog, self.store, data, existing)
+            if entity == "products":
+                existing = self.store.product_by_identifier(key)
+            else:
+                existing = self.store.product_by_uuid(key) if _UUID_RE.match(key) else None
+            return filter_product(self.catalog, self.store, data, existing)
+        except UnknownProperty as exc:
+            raise _Documented(str(exc)) from None
 
     def _upsert(
         self, entity: Entity, key: str, data: dict[str, Any], create_missing_options: bool

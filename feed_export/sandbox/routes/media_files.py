@@ -122,7 +122,8 @@ def _upload_media(host: SandboxHost) -> Response:
         value = {"locale": target["locale"], "scope": target["scope"], "data": code}
         entity: Entity = "product-models" if is_model else "products"
         body: dict[str, Any] = {"values": {target["attribute"]: [value]}}
-        outcome = host.updater.upsert(entity, owner_code, body)
+        # MediaFileController updates without the attribute filter
+        outcome = host.updater.upsert(entity, owner_code, body, filter_attributes=False)
         if outcome.body is not None:
             host.store.delete_media_file(code)  # on any failure the stored file goes
             answer = {k: v for k, v in outcome.body.items() if k != "_links"}
