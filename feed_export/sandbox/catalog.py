@@ -57,6 +57,7 @@ class _Attribute(_Item):
 class _Channel(_Item):
     locales: list[str]
     currencies: list[str]
+    category_tree: str | None = None
 
 
 class _Locale(_Item):
@@ -74,6 +75,7 @@ class _MeasurementFamily(_Item):
 
 class _Family(_Item):
     attributes: list[str] | None = None
+    attribute_requirements: dict[str, list[str]] | None = None
 
 
 class _FamilyVariant(_Item):
@@ -223,6 +225,30 @@ class SandboxCatalog:
             fv.code: fv for fv in parsed.family_variants
         }
         self.categories = frozenset(c.code for c in parsed.categories)
+        #: each family's required attributes per channel (completeness)
+        self.family_requirements: dict[str, dict[str, list[str]]] = {
+            f.code: f.attribute_requirements
+            for f in parsed.families
+            if f.attribute_requirements is not None
+        }
+        self.channel_trees: dict[str, str] = {
+            c.code: c.category_tree for c in parsed.channels if c.category_tree
+        }
+        self._category_children: dict[str, list[str]] = {}
+        for category in parsed.categories:
+            parent = (category.model_extra or {}).get("parent")
+            if isinstance(parent, str):
+                self._category_children.setdefault(parent, []).append(category.code)
+        self.metric_families: dict[str, str] = {
+            a.code: a.metric_family for a in parsed.attributes if a.metric_family
+        }
+        self._unit_operations: dict[str, dict[str, list[dict[str, Any]]]] = {
+            mf.code: {
+                unit: list(spec.get("convert_from_standard") or [])
+                for unit, spec in mf.units.items()
+            }
+            for mf in parsed.measurement_families
+        }
         self.groups = frozenset(g.code for g in parsed.groups)
         types = parsed.association_types or [
             _AssociationType.model_validate(t) for t in DEFAULT_ASSOCIATION_TYPES
@@ -233,6 +259,44 @@ class SandboxCatalog:
     def attribute(self, code: str) -> AttributeSpec | None:
         """The attribute named ``code``, matched like MySQL does: case-insensitively."""
         return self.attributes.get(code) or self.attributes_ci.get(code.lower())
+
+    def category_descendants(self, code: str) -> set[str]:
+        """The category and every category below it (IN CHILDREN)."""
+        found = {code}
+        pending = [code]
+        while pending:
+            for child in self._category_children.get(pending.pop(), []):
+                if child not in found:
+                    found.add(child)
+                    pending.append(child)
+        return found
+
+    def to_standard_unit(self, spec: AttributeSpec, amount: Decimal, unit: str) -> Decimal | None:
+        """``amount`` in ``unit`` converted to its family's standard unit, or None.
+
+        Akeneo's measure converter applies the unit's ``convert_from_standard``
+        operations in order (mul, div, add, sub) to reach the standard unit.
+        """
+        family = self.metric_families.get(spec.code)
+        operations = self._unit_operations.get(family or "", {}).get(unit)
+        if operations is None:
+            return None
+        value = amount
+        try:
+            for step in operations:
+                operand = Decimal(str(step.get("value")))
+                kind = step.get("operator")
+                if kind == "mul":
+                    value *= operand
+                elif kind == "div":
+                    value /= operand
+                elif kind == "add":
+                    value += operand
+                elif kind == "sub":
+                    value -= operand
+        except (InvalidOperation, ArithmeticError):
+            return None
+        return value
 
     def add_option(self, attribute: str, code: str) -> None:
         """Create a missing option (``create_missing_options``); label-less like Akeneo's."""

@@ -43,6 +43,9 @@ CREATE TABLE IF NOT EXISTS media_files (
 """
 
 
+_CHUNK = 200  # rows read per lock hold when iterating a table
+
+
 @dataclass(frozen=True, slots=True)
 class MediaFile:
     code: str
@@ -138,6 +141,21 @@ class SandboxStore:
             row = self._conn.execute("SELECT COUNT(*) FROM products").fetchone()
         return int(row[0])
 
+    def delete_product(self, uuid: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM products WHERE uuid = ?", (uuid,))
+            for key in self._unique_keys.pop(uuid, set()):
+                if self._unique_owner.get(key) == uuid:
+                    del self._unique_owner[key]
+
+    def iter_products(self, after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(rowid, product) in creation order from rowid ``after`` on, read in chunks.
+
+        The lock is held per chunk only, so a long listing does not stall writers; rows
+        written meanwhile are seen if they come after the current position.
+        """
+        return self._iter_rows("products", after)
+
     def child_products(self, parent: str) -> list[dict[str, Any]]:
         """The variant products whose parent is this model (its code as stored)."""
         with self.lock:
@@ -161,6 +179,26 @@ class SandboxStore:
                 "ON CONFLICT(code) DO UPDATE SET code = excluded.code, body = excluded.body",
                 (model["code"], _dump(model)),
             )
+
+    def delete_product_model(self, code: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM product_models WHERE code = ?", (code,))
+
+    def iter_product_models(self, after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(rowid, product model) in creation order from rowid ``after`` on."""
+        return self._iter_rows("product_models", after)
+
+    def _iter_rows(self, table: str, after: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        query = f"SELECT rowid, body FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        last = after
+        while True:
+            with self.lock:
+                rows = self._conn.execute(query, (last, _CHUNK)).fetchall()
+            for rowid, body in rows:
+                yield int(rowid), _load(body)
+            if len(rows) < _CHUNK:
+                return
+            last = int(rows[-1][0])
 
     def child_models(self, parent: str) -> list[dict[str, Any]]:
         """The sub-models whose parent is this model (its code as stored)."""
