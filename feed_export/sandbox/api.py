@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from feed_export.sandbox.host import SandboxHost
 from feed_export.sandbox.routes import (
+    asset_media_files,
+    assets,
     media_files,
     product_models,
     products,
@@ -36,7 +38,8 @@ def create_app(host: SandboxHost) -> Flask:
     app.register_error_handler(Exception, _crash)
     app.before_request(_check_accept)
     app.add_url_rule(API, "endpoints", _endpoints, methods=["GET"])
-    for module in (token, reference, products, product_models, media_files):
+    modules = (token, reference, products, product_models, media_files, assets, asset_media_files)
+    for module in modules:
         app.register_blueprint(module.blueprint(host))
     return app
 

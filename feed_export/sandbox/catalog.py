@@ -51,6 +51,7 @@ class _Attribute(_Item):
     date_max: str | None = None
     reference_data_name: str | None = None
     enable_option_creation_during_import: bool | None = None
+    max_items_count: int | None = None
     table_configuration: list[dict[str, Any]] | None = None
 
 
@@ -87,6 +88,19 @@ class _AssociationType(_Item):
     is_quantified: bool = False
 
 
+class _AssetFamily(_Item):
+    attribute_as_main_media: str | None = None
+
+
+class _AssetAttribute(_Item):
+    type: str
+    value_per_locale: bool = False
+    value_per_channel: bool = False
+    max_characters: int | None = None
+    allowed_extensions: list[str] = []
+    decimals_allowed: bool = False
+
+
 class _CatalogFile(BaseModel):
     model_config = ConfigDict(extra="allow")
     attributes: list[_Attribute]
@@ -100,6 +114,9 @@ class _CatalogFile(BaseModel):
     categories: list[_Item] = []
     association_types: list[_AssociationType] = []
     groups: list[_Item] = []
+    asset_families: list[_AssetFamily] = []
+    asset_attributes: dict[str, list[_AssetAttribute]] = {}
+    asset_attribute_options: dict[str, dict[str, list[_Item]]] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +124,20 @@ class TableColumn:
     code: str
     data_type: str
     validations: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class AssetAttributeSpec:
+    """An asset family's attribute, as the asset validators need it."""
+
+    code: str
+    type: str  # text, media_file, media_link, number, boolean, single_option, ...
+    localizable: bool
+    scopable: bool
+    max_characters: int | None
+    allowed_extensions: tuple[str, ...]
+    decimals_allowed: bool
+    options: frozenset[str] | None  # None: the catalog file lists no options
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +161,8 @@ class AttributeSpec:
     options: Mapping[str, str]  # lower-case option code -> the catalog's spelling
     option_creation: bool
     table_columns: tuple[TableColumn, ...]
+    reference_data_name: str | None = None  # the asset family of an asset collection
+    max_items_count: int | None = None
 
 
 def _decimal(value: str | float | int | None) -> Decimal | None:
@@ -170,6 +203,8 @@ class SandboxCatalog:
         self.data.setdefault("family_variants", [])
         self.data.setdefault("categories", [])
         self.data.setdefault("groups", [])
+        self.data.setdefault("asset_families", [])
+        self.data.setdefault("asset_attributes", {})
         if not self.data.get("association_types"):
             self.data["association_types"] = [dict(t) for t in DEFAULT_ASSOCIATION_TYPES]
         units_by_family = {
@@ -198,6 +233,8 @@ class SandboxCatalog:
                 date_max=_date(a.date_max),
                 options=options.get(a.code, {}),
                 option_creation=bool(a.enable_option_creation_during_import),
+                reference_data_name=a.reference_data_name,
+                max_items_count=a.max_items_count,
                 table_columns=tuple(
                     TableColumn(
                         code=str(c.get("code", "")),
@@ -250,6 +287,28 @@ class SandboxCatalog:
             for mf in parsed.measurement_families
         }
         self.groups = frozenset(g.code for g in parsed.groups)
+        #: asset families by code (as served), and their attributes by family and code
+        self.asset_families: dict[str, dict[str, Any]] = {
+            item["code"]: item for item in self.data["asset_families"]
+        }
+        self.asset_attributes: dict[str, dict[str, AssetAttributeSpec]] = {}
+        for family_code, attributes in parsed.asset_attributes.items():
+            listed = parsed.asset_attribute_options.get(family_code, {})
+            self.asset_attributes[family_code] = {
+                a.code: AssetAttributeSpec(
+                    code=a.code,
+                    type=a.type,
+                    localizable=a.value_per_locale,
+                    scopable=a.value_per_channel,
+                    max_characters=a.max_characters,
+                    allowed_extensions=tuple(e.lower() for e in a.allowed_extensions),
+                    decimals_allowed=a.decimals_allowed,
+                    options=(
+                        frozenset(o.code for o in listed[a.code]) if a.code in listed else None
+                    ),
+                )
+                for a in attributes
+            }
         types = parsed.association_types or [
             _AssociationType.model_validate(t) for t in DEFAULT_ASSOCIATION_TYPES
         ]

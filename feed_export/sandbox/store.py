@@ -1,4 +1,4 @@
-"""The sandbox PIM's state in SQLite: catalog, products, product models and media files.
+"""The sandbox PIM's state in SQLite: catalog, products, product models, assets and media files.
 
 One connection shared by the server's threads (``check_same_thread=False``) behind one
 lock: SQLite serialises writers anyway, and one connection is the only way an in-memory
@@ -32,6 +32,20 @@ CREATE TABLE IF NOT EXISTS product_models (
 CREATE INDEX IF NOT EXISTS products_parent ON products (json_extract(body, '$.parent'));
 CREATE INDEX IF NOT EXISTS product_models_parent
     ON product_models (json_extract(body, '$.parent'));
+CREATE TABLE IF NOT EXISTS assets (
+    family TEXT NOT NULL,
+    code TEXT NOT NULL COLLATE NOCASE,
+    body TEXT NOT NULL,
+    PRIMARY KEY (family, code)
+);
+CREATE TABLE IF NOT EXISTS asset_media_files (
+    code TEXT PRIMARY KEY,
+    original_filename TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    extension TEXT NOT NULL,
+    content BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS media_files (
     code TEXT PRIMARY KEY,
     original_filename TEXT NOT NULL,
@@ -246,6 +260,59 @@ class SandboxStore:
     def delete_media_file(self, code: str) -> None:
         with self.lock:
             self._conn.execute("DELETE FROM media_files WHERE code = ?", (code,))
+
+    # -- assets (asset manager) -----------------------------------------------------------
+    def asset(self, family: str, code: str) -> dict[str, Any] | None:
+        """The asset of ``family`` (exact) whose code matches case-insensitively."""
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT body FROM assets WHERE family = ? AND code = ?", (family, code)
+            ).fetchone()
+        return None if row is None else _load(row[0])
+
+    def save_asset(self, family: str, asset: dict[str, Any]) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT INTO assets (family, code, body) VALUES (?, ?, ?) "
+                "ON CONFLICT(family, code) DO UPDATE SET body = excluded.body",
+                (family, asset["code"], _dump(asset)),
+            )
+
+    def iter_assets(self, family: str, after: str | None = None) -> Iterator[dict[str, Any]]:
+        """The family's assets sorted by code (case-insensitively), after ``after``."""
+        query = "SELECT code, body FROM assets WHERE family = ? AND code > ? ORDER BY code LIMIT ?"
+        last = after or ""
+        while True:
+            with self.lock:
+                rows = self._conn.execute(query, (family, last, _CHUNK)).fetchall()
+            for _code, body in rows:
+                yield _load(body)
+            if len(rows) < _CHUNK:
+                return
+            last = rows[-1][0]
+
+    def save_asset_media_file(self, media: MediaFile) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO asset_media_files VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    media.code,
+                    media.original_filename,
+                    media.mime_type,
+                    media.size,
+                    media.extension,
+                    media.content,
+                ),
+            )
+
+    def asset_media_file(self, code: str) -> MediaFile | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT code, original_filename, mime_type, size, extension, content "
+                "FROM asset_media_files WHERE code = ?",
+                (code,),
+            ).fetchone()
+        return None if row is None else MediaFile(*row)
 
     # -- unique attribute values ---------------------------------------------------------
     def index_unique_attributes(self, codes: Iterable[str]) -> None:

@@ -2,6 +2,8 @@
 
 ``common`` (errors, JSON answers, authentication), ``pagination`` (offset pages and the
 ``search`` filter of reference lists), ``collection`` (the streamed collection PATCH),
-``token``, ``reference`` (catalog lists), ``products``, ``product_models``, ``media_files``.
+``token``, ``reference`` (catalog lists), ``listing`` (product and model lists),
+``products``, ``product_models``, ``media_files``, ``assets`` (asset families, their
+attributes and assets), ``asset_media_files``.
 ``feed_export.sandbox.api.create_app`` registers them.
 """
