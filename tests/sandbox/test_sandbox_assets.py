@@ -226,6 +226,8 @@ def test_asset_collection_patch_answers_each_asset_in_order(api: Api) -> None:
         }
     ]
     assert sorted(x["locale"] for x in shown["values"]["alt_text"]) == ["de_DE", "en_US"]
+    assert [x["code"] for x in api.sb.state.assets("packshots")] == ["tee_red"]
+    assert api.sb.state.asset_media_file(media) is not None
 
 
 @pytest.mark.parametrize(
