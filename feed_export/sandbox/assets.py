@@ -255,7 +255,7 @@ class AssetUpdater:
         if stored != old:
             stored["updated"] = now
             self.store.save_asset(family, stored)
-        return AssetResult(old["code"], 204)
+        return AssetResult(code, 204)  # the code as sent (CreateOrUpdateAssetsAction)
 
     def _violations(
         self, attributes: dict[str, AssetAttributeSpec], values: dict[str, Any]
