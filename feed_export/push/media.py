@@ -58,7 +58,7 @@ import orjson
 import requests
 
 from feed_export import __version__
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.catalog.codecs import MEDIA_TYPES
 from feed_export.catalog.layout import FeedLayout
 from feed_export.config import IDENTIFIER_FIELD, Entity

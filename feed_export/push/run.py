@@ -72,7 +72,8 @@ from feed_export.report.summary import (
 )
 
 if TYPE_CHECKING:
-    from feed_export.akeneo.client import AkeneoClient, LineResult
+    from feed_export.akeneo.client import AkeneoClient
+    from feed_export.akeneo.responses import LineResult
     from feed_export.config import Entity
     from feed_export.push.batches import Batch
     from feed_export.push.media import MediaStage
@@ -194,7 +195,7 @@ class _GuardedClient:
     """
 
     def __init__(self, client: PatchClient, interrupt: Interrupt) -> None:
-        from feed_export.akeneo.client import LineResult
+        from feed_export.akeneo.responses import LineResult
 
         self._client = client
         self._interrupt = interrupt

@@ -19,15 +19,8 @@ import responses
 import urllib3
 from pydantic import SecretStr
 
-from feed_export.akeneo.client import (
-    COLLECTION_CONTENT_TYPE,
-    USER_AGENT,
-    AkeneoClient,
-    LineResult,
-    line_result,
-    parse_retry_after,
-    render_error,
-)
+from feed_export.akeneo.client import COLLECTION_CONTENT_TYPE, USER_AGENT, AkeneoClient
+from feed_export.akeneo.responses import LineResult, line_result, parse_retry_after, render_error
 from feed_export.config import RetrySettings, Settings
 from feed_export.errors import AuthenticationError, RetriableError, TransportError
 
@@ -464,7 +457,7 @@ def test_5xx_then_success(
     rsps.patch(PRODUCTS, status=502, body="<html>Bad gateway</html>")
     rsps.patch(PRODUCTS, status=500, json={"code": 500, "message": "Internal error"})
     rsps.patch(PRODUCTS, body=ok_lines(1))
-    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.client"):
+    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.retry"):
         results = make_client(fake, max_attempts=5).patch_collection("products", lines_of(1))
     assert results == [LineResult(204, "")]
     assert fake.sleeps == [1.0, 2.0]  # doubles each attempt

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 import orjson
 import pytest
 
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.config import Entity
 from feed_export.push.decode import MediaRef
 from feed_export.push.media import MediaLimits, MediaStage
