@@ -54,6 +54,7 @@ from feed_export.push.decode import (
     second_pass,
 )
 from feed_export.push.feedback import Outcome
+from feed_export.push.media import MediaTask
 from feed_export.push.sender import send_batches
 
 if TYPE_CHECKING:
@@ -114,16 +115,6 @@ class FeedIndex:
 # the scheduler
 
 JobKind = Literal["main", "media", "links"]
-
-
-@dataclass(frozen=True, slots=True)
-class MediaTask:
-    """A file to fetch and upload for one saved row."""
-
-    row: int
-    entity: Entity
-    key: str
-    ref: MediaRef
 
 
 @dataclass(slots=True, eq=False)

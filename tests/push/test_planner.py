@@ -18,7 +18,8 @@ from feed_export.errors import AuthenticationError
 from feed_export.push.batches import Batch
 from feed_export.push.decode import MediaRef, ProductLine, first_pass, second_pass
 from feed_export.push.feedback import Outcome
-from feed_export.push.planner import FeedIndex, MediaTask, Planner, SendPlan
+from feed_export.push.media import MediaTask
+from feed_export.push.planner import FeedIndex, Planner, SendPlan
 
 KEY_FIELD = {"products": "identifier", "products-uuid": "uuid", "product-models": "code"}
 
