@@ -303,13 +303,11 @@ class AkeneoClient:
                 answers = self._patch_once(url, params, body, len(pending))
             except _TooLarge as exc:
                 self._split(url, params, lines, pending, results, exc)
-                pending = []
-                return
+                return  # every pending line has its result
             except BatchRejected as exc:
                 refused = LineResult(exc.status, str(exc))
                 for i in pending:
                     results[i] = refused
-                pending = []
                 return
             missing = []
             for number, i in enumerate(pending, start=1):

@@ -4,16 +4,21 @@ on every call, the last word when retries run out, 413 and bare 403 splits at ba
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import pytest
 import requests
+import requests.adapters
 import responses
+import urllib3
 from pydantic import SecretStr
 
-from feed_export.akeneo.client import AkeneoClient
+from feed_export.akeneo.client import AkeneoClient, _chunk_codes
 from feed_export.akeneo.responses import LineResult, MediaUpload, status_phrase
 from feed_export.config import RetrySettings, Settings
 from feed_export.errors import AuthenticationError, RetriableError, RetriesExhausted, TransportError
@@ -777,3 +782,303 @@ def test_requests_are_counted_failures_included(
         "requests_sent": 3,
         "retries": 1,
     }
+
+
+# --- added for mutation testing: what each call says, counts and logs ------------------------
+
+
+def test_each_call_sends_its_headers(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.get(CHANNELS, json=page([]))
+    rsps.patch(PRODUCTS, body=answer(lines_of(1)))
+    rsps.post(MEDIA, status=201, headers={"Location": f"{MEDIA}/k"})
+    rsps.get(f"{MEDIA}/a/b/c%3Fd%20e.jpg", status=404)
+    session = RecordingSession()
+    client = make_client(fake, session=session)
+    list(client.list_items("channels"))
+    client.patch_collection("products", lines_of(1))
+    client.upload_media_file(
+        {"identifier": "sku1"},
+        model=False,
+        filename="a.jpg",
+        content=b"\xff",
+        content_type="image/jpeg",
+    )
+    assert client.media_file_exists("a/b/c?d e.jpg") is False
+    headers = {(method, url): kwargs["headers"] for method, url, kwargs in session.seen}
+    assert headers[("GET", CHANNELS)] == {"Accept": "application/json"}
+    assert headers[("PATCH", PRODUCTS)] == {
+        "Content-Type": "application/vnd.akeneo.collection+json"
+    }
+    assert headers[("POST", MEDIA)]["Content-Type"].startswith("multipart/form-data; boundary=")
+    # the code's slashes stay path separators; anything else is escaped
+    assert headers[("GET", f"{MEDIA}/a/b/c%3Fd%20e.jpg")] == {"Accept": "application/json"}
+    body = calls_to(rsps, MEDIA)[0].request.body
+    assert b'name="product"\r\n' in body and b'{"identifier":"sku1"}' in body
+    assert b'name="file"; filename="a.jpg"' in body
+    assert rsps.calls[-1].request.url == f"{MEDIA}/a/b/c%3Fd%20e.jpg"
+
+
+def test_retries_are_counted_on_every_call(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    rsps.post(TOKEN_URL, status=503)
+    token_ok(rsps)
+    rsps.post(MEDIA, status=502)
+    rsps.post(MEDIA, status=201, headers={"Location": f"{MEDIA}/k"})
+    client = make_client(fake)
+    client.authenticate()
+    assert client.stats.retries == 1
+    client.upload_media_file({}, model=False, filename="a", content=b"", content_type="image/png")
+    assert client.stats.retries == 2
+    assert fake.sleeps == [1.0, 1.0]
+
+
+def test_a_patch_retry_is_logged_with_the_batch(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=503)
+    rsps.patch(PRODUCTS, body=answer(lines_of(2)))
+    make_client(fake).patch_collection("products", lines_of(2))
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        "PATCH /api/rest/v1/products (2 lines): 503 Service Unavailable; retrying in 1.0 s "
+        "(attempt 2 of 3)"
+    ]
+
+
+def test_each_exchange_is_logged_at_debug(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_ok(rsps)
+    rsps.get(
+        CHANNELS, json=page([]), match=[responses.matchers.query_param_matcher({"limit": "100"})]
+    )
+    with caplog.at_level(logging.DEBUG, logger="feed_export.akeneo.client"):
+        list(make_client(fake).list_items("channels"))
+    assert [r.getMessage() for r in caplog.records if r.name == "feed_export.akeneo.client"] == [
+        "GET /api/rest/v1/channels -> 200"
+    ]
+
+
+def test_a_split_keeps_the_query(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    _split_server(rsps, 413, "", most=1)
+    client = make_client(fake)
+    results = client.patch_collection("products", lines_of(3), create_missing_options=True)
+    assert results == [LineResult(201, "")] * 3
+    queries = [urlsplit(c.request.url).query for c in calls_to(rsps, PRODUCTS)]
+    assert queries == ["create_missing_options=true"] * 5
+
+
+def test_a_long_page_that_is_not_json_is_quoted_capped(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.get(CHANNELS, body="q" * 500)
+    with pytest.raises(
+        TransportError,
+        match=r"^GET /api/rest/v1/channels: the PIM did not answer with JSON \(q{199}…\)$",
+    ):
+        list(make_client(fake).list_items("channels"))
+
+
+class _Cut:
+    """A body that yields ``data`` and then loses the connection."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def stream(self, amt: int, decode_content: bool = True) -> Iterator[bytes]:
+        yield self.data
+        raise urllib3.exceptions.ProtocolError("Connection broken: connection reset by peer")
+
+    def close(self) -> None:
+        pass
+
+
+class _CutAdapter(requests.adapters.BaseAdapter):
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        response = requests.Response()
+        response.status_code = 200
+        response.raw = _Cut(self.data)
+        response.request = request
+        response.url = request.url or ""
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_last_word_on_a_cut_answer_says_why(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    lines = lines_of(3)
+    session = requests.Session()
+    session.mount(PRODUCTS, _CutAdapter(answer(lines[:1]).encode() + b"\n"))
+    client = make_client(fake, session=session, max_attempts=1)
+    cut = LineResult(
+        0,
+        "no answer for this line: the PIM answered 1 of 3 lines (connection lost while "
+        "reading the answer (ChunkedEncodingError)) after 1 attempt over 0 s",
+    )
+    assert client.patch_collection("products", lines) == [LineResult(201, ""), cut, cut]
+
+
+# --- the session and the catalog reads ------------------------------------------------------
+
+
+def test_an_own_session_is_pooled_for_the_sender_and_closed(
+    fake: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed: list[requests.Session] = []
+    monkeypatch.setattr(requests.Session, "close", lambda self: closed.append(self))
+    client = make_client(fake)
+    session = client._session
+    for url in ("https://pim.test/", "http://127.0.0.1:8080/"):
+        adapter = session.get_adapter(url)
+        assert isinstance(adapter, requests.adapters.HTTPAdapter)
+        assert (adapter._pool_connections, adapter._pool_maxsize) == (2, 16)
+    assert session.headers["User-Agent"].startswith("feed_export/")
+    client.close()
+    assert closed == [session]
+
+
+def test_a_given_session_is_left_open(fake: FakeTime, monkeypatch: pytest.MonkeyPatch) -> None:
+    closed: list[requests.Session] = []
+    monkeypatch.setattr(requests.Session, "close", lambda self: closed.append(self))
+    session = requests.Session()
+    with make_client(fake, session=session) as client:
+        assert client._session is session
+    assert closed == []
+    assert session.headers["User-Agent"].startswith("feed_export/")
+
+
+@pytest.mark.parametrize("verify_tls", [True, False], ids=["verify", "no-verify"])
+def test_unverified_tls_is_warned_about(
+    fake: FakeTime, caplog: pytest.LogCaptureFixture, verify_tls: bool
+) -> None:
+    AkeneoClient(settings(verify_tls), clock=fake.clock, sleep=fake.sleep)
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == (
+        [] if verify_tls else ["TLS certificates are not verified (verify_tls is off)"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("answer_json", "message"),
+    [
+        ([{"code": "a"}], "GET /api/rest/v1/channels: expected a page of items, got list"),
+        (
+            {"items": []},
+            'GET /api/rest/v1/channels: not an Akeneo list page: {"items":[]}',
+        ),
+    ],
+    ids=["a-list", "no-embedded-items"],
+)
+def test_a_page_that_is_not_a_page(
+    rsps: responses.RequestsMock, fake: FakeTime, answer_json: Any, message: str
+) -> None:
+    token_ok(rsps)
+    rsps.get(CHANNELS, json=answer_json)
+    with pytest.raises(TransportError, match=r"^GET /api/rest/v1/channels: ") as info:
+        list(make_client(fake).list_items("channels"))
+    assert str(info.value) == message
+
+
+def test_a_next_link_that_loops_is_refused(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    second = f"{CHANNELS}/page-two"  # no query: followed as is, on our host
+    rsps.get(
+        CHANNELS,
+        json={
+            "_links": {"next": {"href": "http://internal:8080/api/rest/v1/channels/page-two"}},
+            "_embedded": {"items": [{"code": "a"}]},
+        },
+    )
+    rsps.get(
+        second, json={"_links": {"next": {"href": second}}, "_embedded": {"items": [{"code": "b"}]}}
+    )
+    seen: list[str] = []
+    with pytest.raises(
+        TransportError,
+        match=r"^GET /api/rest/v1/channels/page-two: the PIM's next-page link loops$",
+    ):
+        seen.extend(item["code"] for item in make_client(fake).list_items("channels"))
+    assert seen == ["a", "b"]
+    assert [c.request.url for c in rsps.calls[1:]] == [f"{CHANNELS}?limit=100", second]
+
+
+@pytest.mark.parametrize(
+    ("answer_json", "expected"),
+    [
+        (
+            [{"code": "AREA", "_links": {}}, {"code": "LENGTH"}, "junk"],
+            [{"code": "AREA"}, {"code": "LENGTH"}],
+        ),
+        ({"code": "AREA"}, None),
+    ],
+    ids=["items", "not-an-array"],
+)
+def test_measurement_families(
+    rsps: responses.RequestsMock, fake: FakeTime, answer_json: Any, expected: Any
+) -> None:
+    token_ok(rsps)
+    url = f"{API}/measurement-families"
+    for name in ("channels", "locales", "currencies", "attributes"):
+        rsps.get(f"{API}/{name}", json=page([]))
+    rsps.get(url, json=answer_json)
+    client = make_client(fake)
+    if expected is None:
+        with pytest.raises(
+            TransportError, match=r"^GET /api/rest/v1/measurement-families: expected a JSON array$"
+        ):
+            client.fetch_catalog([])
+    else:
+        assert client.fetch_catalog([])["measurement_families"] == expected
+
+
+def test_catalog_lists_are_read_by_named_threads(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    names: set[str] = set()
+
+    def listing(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        names.add(threading.current_thread().name)
+        return 200, {}, orjson.dumps(page([])).decode()
+
+    for name in ("channels", "locales", "currencies", "attributes", "families"):
+        rsps.add_callback(responses.GET, f"{API}/{name}", callback=listing)
+    rsps.get(f"{API}/measurement-families", json=[])
+    assert make_client(fake).fetch_catalog(families=True)["families"] == []
+    assert names and all(n.startswith("feed_export-catalog") for n in names)
+
+
+@pytest.mark.parametrize(
+    ("codes", "sizes"),
+    [
+        ([f"{i:091d}" for i in range(40)], [40]),  # 40 x (91 + 9) = 4,000: exactly the budget
+        ([f"{i:091d}" for i in range(41)], [40, 1]),
+        ([f"{i:091d}" for i in range(80)], [40, 40]),
+        ([f"c{i}" for i in range(250)], [100, 100, 50]),
+        (["a b"] * 3, [3]),  # "a%20b": the encoded length counts
+        ([], []),
+    ],
+    ids=["at-the-budget", "one-past", "two-full", "by-count", "encoded", "none"],
+)
+def test_search_chunks(codes: list[str], sizes: list[int]) -> None:
+    chunks = list(_chunk_codes(codes))
+    assert [len(c) for c in chunks] == sizes
+    assert [code for chunk in chunks for code in chunk] == codes
+
+
+def test_search_chunk_cost_is_the_encoded_length() -> None:
+    # 36 codes of 100 encoded characters (20 x "%2F" + 40) cost 109 each: 36 fit in 4,000
+    codes = [("/" * 20) + f"{i:040d}" for i in range(37)]
+    assert [len(c) for c in _chunk_codes(codes)] == [36, 1]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -42,8 +43,10 @@ class _Raw:
         self.broken = broken
         self.read_parts = 0
         self.closed = False
+        self.asked: list[int | None] = []  # the chunk size of each read
 
-    def stream(self, amt: int, decode_content: bool = True) -> Iterator[bytes]:
+    def stream(self, amt: int | None, decode_content: bool = True) -> Iterator[bytes]:
+        self.asked.append(amt)
         for part in self.parts:
             self.read_parts += 1
             yield part
@@ -109,6 +112,17 @@ CLASSIFY = [
         "https://other.test/login",
     ),
     ("304", 304, "", {}, Action.REDIRECT, "304 Not Modified", None, None, None),
+    (
+        "301-akeneo-json",
+        301,
+        '{"code":301,"message":"Moved."}',
+        {"Location": "/new"},
+        Action.REDIRECT,
+        "301 Moved Permanently (Moved.)",
+        "Moved.",
+        None,
+        "/new",
+    ),
     ("399-last-3xx", 399, "", {"Location": "/y"}, Action.REDIRECT, "399", None, None, "/y"),
     (
         "400-json",
@@ -395,6 +409,13 @@ def test_read_verdict_redacts_words_the_body_did_not_hold_as_such() -> None:
     assert verdict.action is Action.REFUSED
 
 
+def test_read_verdict_redacts_a_redirect_and_keeps_its_location() -> None:
+    response = make_response(302, SECRET.encode(), headers={"Location": "https://sso.test/"})
+    assert read_verdict(response, redact=_redact) == Verdict(
+        Action.REDIRECT, 302, "302 Found (***)", None, None, "https://sso.test/"
+    )
+
+
 def test_read_verdict_redacts_a_retriable_answer_too() -> None:
     verdict = read_verdict(
         make_response(503, SECRET.encode(), headers={"Retry-After": "4"}), redact=_redact
@@ -426,6 +447,18 @@ def test_read_capped_default_limit_and_encoding() -> None:
     assert read_capped(make_response(500, "é".encode("latin-1"), encoding="latin-1")) == "é"
     assert read_capped(make_response(500, "é".encode())) == "é"  # UTF-8 when unsaid
     assert read_capped(make_response(500, b"\xff")) == "\ufffd"
+
+
+def test_bodies_are_read_in_bounded_chunks() -> None:
+    """A whole read (chunk size None) would hold a huge page, or lose a cut answer."""
+    error = make_response(500, b"x" * 10)
+    read_capped(error)
+    answer = make_response(200, b'{"line":1,"status_code":201}')
+    read_answers(answer)
+    for response in (error, answer):
+        asked = raw_of(response).asked
+        assert len(asked) == 1
+        assert isinstance(asked[0], int) and 0 < asked[0] <= 16 * 1024
 
 
 def test_read_capped_keeps_what_arrived_before_a_dropped_connection() -> None:
@@ -642,8 +675,54 @@ BRAND = "The tommh value is not in the brand attribute option list."
         ),
         ({"message": "Oops", "errors": [{"message": "no property"}]}, "Oops: no property"),
         ({"errors": [{"property": "x", "message": "y"}]}, "x: y"),
+        # added for mutation testing
+        (
+            {"errors": [{"property": "x", "message": "y"}, {"property": "z", "message": "w"}]},
+            "x: y | z: w",
+        ),
+        ({"message": "Failed:", "errors": [{"message": "a"}]}, "Failed: a"),
+        ({"message": "Failed!", "errors": [{"message": "a"}]}, "Failed! a"),
+        ({"message": "Failed?", "errors": [{"message": "a"}]}, "Failed? a"),
+        ({"message": "Boom.", "errors": []}, "Boom."),
+        ({"message": "Boom.", "errors": "not a list"}, "Boom."),
+        ({"message": "Boom.", "errors": ["not an object", {"message": "a"}]}, "Boom. a"),
+        ({}, ""),
+        ({"message": 5}, ""),
+        ({"message": None, "errors": []}, ""),
+        ({"errors": [{"attribute": "brand", "message": "Unknown."}]}, "values[brand]: Unknown."),
+        (
+            {"errors": [{"property": "values", "attribute": "name", "scope": "print"}]},
+            'values[name, scope=print]: {"property": "values", "attribute": "name", "scope": "print"}',
+        ),
+        (
+            {"errors": [{"property": "label", "message": None, "locale": "fr_FR", "detail": "é"}]},
+            'label[locale=fr_FR]: {"property": "label", "message": null, "locale": "fr_FR", "detail": "é"}',
+        ),
+        ({"errors": [{"message": "Bare."}]}, "Bare."),
+        ({"errors": [{"property": "", "attribute": "", "message": "Bare."}]}, "Bare."),
     ],
-    ids=["plain", "one-value-error", "many-errors", "no-final-period", "no-message"],
+    ids=[
+        "plain",
+        "one-value-error",
+        "many-errors",
+        "no-final-period",
+        "no-message",
+        "no-message-two-errors",
+        "ends-with-colon",
+        "ends-with-bang",
+        "ends-with-question-mark",
+        "empty-errors",
+        "errors-not-a-list",
+        "entry-not-an-object",
+        "nothing",
+        "message-not-text",
+        "message-null",
+        "attribute-without-property",
+        "entry-without-message",
+        "entry-message-null-non-ascii",
+        "entry-message-only",
+        "entry-empty-where",
+    ],
 )
 def test_render_error(obj: dict[str, Any], expected: str) -> None:
     assert render_error(obj) == expected
@@ -658,6 +737,7 @@ def test_render_error(obj: dict[str, Any], expected: str) -> None:
         ("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", 30.0),
         ("Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 07:29:00 GMT", 0.0),
         ("Wed, 21 Oct 2015 07:28:00 GMT", None, 0.0),  # in the past by local time
+        ("Wed, 21 Oct 2015 07:28:00 GMT", "yesterday", 0.0),  # a bad Date: local time
         ("soon", None, None),
         ("", None, None),
         (None, None, None),
@@ -669,6 +749,7 @@ def test_render_error(obj: dict[str, Any], expected: str) -> None:
         "date",
         "date-past",
         "date-local",
+        "bad-date-header",
         "garbage",
         "empty",
         "absent",
@@ -780,3 +861,24 @@ def test_success_lines_share_their_result() -> None:
         {"line": 9, "status_code": 204}
     )
     assert line_result({"line": 1, "status_code": 202}) == LineResult(202, "")
+
+
+def test_invalid_utf8_does_not_lose_an_answer(caplog: pytest.LogCaptureFixture) -> None:
+    body = OK1 + b"\xff<html>Fatal</html>\n\xfe\xff not JSON\n" + OK2
+    with caplog.at_level(logging.DEBUG, logger="feed_export.akeneo.responses"):
+        answers = read_answers(make_response(200, body))
+    assert answers.by_line == {1: LineResult(201, ""), 2: LineResult(204, "")}
+    assert [r.getMessage() for r in caplog.records] == [
+        "ignoring non-JSON content in the PATCH response: \ufffd\ufffd not JSON"
+    ]
+
+
+def test_ignored_content_is_logged_capped(caplog: pytest.LogCaptureFixture) -> None:
+    junk = b"<p>" + b"a" * 200 + b"</p>"
+    with caplog.at_level(logging.DEBUG, logger="feed_export.akeneo.responses"):
+        read_answers(make_response(200, OK1 + b"\n" + junk))
+    (record,) = caplog.records
+    assert (record.levelno, record.getMessage()) == (
+        logging.DEBUG,
+        "ignoring non-JSON content in the PATCH response: <p>" + "a" * 116 + "…",
+    )
