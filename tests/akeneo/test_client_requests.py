@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -1082,3 +1083,25 @@ def test_search_chunk_cost_is_the_encoded_length() -> None:
     # 36 codes of 100 encoded characters (20 x "%2F" + 40) cost 109 each: 36 fit in 4,000
     codes = [("/" * 20) + f"{i:040d}" for i in range(37)]
     assert [len(c) for c in _chunk_codes(codes)] == [36, 1]
+
+
+def test_at_most_four_catalog_lists_are_read_at_once(
+    rsps: responses.RequestsMock, fake: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Akeneo allows 4 concurrent requests per token (the pool's size, whatever the cores)."""
+    import feed_export.akeneo.client as client_module
+
+    sizes: list[int | None] = []
+
+    class Pool(ThreadPoolExecutor):
+        def __init__(self, max_workers: int | None = None, **kwargs: Any) -> None:
+            sizes.append(max_workers)
+            super().__init__(max_workers, **kwargs)
+
+    monkeypatch.setattr(client_module, "ThreadPoolExecutor", Pool)
+    token_ok(rsps)
+    for name in ("channels", "locales", "currencies", "attributes", "families"):
+        rsps.get(f"{API}/{name}", json=page([]))
+    rsps.get(f"{API}/measurement-families", json=[])
+    make_client(fake).fetch_catalog(families=True)
+    assert sizes == [4]
