@@ -15,7 +15,11 @@ out (then ``RetriesExhausted``); each retry is logged once, at WARNING. ``clock`
 ``sleep`` and ``random`` are injected so tests never wait.
 
 What is worth a retry is the caller's to say (it raises ``RetriableError``): the response
-classifier (``responses.classify``) answers that for every status.
+classifier (``responses.classify``) answers that for every status. Sending again is safe
+where it is used: the collection PATCH is an upsert (a line sent twice leaves the product
+as sent once; only the lines without an answer go again), GETs and the token request
+change nothing, and a media upload repeated after a lost answer at worst stores the file
+twice.
 """
 
 from __future__ import annotations

@@ -247,7 +247,7 @@ def test_rejected_credentials_raise_clear_error(
 ) -> None:
     rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": pim_message})
     client = make_client(fake)
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(AuthenticationError, match="refused to log in") as info:
         client.patch_collection("products", lines_of(2))
     text = str(info.value)
     assert f'"{pim_message}"' in text
@@ -408,7 +408,7 @@ def test_token_answer_echoing_a_secret_is_redacted(
         update={"client_secret": SecretStr(ODD_SECRET), "password": SecretStr(ODD_PASSWORD)}
     )
     client = AkeneoClient(settings, clock=fake.clock, sleep=fake.sleep, random=lambda: 0.5)
-    with pytest.raises((AuthenticationError, RetriableError)) as info:
+    with pytest.raises((AuthenticationError, RetriableError), match="Error while handling") as info:
         client.authenticate()
     assert "Error while handling" in str(info.value)  # the answer is still quoted
     assert "***" in str(info.value)
@@ -951,7 +951,7 @@ def test_secrets_never_in_logs_messages_or_reprs(
     client = make_client(fake)
     results = client.patch_collection("products", lines_of(1))
     fake.now += 60  # expired: refresh refused, then the password is refused
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(AuthenticationError, match=r"refused to log in \(422: ") as info:
         client.patch_collection("products", lines_of(1))
     texts = [
         caplog.text,

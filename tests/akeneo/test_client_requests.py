@@ -311,7 +311,7 @@ def test_get_when_retries_run_out(
     token_ok(rsps)
     rsps.get(CHANNELS, **mock)
     client = make_client(fake)
-    with pytest.raises(RetriesExhausted) as info:
+    with pytest.raises(RetriesExhausted, match=r"^GET /api/rest/v1/channels: ") as info:
         list(client.list_items("channels"))
     assert str(info.value) == f"GET /api/rest/v1/channels: {message} {_over(sleeps)}"
     assert (info.value.status, info.value.attempts) == (status, 3)
