@@ -1,6 +1,6 @@
 """The ``feed-export`` command: parse flags, load settings, call the library, print, exit.
 
-Kept thin on purpose: every piece of work lives in the library (``run_export``).
+Kept thin on purpose: every piece of work lives in the library (``run_push``).
 """
 
 from __future__ import annotations
@@ -15,16 +15,20 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
-from feed_export import __version__
+from pydantic import BaseModel
+
+from feed_export._version import __version__
+from feed_export.config import EmptyCells, Entity, ExportOptions, RetrySettings
 from feed_export.errors import ConfigError, FeedExportError
 
 if TYPE_CHECKING:
     from types import FrameType
 
-    from feed_export.config import ExportOptions, Settings
-    from feed_export.push.run import Interrupt, Tracking
+    from feed_export.config import Settings
+    from feed_export.push.interrupt import Interrupt
+    from feed_export.push.tracking import Tracking
     from feed_export.report.summary import RunReport
 
 PROG = "feed-export"
@@ -138,9 +142,25 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
         help="allow a plain http:// base URL to a non-loopback host",
     )
     g.add_argument("--no-verify-tls", action="store_true", help="do not verify TLS certificates")
-    g.add_argument("--timeout", type=float, default=60.0, help="read timeout per request, s (60)")
-    g.add_argument("--max-attempts", type=int, default=6, help="attempts per request (6)")
-    g.add_argument("--max-retry-delay", type=float, default=60.0, help="cap on one wait, s (60)")
+    retry = _defaults(RetrySettings)
+    g.add_argument(
+        "--timeout",
+        type=float,
+        default=retry["request_timeout"],
+        help="read timeout per request, s (%(default)g)",
+    )
+    g.add_argument(
+        "--max-attempts",
+        type=int,
+        default=retry["max_attempts"],
+        help="attempts per request (%(default)s)",
+    )
+    g.add_argument(
+        "--max-retry-delay",
+        type=float,
+        default=retry["max_retry_delay"],
+        help="cap on one wait, s (%(default)g)",
+    )
 
 
 def _add_tracking(p: argparse.ArgumentParser) -> None:
@@ -175,6 +195,11 @@ def _add_tracking(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _defaults(model: type[BaseModel]) -> dict[str, Any]:
+    """The defaults of an option model's fields: the flags show and use the model's own."""
+    return {name: field.default for name, field in model.model_fields.items()}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -185,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    options = _defaults(ExportOptions)
 
     for name, help_text in (
         ("push", "push a feed to the PIM (or check it with --dry-run)"),
@@ -207,20 +233,36 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--summary-json", metavar="FILE", help="write the summary as JSON (- for stdout)"
         )
+        p.add_argument("--entity", choices=get_args(Entity), default=options["entity"])
         p.add_argument(
-            "--entity", choices=["products", "products-uuid", "product-models"], default="products"
+            "--batch-size",
+            type=int,
+            default=options["batch_size"],
+            metavar="N",
+            help="lines per request, 1-100 (%(default)s)",
         )
         p.add_argument(
-            "--batch-size", type=int, default=100, metavar="N", help="lines per request, 1-100"
+            "--concurrency",
+            type=int,
+            default=options["concurrency"],
+            metavar="N",
+            help="requests in flight, 1-10 (%(default)s)",
         )
         p.add_argument(
-            "--concurrency", type=int, default=4, metavar="N", help="requests in flight, 1-10"
+            "--value-separator",
+            default=options["value_separator"],
+            metavar="S",
+            help="multi-value separator (%(default)s)",
         )
         p.add_argument(
-            "--value-separator", default="<###>", metavar="S", help="multi-value separator"
+            "--empty-cells", choices=get_args(EmptyCells), default=options["empty_cells"]
         )
-        p.add_argument("--empty-cells", choices=["skip", "erase"], default="skip")
-        p.add_argument("--decimal-separator", default=".", metavar="C", help="'.' (default) or ','")
+        p.add_argument(
+            "--decimal-separator",
+            default=options["decimal_separator"],
+            metavar="C",
+            help="'.' or ',' (%(default)s)",
+        )
         p.add_argument("--date-format", metavar="FORMAT", help="strftime format, e.g. %%d/%%m/%%Y")
         p.add_argument("--ignore-unknown-columns", action="store_true")
         p.add_argument("--create-missing-options", action="store_true")
@@ -254,8 +296,6 @@ def build_parser() -> argparse.ArgumentParser:
 def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
     from pydantic import ValidationError
 
-    from feed_export.config import ExportOptions
-
     try:
         return ExportOptions(
             entity=args.entity,
@@ -280,7 +320,7 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from feed_export.config import RetrySettings, load_settings
+    from feed_export.config import load_settings
 
     retry = RetrySettings(
         request_timeout=args.timeout,
@@ -402,7 +442,7 @@ def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
 
 
 def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
-    from feed_export.push.run import Tracking
+    from feed_export.push.tracking import Tracking
 
     only_changed = getattr(args, "only_changed", False)
     full = getattr(args, "full", False)
@@ -467,7 +507,8 @@ def _interrupts(interrupt: Interrupt) -> Iterator[None]:
 
 def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     from feed_export.catalog.structure import Catalog
-    from feed_export.push.run import Interrupt, RunTargets, run_export
+    from feed_export.push.interrupt import Interrupt
+    from feed_export.push.run import RunTargets, run_push
 
     _refuse_summary_collision(args)
     options = _options(args, dry_run)
@@ -485,7 +526,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
                 with _sandbox_settings(args.sandbox_db) as settings:
                     if not args.quiet:
                         print(f"{PROG}: sandbox PIM at {settings.base_url}", file=sys.stderr)
-                    report = run_export(
+                    report = run_push(
                         args.feed,
                         options,
                         catalog=catalog,
@@ -499,7 +540,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
                 settings = None
                 if not (dry_run and catalog is not None):
                     settings = _settings(args)
-                report = run_export(
+                report = run_push(
                     args.feed,
                     options,
                     catalog=catalog,

@@ -2,9 +2,11 @@
 
     FeedExportError                 root: anything feed_export raises on purpose
     ├── ConfigError                 stop before reading: bad flag, setting or catalog file (exit 2)
+    │   └── JournalBusy             another run of the same feed holds its journal
     ├── FeedError                   reject the whole feed before anything is sent (exit 2)
     │   ├── FeedReadError           the file cannot be read: missing, undecodable, not a table
     │   └── HeaderError             the header row breaks the grammar or the catalog
+    │       └── HeaderSyntaxError   one header breaks the grammar (``parse_header``)
     ├── CellError                   skip one row: a cell breaks a rule (row becomes a line error)
     ├── TransportError              talking to the PIM went wrong
     │   ├── RetriableError          retry: 408, 429, 5xx, connection errors, timeouts
@@ -12,6 +14,12 @@
     │   ├── BatchRejected           a whole request was refused for good (other 4xx)
     │   └── AuthenticationError     abort the run: credentials rejected (exit 3)
     └── RunAborted                  the run was stopped (interrupt, lost authentication) (exit 3)
+
+Every exception that leaves a module of feed_export is one of these (a test checks that
+the tree above names them all). Modules keep private exceptions for their own control
+flow (a token grant refused, a request too large to send in one piece, a NUL byte found
+while reading, a file that cannot be fetched); they are caught where they are raised and
+never reach a caller.
 
 Messages say what, where and what to do. Lower-level exceptions are translated once,
 with ``raise ... from exc``. Secrets never enter a message; quoted bodies are capped.
@@ -43,6 +51,10 @@ class ConfigError(FeedExportError):
     exit_code = 2
 
 
+class JournalBusy(ConfigError):
+    """Another run of the same feed holds the journal (``push.journal``)."""
+
+
 class FeedError(FeedExportError):
     """The feed as a whole cannot be used: nothing is sent."""
 
@@ -63,6 +75,17 @@ class HeaderError(FeedError):
         count = len(self.problems)
         summary = f"the header row has {count} problem(s); nothing was sent"
         super().__init__(f"{path}: {summary}:\n{lines}")
+
+
+class HeaderSyntaxError(HeaderError):
+    """One header breaks the grammar (``feed.headers.parse_header``); ``problem`` says how."""
+
+    def __init__(self, header: str, problem: str) -> None:
+        self.path = ""
+        self.header = header
+        self.problem = problem
+        self.problems = [problem]
+        FeedError.__init__(self, f"header {header!r}: {problem}")
 
 
 class CellError(FeedExportError):

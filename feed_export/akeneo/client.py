@@ -30,7 +30,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from requests.adapters import HTTPAdapter
 
-from feed_export import __version__
+from feed_export._version import __version__
 from feed_export.akeneo.auth import TOKEN_PATH, AkeneoAuth
 from feed_export.akeneo.responses import (
     Action,

@@ -35,7 +35,7 @@ from typing import Literal
 
 from feed_export.catalog.structure import Attribute, Catalog
 from feed_export.config import ExportOptions
-from feed_export.errors import HeaderError
+from feed_export.errors import HeaderError, HeaderSyntaxError
 from feed_export.feed.headers import (
     ENTITY_COLUMN,
     ENTITY_FIELDS,
@@ -45,7 +45,6 @@ from feed_export.feed.headers import (
     AssociationHeader,
     AttributeHeader,
     FieldHeader,
-    HeaderSyntaxError,
     clean_header,
     format_header,
     parse_header,

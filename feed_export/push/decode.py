@@ -533,6 +533,8 @@ class RowDecoder:
         self._compiled = compiled
         self._width = layout.width
         self._blank_unchecked = layout.blank_unchecked
+        # how problems name the decoded columns (a flawed cell elsewhere is never sent)
+        self._labels = {column.index: _label(column) for column in layout.columns}
         entity: Entity = options.entity
         columns = list(layout.columns)
         self._entity_index: int | None = None
@@ -662,6 +664,12 @@ class RowDecoder:
                         )
                     )
 
+        if row.flaws:
+            # a cell whose text is not its value (an Excel error, a formula never saved):
+            # its own problem replaces whatever its text would have caused
+            flawed = {i: f"{self._labels[i]}: {what}" for i, what in row.flaws if i in self._labels}
+            problems = [found for found in problems if found[0] not in flawed]
+            problems.extend(flawed.items())
         if problems:
             problems.sort(key=lambda found: found[0])
             return LineError(row.number, tuple(problem for _, problem in problems))

@@ -36,7 +36,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
-from feed_export import __version__
+from feed_export._version import __version__
 from feed_export.akeneo.responses import Action, read_verdict, status_phrase
 from feed_export.akeneo.retry import RetryPolicy
 from feed_export.errors import RetriableError, RetriesExhausted

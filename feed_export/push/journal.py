@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from feed_export.errors import ConfigError
+from feed_export.errors import ConfigError, JournalBusy
 from feed_export.push.state import STATE_DIR, write_transaction
 
 try:
@@ -57,10 +57,6 @@ CREATE TABLE IF NOT EXISTS outcomes (
     since INTEGER                 -- 304: when the payload was accepted (unix seconds)
 );
 """
-
-
-class JournalBusy(ConfigError):
-    """Another run of the same feed holds the journal."""
 
 
 def journal_path(feed_path: Path, state_path: Path | None = None) -> Path:

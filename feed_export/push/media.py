@@ -211,9 +211,11 @@ class MediaStage:
         self._checked: dict[str, bool] = {}  # cached codes checked with the PIM this run
 
     @classmethod
-    def for_feed(cls, client: MediaClient, feed: Path, base_url: str, **options: Any) -> MediaStage:
-        """A stage for ``feed``: paths relative to its folder, the cache beside it."""
-        folder = feed.resolve().parent
+    def for_folder(
+        cls, client: MediaClient, folder: Path, base_url: str, **options: Any
+    ) -> MediaStage:
+        """A stage for a feed in ``folder``: paths relative to it, the cache beside the feed."""
+        folder = folder.resolve()
         return cls(
             client, feed_dir=folder, base_url=base_url, cache_path=folder / CACHE_PATH, **options
         )

@@ -482,7 +482,7 @@ def test_xlsx_typed_cells_read_as_a_person_reads_them(tmp_path: Path) -> None:
         "text",
         "formula",
     )
-    # openpyxl stores no cached value for a formula, so calamine reads it as empty
+    # openpyxl stores no cached value for a formula: its text is empty, and the row says so
     assert rows == [
         Row(
             2,
@@ -497,6 +497,7 @@ def test_xlsx_typed_cells_read_as_a_person_reads_them(tmp_path: Path) -> None:
                 "NA",
                 "",
             ),
+            ((8, "a formula with no saved value; open and save the file in Excel"),),
         ),
         Row(3, ("42", "12", "0.3", "", "", "", "false", " x ", "")),
     ]
@@ -518,7 +519,14 @@ def test_xlsx_formula_cached_value_and_error_cell(tmp_path: Path) -> None:
         for name, data in members.items():
             archive.writestr(name, data)
     _, rows = read_all(path)
-    assert rows == [Row(2, ("1", "5", ""))]
+    # the cached value counts; an error cell shows as Excel shows it, and is flagged
+    assert rows == [
+        Row(
+            2,
+            ("1", "5", "#DIV/0!"),
+            ((2, "Excel error #DIV/0!; fix the formula or type the value"),),
+        )
+    ]
 
 
 def test_feed_close_twice(tmp_path: Path) -> None:

@@ -13,15 +13,11 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from feed_export.errors import ConfigError
+from feed_export.feed import writer as feedback
+from feed_export.feed.headers import FEEDBACK_COLUMNS
 from feed_export.feed.reader import FeedFormat, Row, open_feed
-from feed_export.push import feedback
-from feed_export.push.feedback import (
-    FEEDBACK_COLUMNS,
-    Outcome,
-    default_feedback_path,
-    open_feedback,
-    safe_cell,
-)
+from feed_export.feed.writer import safe_cell
+from feed_export.push.feedback import Outcome, default_feedback_path, open_feedback
 
 
 def read_back(path: Path) -> tuple[FeedFormat, tuple[str, ...], list[tuple[str, ...]]]:

@@ -24,7 +24,8 @@ from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions
 from feed_export.feed.reader import open_feed
-from feed_export.push.run import Tracking, run_export
+from feed_export.push.run import run_push
+from feed_export.push.tracking import Tracking
 from feed_export.sandbox import Sandbox
 
 HEADER = ("sku", "name~en_US", "stock_quantity", "brand")
@@ -308,7 +309,7 @@ def test_only_changed_ends_where_a_full_push_ends(
                 w = csv.writer(fh)
                 w.writerow(["sku", "name~en_US", "stock_quantity"])
                 w.writerows(rows)
-            run_export(
+            run_push(
                 feed,
                 options,
                 catalog=catalog,
@@ -346,7 +347,7 @@ def model_push(
         w = csv.writer(fh)
         w.writerow(["sku", "weight@unit", "name~en_US"])
         w.writerows(rows)
-    run_export(
+    run_push(
         feed,
         ExportOptions(),
         catalog=catalog,
@@ -414,7 +415,7 @@ def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
     for url in ("a.jpg", "a.jpg", "b.jpg"):
         feed.write_text(f"sku,name~en_US,picture\nK1,n,{url}\n", encoding="utf-8")
         before = pim.lines
-        report = run_export(
+        report = run_push(
             feed,
             ExportOptions(),
             catalog=catalog,

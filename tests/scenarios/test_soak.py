@@ -30,7 +30,7 @@ from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.feed.reader import open_feed
 from feed_export.push.batches import Batch
 from feed_export.push.decode import ProductLine
-from feed_export.push.run import RunTargets, run_export
+from feed_export.push.run import RunTargets, run_push
 from feed_export.push.sender import send_batches
 from feed_export.report.summary import RunReport
 from feed_export.sandbox import Faults, Sandbox, start_sandbox
@@ -143,7 +143,7 @@ def _push(
     targets = RunTargets(feedback=out / "feedback.csv", payload_out=out / "sent.ndjson")
     client = AkeneoClient(_settings(sb))
     try:
-        report = run_export(
+        report = run_push(
             feed,
             ExportOptions(batch_size=BATCH_SIZE, concurrency=concurrency),
             client=client,
@@ -481,11 +481,11 @@ def test_sender_reads_the_next_batch_while_every_slot_is_busy() -> None:
             with client.cond:
                 pulled.append(seq)
                 client.cond.notify_all()
-            yield Batch(seq, (_line(seq + 1, f"k{seq}"),))
+            yield Batch(seq, "products", (_line(seq + 1, f"k{seq}"),))
 
     # the two first calls are held until batch 3 has been read: only a read-ahead does it
     client = _GatedClient(lambda entered, pulled: len(pulled) >= 3, pulled)
-    out = list(send_batches(client, source(), entity="products", concurrency=2))
+    out = list(send_batches(client, source(), concurrency=2))
     assert sorted(b.seq for b, _ in out) == [1, 2, 3, 4]
     assert all(r == [LineResult(201, "")] for _, r in out)  # no call gave up waiting
     assert pulled == [1, 2, 3, 4]
@@ -495,9 +495,9 @@ def test_sender_refills_a_freed_slot_before_handing_results_over() -> None:
     """The next request leaves before the caller writes the finished batch's feedback."""
     pulled: list[int] = []
     client = _GatedClient(lambda entered, pulled: True, pulled)
-    batches = [Batch(seq, (_line(seq + 1, f"k{seq}"),)) for seq in range(1, 4)]
+    batches = [Batch(seq, "products", (_line(seq + 1, f"k{seq}"),)) for seq in range(1, 4)]
     seen: list[int] = []
-    for batch, _ in send_batches(client, batches, entity="products", concurrency=1):
+    for batch, _ in send_batches(client, batches, concurrency=1):
         with client.cond:
             # batch n is handed over only once batch n + 1 went out (or there is none)
             want = min(batch.seq + 1, len(batches))

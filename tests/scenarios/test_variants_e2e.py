@@ -248,7 +248,9 @@ def push(feed_path: Path, sb: Sandbox, **options: Any) -> dict[int, Outcome]:
         decoder = RowDecoder(layout, opts)
         with open_feed(feed_path) as again:
             index = FeedIndex.scan(again.rows(), decoder)
-        media = MediaStage.for_feed(client, feed_path, sb.url, limits=MediaLimits(read_timeout=0.3))
+        media = MediaStage.for_folder(
+            client, feed_path.parent, sb.url, limits=MediaLimits(read_timeout=0.3)
+        )
         plan = SendPlan(
             client,
             entity=opts.entity,

@@ -1,0 +1,222 @@
+"""Rows of text cells -> a table file (CSV/TSV, optionally gzip, or XLSX), streaming.
+
+The writer of every file feed_export produces in a feed's format: feedback files (the
+feed echoed with two more columns) and, for the pull direction, feeds read from the PIM.
+
+Decisions where the contract is silent:
+- Spreadsheet safety: in XLSX every cell is a string cell, never a formula or an error
+  value, and characters XML cannot hold become U+FFFD. In CSV the writer leaves cells as
+  given; ``safe_cell`` is for the cells feed_export writes itself (the caller decides,
+  because a feed's own cells are echoed unchanged).
+- Compression follows the target's name: ``.gz`` is gzip; a target named for the other
+  kind of file (``.csv`` for XLSX, ``.xlsx`` for CSV) is refused rather than mislabelled.
+- Rows go straight to the target (no temporary file) and are flushed every few thousand
+  rows; an XLSX file is assembled at ``close`` (openpyxl's write-only mode streams rows to
+  its own temporary file meanwhile, so memory stays flat).
+- Characters the encoding cannot hold (say "…" in latin-1) are written as ``?``.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import gzip
+import os
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from feed_export.errors import ConfigError, FeedExportError
+from feed_export.feed.reader import FeedFormat
+
+#: rows between two flushes of the file
+FLUSH_EVERY = 5000
+#: the longest text an XLSX cell may hold
+XLSX_MAX_CELL = 32767
+
+_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+# what openpyxl refuses in a cell: XML 1.0 cannot carry these control characters
+_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_XLSX_ERROR_VALUES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
+_CSV_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".gz"}
+_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+
+
+def safe_cell(text: str) -> str:
+    """Text that a spreadsheet will not run as a formula (OWASP CSV-injection advice).
+
+    >>> safe_cell("=HYPERLINK(...)"), safe_cell("-5 is below 0"), safe_cell("Created")
+    ("'=HYPERLINK(...)", "'-5 is below 0", 'Created')
+    """
+    return "'" + text if text.startswith(_UNSAFE_START) else text
+
+
+class TableWriter:
+    """Writes rows of text cells to one file, header first; a context manager."""
+
+    kind: str = ""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        self.what = what  # "feedback file", "feed"...: how messages name the file
+        self.rows_written = 0
+        self._closed = False
+
+    def write(self, cells: Sequence[str]) -> None:
+        """Write one row (the header is written when the file is opened)."""
+        if self._closed:
+            raise RuntimeError(f"{self.path}: the {self.what} is already closed")
+        try:
+            self._write(cells)
+        except OSError as exc:
+            raise FeedExportError(f"{self.path}: cannot write the {self.what}: {exc}") from exc
+        self.rows_written += 1
+        if self.rows_written % FLUSH_EVERY == 0:
+            self._flush()
+
+    def close(self) -> None:
+        """Finish the file; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            self._finish()
+        except OSError as exc:
+            raise FeedExportError(f"{self.path}: cannot write the {self.what}: {exc}") from exc
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # the format's part
+    def _write(self, cells: Sequence[str]) -> None:
+        raise NotImplementedError
+
+    def _flush(self) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+
+class _CsvWriter(TableWriter):
+    kind = "csv"
+
+    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
+        super().__init__(path, what)
+        encoding = "utf-8-sig" if fmt.bom and fmt.encoding == "utf-8" else fmt.encoding
+        stream: IO[str]  # owned by the writer, closed in close()
+        if path.name.lower().endswith(".gz"):
+            stream = gzip.open(path, "wt", encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+        else:
+            stream = path.open("w", encoding=encoding, errors="replace", newline="")
+        self._stream = stream
+        self._delimiter = fmt.delimiter
+        self._line_end = fmt.line_end
+        self._writer = csv.writer(stream, delimiter=fmt.delimiter, lineterminator=fmt.line_end)
+        self._writer.writerow(header)
+
+    def _write(self, cells: Sequence[str]) -> None:
+        # Fast path, byte for byte what csv.writer writes: a row where no cell holds a
+        # quote, a line break or the delimiter needs no quoting, and joining it is several
+        # times faster than csv.writer's per-character work.
+        line = self._delimiter.join(cells)
+        if (
+            '"' in line
+            or "\n" in line
+            or "\r" in line
+            or line.count(self._delimiter) != len(cells) - 1
+        ):
+            self._writer.writerow(cells)
+        else:
+            self._stream.write(line + self._line_end)
+
+    def _flush(self) -> None:
+        self._stream.flush()
+
+    def _finish(self) -> None:
+        self._stream.close()
+
+
+class _XlsxWriter(TableWriter):
+    kind = "xlsx"
+
+    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
+        from openpyxl import Workbook
+
+        super().__init__(path, what)
+        # Fail now, not after the whole run, if the target cannot be written.
+        target = path if path.exists() else path.parent
+        if path.is_dir() or not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, "not writable", str(path))
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(title=(fmt.sheet or "Sheet1")[:31])
+        self._sheet.append(self._cells(header))
+
+    def _cells(self, values: Sequence[str]) -> list[object]:
+        """Values openpyxl writes as plain strings, whatever they look like."""
+        from openpyxl.cell import WriteOnlyCell
+
+        if _XML_ILLEGAL.search("".join(values)):
+            values = [_XML_ILLEGAL.sub("\ufffd", v) for v in values]
+        out: list[object] = []
+        for value in values:
+            if not value:
+                out.append(None)  # no cell at all: reads back as empty
+            elif value[0] in "=#" and (value[0] == "=" or value in _XLSX_ERROR_VALUES):
+                # openpyxl makes "=..." a formula and "#N/A" an error value: force text
+                cell = WriteOnlyCell(self._sheet, value=value)
+                cell.data_type = "s"
+                out.append(cell)
+            else:
+                out.append(value)
+        return out
+
+    def _write(self, cells: Sequence[str]) -> None:
+        self._sheet.append(self._cells(cells))
+
+    def _flush(self) -> None:
+        pass  # openpyxl streams rows to its own temporary file
+
+    def _finish(self) -> None:
+        self._book.save(self.path)
+
+
+def open_table(
+    path: Path, fmt: FeedFormat, header: Sequence[str], *, what: str, flag: str
+) -> TableWriter:
+    """Start a table file at ``path`` in format ``fmt``, its header row written.
+
+    ``what`` names the file in messages, ``flag`` is the option that chooses its path.
+    Raises ``ConfigError`` if the file cannot be created or its name says the other format.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if fmt.kind == "xlsx" and suffix in _CSV_SUFFIXES:
+        raise ConfigError(
+            f"{path}: the feed is an XLSX workbook, so its {what} is one too: "
+            f"give the {what} an .xlsx name"
+        )
+    if fmt.kind == "csv" and suffix in _XLSX_SUFFIXES:
+        raise ConfigError(
+            f"{path}: the feed is a CSV file, so its {what} is one too: give the {what} a .csv name"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fmt.kind == "xlsx":
+            return _XlsxWriter(path, fmt, header, what)
+        return _CsvWriter(path, fmt, header, what)
+    except OSError as exc:
+        raise ConfigError(
+            f"{path}: cannot create the {what}: {exc.strerror or exc}; "
+            f"choose another path with {flag}"
+        ) from exc

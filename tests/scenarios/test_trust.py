@@ -1,0 +1,97 @@
+"""Trust: what the dry run says is what the push does; nothing the user wrote is erased."""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import DEMO_CATALOG, run_cli
+from openpyxl import Workbook, load_workbook
+
+from feed_export.sandbox import Sandbox
+
+
+def _workbook(path: Path, rows: list[list[object]]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for values in rows:
+        sheet.append(values)
+    book.save(path)
+    return path
+
+
+def _with_error_cell(path: Path, cell: str, formula: str, error: str) -> None:
+    """Give a formula cell the cached error value Excel would save."""
+    with zipfile.ZipFile(path) as src:
+        items = [(info, src.read(info.filename)) for info in src.infolist()]
+    with zipfile.ZipFile(path, "w") as out:
+        for info, data in items:
+            if info.filename == "xl/worksheets/sheet1.xml":
+                old = f'<c r="{cell}"><f>{formula}</f><v /></c>'
+                assert old.encode() in data
+                data = data.replace(
+                    old.encode(), f'<c r="{cell}" t="e"><f>{formula}</f><v>{error}</v></c>'.encode()
+                )
+            out.writestr(info, data)
+
+
+def _statuses(feedback: Path) -> list[tuple[str, str, str]]:
+    book = load_workbook(feedback, read_only=True)
+    sheet = book.active
+    assert sheet is not None
+    rows = [
+        [("" if v is None else str(v)) for v in row] for row in sheet.iter_rows(values_only=True)
+    ]
+    return [(row[0], row[-2], row[-1]) for row in rows[1:]]
+
+
+@pytest.mark.parametrize("command", ["check", "push"], ids=["check", "push"])
+def test_excel_error_cells_are_line_errors_never_erases(
+    command: str, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    first = _workbook(
+        tmp_path / "first.xlsx", [["sku", "family", "stock_quantity"], ["TS-9", "clothing", 12]]
+    )
+    assert run_cli(["push", str(first), "--feedback", str(tmp_path / "f1.xlsx")]).code == 0
+    feed = _workbook(
+        tmp_path / "feed.xlsx",
+        [["sku", "stock_quantity", "name~en_US"], ["TS-9", "=1/0", "x"], ["TS-8", "=2+2", "y"]],
+    )
+    _with_error_cell(feed, "B2", "1/0", "#DIV/0!")
+    args = [command, str(feed), "--empty-cells", "erase", "--feedback", str(tmp_path / "fb.xlsx")]
+    if command == "check":
+        args += ["--catalog", str(DEMO_CATALOG)]
+    result = run_cli(args)
+    assert result.code == 1, result.err
+    assert _statuses(tmp_path / "fb.xlsx") == [
+        (
+            "TS-9",
+            "422",
+            "Not sent: stock_quantity: Excel error #DIV/0!; fix the formula or type the value",
+        ),
+        (
+            "TS-8",
+            "422",
+            "Not sent: stock_quantity: a formula with no saved value; open and save the file in "
+            "Excel",
+        ),
+    ]
+    product = sandbox.state.product("TS-9")
+    assert product is not None
+    assert product["values"]["stock_quantity"][0]["data"] == 12  # not erased
+    assert sandbox.state.product("TS-8") is None
+
+
+def test_the_feedback_of_a_csv_feed_is_unaffected(tmp_path: Path) -> None:
+    feed = tmp_path / "feed.csv"
+    feed.write_text("sku,stock_quantity\nTS-1,#DIV/0!\n", encoding="utf-8")
+    result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG)])
+    assert result.code == 1
+    with (tmp_path / "feed.feedback.csv").open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    # in a CSV file "#DIV/0!" is text someone typed: judged as a number like any text
+    assert rows[1][2] == "422"
+    assert 'stock_quantity: not a number: "#DIV/0!"' in rows[1][3]
