@@ -343,7 +343,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
     # the values may come from ./.env, which _setup_logging never saw; the client sends
     # them in other forms too (the Basic header's base64, JSON escapes)
-    from feed_export.akeneo.client import secret_forms
+    from feed_export.akeneo.auth import secret_forms
 
     _learn_secrets(
         secret_forms(

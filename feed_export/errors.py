@@ -10,6 +10,7 @@
     ├── CellError                   skip one row: a cell breaks a rule (row becomes a line error)
     ├── TransportError              talking to the PIM went wrong
     │   ├── RetriableError          retry: 408, 429, 5xx, connection errors, timeouts
+    │   │   └── RetriesExhausted    the retry policy's last attempt failed too: give up
     │   ├── BatchRejected           a whole request was refused for good (other 4xx)
     │   └── AuthenticationError     abort the run: credentials rejected (exit 3)
     └── RunAborted                  the run was stopped (interrupt, lost authentication) (exit 3)
@@ -17,7 +18,8 @@
 Every exception that leaves a module of feed_export is one of these (a test checks that
 the tree above names them all). Modules keep private exceptions for their own control
 flow (a token grant refused, a request too large to send in one piece, a NUL byte found
-while reading); they are caught where they are raised and never reach a caller.
+while reading, a file that cannot be fetched); they are caught where they are raised and
+never reach a caller.
 
 Messages say what, where and what to do. Lower-level exceptions are translated once,
 with ``raise ... from exc``. Secrets never enter a message; quoted bodies are capped.
@@ -107,6 +109,22 @@ class RetriableError(TransportError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class RetriesExhausted(RetriableError):
+    """Every attempt the retry policy allows failed; ``last`` is the last failure.
+
+    The message is ``<what>: <last failure> after <n> attempts over <s> s``; ``summary``
+    is the same without ``<what>``.
+    """
+
+    def __init__(self, what: str, last: RetriableError, attempts: int, seconds: float) -> None:
+        tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
+        self.summary = f"{last} after {tries} over {seconds:.0f} s"
+        super().__init__(f"{what}: {self.summary}", last.status)
+        self.last = last
+        self.attempts = attempts
+        self.seconds = seconds
 
 
 class BatchRejected(TransportError):

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.report.summary import INTERRUPTED_NOT_SENT, INTERRUPTED_UNKNOWN
 
 if TYPE_CHECKING:

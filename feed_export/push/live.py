@@ -14,7 +14,7 @@ import logging
 import threading
 from collections.abc import Callable, Generator, Iterator
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import ExportOptions
 from feed_export.errors import AuthenticationError, FeedExportError
 from feed_export.feed.reader import Row, is_blank

@@ -44,7 +44,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.push.batches import Batch
 from feed_export.push.decode import (
     MediaRef,
@@ -54,6 +54,7 @@ from feed_export.push.decode import (
     second_pass,
 )
 from feed_export.push.feedback import Outcome
+from feed_export.push.media import MediaTask
 from feed_export.push.sender import PatchClient, send_batches
 
 if TYPE_CHECKING:
@@ -128,16 +129,6 @@ class IndexBuilder:
 # the scheduler
 
 JobKind = Literal["main", "media", "links"]
-
-
-@dataclass(frozen=True, slots=True)
-class MediaTask:
-    """A file to fetch and upload for one saved row."""
-
-    row: int
-    entity: Entity
-    key: str
-    ref: MediaRef
 
 
 @dataclass(slots=True, eq=False)

@@ -12,7 +12,7 @@ from feed_export.errors import AuthenticationError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from feed_export.akeneo.client import LineResult
+    from feed_export.akeneo.responses import LineResult
     from feed_export.config import Entity
     from feed_export.push.batches import Batch
 
@@ -178,7 +178,7 @@ class _Dispatch:
 
 def _crashed(batch: Batch, exc: BaseException) -> list[LineResult]:
     """Results for a batch whose worker crashed: the rows are kept, with status 0."""
-    from feed_export.akeneo.client import LineResult
+    from feed_export.akeneo.responses import LineResult
 
     log.error("batch %d: internal error while sending: %s: %s", batch.seq, type(exc).__name__, exc)
     log.debug("batch %d crashed", batch.seq, exc_info=exc)

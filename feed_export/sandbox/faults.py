@@ -2,7 +2,7 @@
 
 Every request draws the same five numbers from one ``random.Random(seed)`` under a lock,
 so a sequence of requests meets the same faults on every run. Faults hit the endpoint
-kinds in ``Faults.targets`` ("token", "get", "patch", "media"); the collection PATCH
+kinds in ``Faults.targets`` ("token", "get", "patch", "media", "delete"); the collection PATCH
 alone can be cut off mid-stream or get an HTML page appended.
 """
 
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FaultKind = Literal["drop", "429", "5xx", "cut", "html_tail"]
-TARGETS = frozenset({"token", "get", "patch", "media"})
+TARGETS = frozenset({"token", "get", "patch", "media", "delete"})
 #: the environ key through which the collection PATCH learns its fault
 PLAN_KEY = "feed_export.sandbox.fault_plan"
 RATE_LIMIT_MESSAGE = "You have exceeded the limit of API requests per second."
@@ -74,7 +74,9 @@ class Faults:
     cut_after: int | None = None
     max_faults: int | None = None
     code_instead_of_status_code: bool = False
-    targets: frozenset[str] = field(default_factory=lambda: frozenset({"get", "patch", "media"}))
+    targets: frozenset[str] = field(
+        default_factory=lambda: frozenset({"get", "patch", "media", "delete"})
+    )
 
     def __post_init__(self) -> None:
         rates = (self.rate_drop, self.rate_429, self.rate_5xx, self.rate_cut, self.rate_html_tail)
@@ -355,6 +357,8 @@ class FaultMiddleware:
             return name, "patch"
         if method == "POST":
             return name, "media"
+        if method == "DELETE":
+            return name, "delete"
         return name, "get"
 
 

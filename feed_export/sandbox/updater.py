@@ -27,6 +27,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from feed_export.sandbox.attribute_filter import (
+    UnknownProperty,
+    filter_product,
+    filter_product_model,
+)
 from feed_export.sandbox.catalog import TEXTAREA_MAX_CHARACTERS, AttributeSpec, SandboxCatalog
 from feed_export.sandbox.store import SandboxStore
 
@@ -47,6 +52,8 @@ DOC_ANCHORS: dict[str, str] = {
 }
 VARIANT_GROUP_HREF = "http://api.akeneo.com/documentation/products-with-variants.html"
 PHP_INT_MAX = 9223372036854775807
+#: enrich_max_asset_in_asset_collection (Akeneo's default limit of an asset collection)
+MAX_ASSETS_IN_COLLECTION = 50
 
 _COMMON_FIELDS = frozenset(
     {"family", "categories", "parent", "values", "associations", "quantified_associations"}
@@ -238,9 +245,16 @@ class Updater:
         data: dict[str, Any],
         *,
         create_missing_options: bool = False,
+        filter_attributes: bool = True,
     ) -> Outcome:
-        """Create (201) or update (204) one resource, or say why not (4xx with a body)."""
+        """Create (201) or update (204) one resource, or say why not (4xx with a body).
+
+        ``filter_attributes`` first removes, silently, the values Akeneo's attribute filters
+        remove (see ``attribute_filter``); the media-file upload does not filter.
+        """
         try:
+            if filter_attributes and "variant_group" not in data:
+                data = self._filter(entity, key, data)
             return self._upsert(entity, key, data, create_missing_options)
         except _Documented as exc:
             return Outcome(
@@ -253,6 +267,21 @@ class Updater:
                     },
                 },
             )
+
+    def _filter(self, entity: Entity, key: str, data: dict[str, Any]) -> dict[str, Any]:
+        # Akeneo runs its attribute filter after the variant_group check and before the
+        # updater, so an unknown attribute is refused with the filter's own text
+        try:
+            if entity == "product-models":
+                existing = self.store.product_model(key)
+                return filter_product_model(self.catalog, self.store, data, existing)
+            if entity == "products":
+                existing = self.store.product_by_identifier(key)
+            else:
+                existing = self.store.product_by_uuid(key) if _UUID_RE.match(key) else None
+            return filter_product(self.catalog, self.store, data, existing)
+        except UnknownProperty as exc:
+            raise _Documented(str(exc)) from None
 
     def _upsert(
         self, entity: Entity, key: str, data: dict[str, Any], create_missing_options: bool
@@ -969,12 +998,47 @@ class Updater:
                     f'Property "{code}" expects an array with valid data, one of the values is '
                     "not a string."
                 )
-            return list(dict.fromkeys(data))
+            codes = list(dict.fromkeys(data))
+            if kind == "pim_catalog_asset_collection" and not self._assets_ok(
+                spec, codes, violation
+            ):
+                return _INVALID
+            return codes
         if kind == "pim_catalog_table":
             return self._table(spec, data, violation)
         if kind == "pim_catalog_product_link":
             return _product_link(code, data)
         return data  # an attribute type the sandbox does not know: stored as sent
+
+    def _assets_ok(
+        self, spec: AttributeSpec, codes: list[str], violation: Callable[..., None]
+    ) -> bool:
+        """Akeneo's asset collection constraints: AssetsShouldBelongToAssetFamily, then
+        ThereShouldBeLessAssetsInValueThanLimit (akeneo/pim-community-dev,
+        src/Akeneo/Pim/Enrichment/AssetManager/Component/Validator/Constraints/)."""
+        ok = True
+        family = spec.reference_data_name
+        if family is not None:
+            for asset in codes:
+                if self.store.asset(family, asset) is None:
+                    # validators.en_US.yml: assets_should_belong_to_asset_family
+                    violation(
+                        f'Please make sure the "{asset}" asset exists and belongs to the '
+                        f'"{family}" asset family.'
+                    )
+                    ok = False
+        # the attribute's max_items_count (API reference), else Akeneo's
+        # enrich_max_asset_in_asset_collection parameter
+        limit = spec.max_items_count or MAX_ASSETS_IN_COLLECTION
+        if len(codes) > limit:
+            # UNCONFIRMED text: the translation under asset_multiple_link.limit_reached (the
+            # constraint's own key, should_contain_less_than_limit, has no English text)
+            violation(
+                f"You have reached the limit of {limit} assets per collection, you can no "
+                "longer add assets to your collection."
+            )
+            ok = False
+        return ok
 
     def _add_option(self, attribute: str, code: str) -> None:
         # create_missing_options: the new option is part of the catalog from now on

@@ -19,15 +19,8 @@ import responses
 import urllib3
 from pydantic import SecretStr
 
-from feed_export.akeneo.client import (
-    COLLECTION_CONTENT_TYPE,
-    USER_AGENT,
-    AkeneoClient,
-    LineResult,
-    line_result,
-    parse_retry_after,
-    render_error,
-)
+from feed_export.akeneo.client import COLLECTION_CONTENT_TYPE, USER_AGENT, AkeneoClient
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import RetrySettings, Settings
 from feed_export.errors import AuthenticationError, RetriableError, TransportError
 
@@ -254,7 +247,7 @@ def test_rejected_credentials_raise_clear_error(
 ) -> None:
     rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": pim_message})
     client = make_client(fake)
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(AuthenticationError, match="refused to log in") as info:
         client.patch_collection("products", lines_of(2))
     text = str(info.value)
     assert f'"{pim_message}"' in text
@@ -415,7 +408,7 @@ def test_token_answer_echoing_a_secret_is_redacted(
         update={"client_secret": SecretStr(ODD_SECRET), "password": SecretStr(ODD_PASSWORD)}
     )
     client = AkeneoClient(settings, clock=fake.clock, sleep=fake.sleep, random=lambda: 0.5)
-    with pytest.raises((AuthenticationError, RetriableError)) as info:
+    with pytest.raises((AuthenticationError, RetriableError), match="Error while handling") as info:
         client.authenticate()
     assert "Error while handling" in str(info.value)  # the answer is still quoted
     assert "***" in str(info.value)
@@ -464,7 +457,7 @@ def test_5xx_then_success(
     rsps.patch(PRODUCTS, status=502, body="<html>Bad gateway</html>")
     rsps.patch(PRODUCTS, status=500, json={"code": 500, "message": "Internal error"})
     rsps.patch(PRODUCTS, body=ok_lines(1))
-    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.client"):
+    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.retry"):
         results = make_client(fake, max_attempts=5).patch_collection("products", lines_of(1))
     assert results == [LineResult(204, "")]
     assert fake.sleeps == [1.0, 2.0]  # doubles each attempt
@@ -786,123 +779,6 @@ def test_no_lines_sends_nothing(rsps: responses.RequestsMock, fake: FakeTime) ->
     assert len(rsps.calls) == 0
 
 
-@pytest.mark.parametrize(
-    ("obj", "expected"),
-    [
-        ({"line": 1, "status_code": 204}, LineResult(204, "")),
-        ({"line": 1, "status_code": 201}, LineResult(201, "")),
-        ({"line": 1, "code": 422, "message": "Bad."}, LineResult(422, "Bad.")),
-        (
-            {"line": 1, "status_code": "413", "message": "Line is too long."},
-            LineResult(413, "Line is too long."),
-        ),
-        (
-            {"line": 1, "status_code": 400, "message": "Invalid json message received"},
-            LineResult(400, "Invalid json message received"),
-        ),
-        ({"line": 1, "status_code": 404}, LineResult(404, "404 Not Found")),
-        (
-            {"line": 1, "message": "?"},
-            LineResult(
-                0, 'the PIM\'s answer for this line has no status: {"line":1,"message":"?"}'
-            ),
-        ),
-    ],
-    ids=["204", "201", "code-fallback", "string-status", "400", "no-message", "no-status"],
-)
-def test_line_result(obj: dict[str, Any], expected: LineResult) -> None:
-    assert line_result(obj) == expected
-
-
-BRAND = "The tommh value is not in the brand attribute option list."
-
-
-@pytest.mark.parametrize(
-    ("obj", "expected"),
-    [
-        ({"message": "Boom."}, "Boom."),
-        (
-            {
-                "message": "Validation failed.",
-                "errors": [
-                    {
-                        "property": "values",
-                        "message": BRAND,
-                        "attribute": "brand",
-                        "locale": None,
-                        "scope": None,
-                    }
-                ],
-            },
-            f"Validation failed. values[brand]: {BRAND}",
-        ),
-        (
-            {
-                "message": "Validation failed.",
-                "errors": [
-                    {
-                        "property": "values",
-                        "message": "Too long.",
-                        "attribute": "name",
-                        "locale": "en_US",
-                        "scope": "ecommerce",
-                    },
-                    {
-                        "property": "values",
-                        "message": "Please specify a valid currency",
-                        "attribute": "price",
-                        "locale": None,
-                        "scope": None,
-                        "currency": "XYZ",
-                    },
-                    {
-                        "property": "identifier",
-                        "message": "This field should not contain any comma",
-                    },
-                ],
-            },
-            "Validation failed. values[name, locale=en_US, scope=ecommerce]: Too long. | "
-            "values[price, currency=XYZ]: Please specify a valid currency | "
-            "identifier: This field should not contain any comma",
-        ),
-        ({"message": "Oops", "errors": [{"message": "no property"}]}, "Oops: no property"),
-        ({"errors": [{"property": "x", "message": "y"}]}, "x: y"),
-    ],
-    ids=["plain", "one-value-error", "many-errors", "no-final-period", "no-message"],
-)
-def test_render_error(obj: dict[str, Any], expected: str) -> None:
-    assert render_error(obj) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "date", "expected"),
-    [
-        ("15", None, 15.0),
-        (" 3 ", None, 3.0),
-        ("-5", None, 0.0),
-        ("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", 30.0),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 07:29:00 GMT", 0.0),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", None, 0.0),  # in the past by local time
-        ("soon", None, None),
-        ("", None, None),
-        (None, None, None),
-    ],
-    ids=[
-        "seconds",
-        "spaces",
-        "negative",
-        "date",
-        "date-past",
-        "date-local",
-        "garbage",
-        "empty",
-        "absent",
-    ],
-)
-def test_parse_retry_after(value: str | None, date: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value, date) == expected
-
-
 # --- catalog ------------------------------------------------------------------------------
 
 
@@ -1075,7 +951,7 @@ def test_secrets_never_in_logs_messages_or_reprs(
     client = make_client(fake)
     results = client.patch_collection("products", lines_of(1))
     fake.now += 60  # expired: refresh refused, then the password is refused
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(AuthenticationError, match=r"refused to log in \(422: ") as info:
         client.patch_collection("products", lines_of(1))
     texts = [
         caplog.text,

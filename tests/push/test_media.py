@@ -12,11 +12,11 @@ from typing import Any, ClassVar
 import orjson
 import pytest
 
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.config import Entity
 from feed_export.push.decode import MediaRef
-from feed_export.push.media import MediaLimits, MediaStage
-from feed_export.push.planner import MediaTask
+from feed_export.push.files import MediaLimits
+from feed_export.push.media import MediaStage, MediaTask
 
 JPEG = b"\xff\xd8\xff\xe0 a small jpeg"
 PNG = b"\x89PNG\r\n\x1a\n a small png"

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import Entity
 from feed_export.errors import AuthenticationError
 from feed_export.push.batches import Batch
 from feed_export.push.decode import MediaRef, ProductLine, first_pass, second_pass
 from feed_export.push.feedback import Outcome
-from feed_export.push.planner import FeedIndex, MediaTask, Planner, SendPlan
+from feed_export.push.media import MediaTask
+from feed_export.push.planner import FeedIndex, Planner, SendPlan
 
 KEY_FIELD = {"products": "identifier", "products-uuid": "uuid", "product-models": "code"}
 

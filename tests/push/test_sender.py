@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import Entity
 from feed_export.errors import AuthenticationError, FeedReadError
 from feed_export.push import sender

@@ -20,7 +20,7 @@ from conftest import DEMO_CATALOG, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions
 from feed_export.feed.reader import open_feed

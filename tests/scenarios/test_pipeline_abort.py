@@ -19,7 +19,7 @@ import pytest
 from conftest import DEMO_CATALOG
 from pydantic import SecretStr
 
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.errors import AuthenticationError

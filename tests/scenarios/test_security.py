@@ -31,7 +31,8 @@ from openpyxl import Workbook, load_workbook
 from pydantic import SecretStr
 
 import feed_export.cli
-from feed_export.akeneo.client import AkeneoAuth, AkeneoClient
+from feed_export.akeneo.auth import AkeneoAuth
+from feed_export.akeneo.client import AkeneoClient
 from feed_export.config import RetrySettings, Settings
 from feed_export.errors import FeedExportError
 from feed_export.push.feedback import FEEDBACK_COLUMNS

@@ -24,7 +24,8 @@ import orjson
 import pytest
 import responses
 
-from feed_export.akeneo.client import AkeneoClient, LineResult
+from feed_export.akeneo.client import AkeneoClient
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.feed.reader import open_feed
 from feed_export.push.batches import Batch

@@ -1,0 +1,263 @@
+"""Logging in to the PIM: the OAuth token in a ``requests`` ``AuthBase``, and secret redaction.
+
+``AkeneoAuth`` asks ``/api/oauth/v1/token`` for a token (password grant), renews it with
+the refresh token shortly before it expires and once after a 401, and puts it on every
+request as ``Authorization: Bearer ...``. ``secret_forms`` lists every form in which the
+secret and the password travel, so that no message or log line shows one.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import Callable
+from urllib.parse import quote, quote_plus
+
+import requests
+from pydantic import BaseModel, ConfigDict, ValidationError
+from requests.auth import AuthBase, HTTPBasicAuth
+
+from feed_export.akeneo.responses import Action, describe_exception, read_verdict
+from feed_export.akeneo.stats import ClientStats
+from feed_export.config import Settings
+from feed_export.errors import AuthenticationError, RetriableError
+
+log = logging.getLogger(__name__)
+
+TOKEN_PATH = "/api/oauth/v1/token"
+#: renew the access token this long before ``expires_in`` runs out (at most 10 % of it)
+REFRESH_MARGIN = 60.0
+_TOKEN_HINTS = (
+    (
+        '"client_id"',
+        "check AKENEO_CLIENT_ID and AKENEO_CLIENT_SECRET (the API connection's id and secret)",
+    ),
+    ("No user found", "check AKENEO_USERNAME and AKENEO_PASSWORD (the API connection's user)"),
+    ("grant type is not authorized", "the API connection does not allow the password grant"),
+    ('"username" or "password"', "AKENEO_USERNAME and AKENEO_PASSWORD must both be set"),
+)
+
+
+class _TokenAnswer(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    access_token: str
+    expires_in: float = 3600.0
+    refresh_token: str | None = None
+
+
+class _GrantRejected(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class AkeneoAuth(AuthBase):
+    """Bearer token for the REST API, obtained and renewed on ``/api/oauth/v1/token``.
+
+    Password grant first; afterwards the newest refresh token is used, shortly before the
+    access token expires and once after a 401. A rejected refresh falls back to the password
+    grant; rejected credentials raise ``AuthenticationError``. One lock: when several
+    batches need a token at once, one thread asks and the others wait and reuse it.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        session: requests.Session,
+        *,
+        timeout: tuple[float, float],
+        clock: Callable[[], float],
+        stats: ClientStats,
+    ) -> None:
+        self._base_url = settings.base_url
+        self._url = settings.base_url + TOKEN_PATH
+        self._client_id = settings.client_id
+        self._client_secret = settings.client_secret
+        self._username = settings.username
+        self._password = settings.password
+        self._verify = settings.verify_tls
+        self._session = session
+        self._timeout = timeout
+        self._clock = clock
+        self._stats = stats
+        self._lock = threading.Lock()
+        self._access_token: str | None = None
+        self._refresh_token: str | None = None
+        self._renew_at = 0.0
+        # set (under the lock) once the PIM refused the credentials: every later caller
+        # raises at once instead of trying the password again (one refusal per run)
+        self._refused: str | None = None
+        self._secret_forms = secret_forms(
+            settings.client_id,
+            settings.client_secret.get_secret_value(),
+            settings.password.get_secret_value(),
+        )
+
+    def __repr__(self) -> str:  # never the secret, the password or a token
+        return (
+            f"AkeneoAuth(base_url={self._base_url!r}, client_id={self._client_id!r}, "
+            f"username={self._username!r})"
+        )
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = "Bearer " + self.token()
+        return request
+
+    def token(self) -> str:
+        """A valid access token, asking the PIM for one when needed."""
+        with self._lock:
+            if self._refused is not None:
+                raise AuthenticationError(self._refused)
+            if self._access_token is None:
+                self._login()
+            elif self._clock() >= self._renew_at:
+                log.debug("access token about to expire: renewing it")
+                self._refresh()
+            assert self._access_token is not None
+            return self._access_token
+
+    def login(self) -> None:
+        """Password grant now, whatever the current token (``AkeneoClient.authenticate``)."""
+        with self._lock:
+            self._login()
+
+    def unauthorized(self, sent: str | None) -> None:
+        """The PIM answered 401 to a request that carried the header ``sent``.
+
+        Renew the token unless another thread already did since that request left.
+        """
+        with self._lock:
+            if self._access_token is None or sent == "Bearer " + self._access_token:
+                log.info("the PIM refused the access token (401): renewing it")
+                self._refresh()
+
+    def _login(self) -> None:
+        if self._refused is not None:
+            raise AuthenticationError(self._refused)
+        self._stats.add("auth_logins")
+        try:
+            self._grant(
+                {
+                    "grant_type": "password",
+                    "username": self._username,
+                    "password": self._password.get_secret_value(),
+                }
+            )
+        except _GrantRejected as exc:
+            raise self._refuse(exc) from None
+
+    def _refresh(self) -> None:
+        if self._refused is not None:
+            raise AuthenticationError(self._refused)
+        if self._refresh_token is None:
+            self._login()
+            return
+        self._stats.add("auth_refreshes")
+        try:
+            self._grant({"grant_type": "refresh_token", "refresh_token": self._refresh_token})
+        except _GrantRejected as exc:
+            if exc.status != 422:
+                raise self._refuse(exc) from None
+            log.info("the PIM refused the refresh token (%s): logging in again", exc.message)
+            self._refresh_token = None
+            self._login()
+
+    def _grant(self, body: dict[str, str]) -> None:
+        """One token request; stores the token or raises _GrantRejected / RetriableError."""
+        started = self._clock()
+        try:
+            response = self._session.post(
+                self._url,
+                json=body,
+                # client id and secret go in a Basic header (akeneo-api.md §1.1)
+                auth=HTTPBasicAuth(self._client_id, self._client_secret.get_secret_value()),
+                headers={"Accept": "application/json"},
+                timeout=self._timeout,
+                verify=self._verify,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise RetriableError(
+                f"token request: {describe_exception(exc, self._timeout)}", 0
+            ) from None
+        finally:
+            self._stats.add("requests_sent")
+        # a PIM or a proxy may echo the request (JSON body, Basic header) in its answer:
+        # the verdict's words are redacted, before and after the body is described
+        verdict = read_verdict(response, redact=self._redact)
+        if verdict.action is Action.RETRY:
+            raise verdict.retry_error("token request: ")
+        if verdict.action is not Action.SUCCESS:
+            raise _GrantRejected(verdict.status, verdict.reason)
+        with response:
+            text = response.text
+        try:
+            answer = _TokenAnswer.model_validate_json(text)
+        except ValidationError:
+            raise AuthenticationError(
+                f"the PIM at {self._base_url} answered the token request ({verdict.status}) "
+                "without a token: is AKENEO_BASE_URL the address of an Akeneo PIM?"
+            ) from None
+        self._access_token = answer.access_token
+        if answer.refresh_token:
+            self._refresh_token = answer.refresh_token  # Akeneo issues a new one each time
+        margin = min(REFRESH_MARGIN, answer.expires_in * 0.1)
+        self._renew_at = started + answer.expires_in - margin
+
+    def _rejection(self, exc: _GrantRejected) -> str:
+        hint = "check the API connection settings"
+        if exc.status == 404:
+            hint = "is AKENEO_BASE_URL the address of an Akeneo PIM?"
+        else:
+            for needle, text in _TOKEN_HINTS:
+                if needle in exc.message:
+                    hint = text
+                    break
+        return (
+            f'the PIM at {self._base_url} refused to log in ({exc.status}: "{exc.message}"): {hint}'
+        )
+
+    def _refuse(self, exc: _GrantRejected) -> AuthenticationError:
+        """Remember that the PIM refused the credentials; the error to raise."""
+        self._refused = self._rejection(exc)
+        return AuthenticationError(self._refused)
+
+    def _redact(self, text: str) -> str:
+        """``text`` with every form of the secret, the password and the tokens as ``***``."""
+        tokens = [t for t in (self._access_token, self._refresh_token) if t]
+        for secret in (*self._secret_forms, *tokens):
+            if secret in text:
+                text = text.replace(secret, "***")
+        return text
+
+
+def secret_forms(client_id: str, secret: str, password: str) -> tuple[str, ...]:
+    """Every form in which the token request carries the secret or the password.
+
+    As is; JSON-escaped (the request body is JSON: ``requests`` escapes non-ASCII, PHP
+    escapes ``/`` too); URL-encoded (form bodies, query strings); and the Basic header's
+    base64 of ``client_id:secret``. Longest first, so a form is replaced before a part of it.
+    """
+    forms: set[str] = set()
+    for value in (secret, password):
+        if not value:
+            continue
+        forms |= {
+            value,
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+            json.dumps(value)[1:-1].replace("/", "\\/"),  # PHP's json_encode escapes "/"
+            quote(value, safe=""),
+            quote_plus(value),
+        }
+    if secret:
+        pair = f"{client_id}:{secret}"
+        for encoding in ("latin-1", "utf-8"):  # requests encodes Basic credentials as latin-1
+            with contextlib.suppress(UnicodeEncodeError):
+                forms.add(base64.b64encode(pair.encode(encoding)).decode("ascii"))
+    return tuple(sorted(forms, key=len, reverse=True))
