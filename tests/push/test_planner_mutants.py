@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import pytest
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.catalog.layout import resolve_headers
 from feed_export.catalog.structure import Catalog
 from feed_export.config import Entity, ExportOptions
@@ -23,7 +23,8 @@ from feed_export.feed.reader import Row
 from feed_export.push.batches import Batch
 from feed_export.push.decode import MediaRef, ProductLine, second_pass
 from feed_export.push.feedback import Outcome
-from feed_export.push.planner import FeedIndex, MediaTask, Planner, SendPlan, needs_index
+from feed_export.push.media import MediaTask
+from feed_export.push.planner import FeedIndex, Planner, SendPlan, needs_index
 
 KEY_FIELD = {"products": "identifier", "products-uuid": "uuid", "product-models": "code"}
 
