@@ -34,6 +34,7 @@ _WHERE = {
     "RunReport": "feed_export.report.summary",
     "RunTargets": "feed_export.push.run",
     "Settings": "feed_export.config",
+    "StartupError": "feed_export.errors",
     "TransportError": "feed_export.errors",
     "Tracking": "feed_export.push.tracking",
     "load_settings": "feed_export.config",
@@ -57,6 +58,7 @@ __all__ = [
     "RunReport",
     "RunTargets",
     "Settings",
+    "StartupError",
     "Tracking",
     "TransportError",
     "__version__",
@@ -90,6 +92,7 @@ if TYPE_CHECKING:
         FeedReadError,
         HeaderError,
         RunAborted,
+        StartupError,
         TransportError,
     )
     from feed_export.feed.source import FeedSource

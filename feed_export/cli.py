@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -15,12 +16,19 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, get_args
+from typing import TYPE_CHECKING, Any, NoReturn, get_args
 
 from pydantic import BaseModel
 
 from feed_export._version import __version__
-from feed_export.config import EmptyCells, Entity, ExportOptions, RetrySettings
+from feed_export.config import (
+    DATE_FORMAT_EXAMPLES,
+    EmptyCells,
+    Entity,
+    ExportOptions,
+    RetrySettings,
+    date_format_pattern,
+)
 from feed_export.errors import ConfigError, FeedExportError
 
 if TYPE_CHECKING:
@@ -99,6 +107,15 @@ class _Redact(logging.Filter):
         return text
 
 
+#: libraries whose own lines (connection pools, request logs with colours) only --debug shows
+_CHATTY = ("urllib3", "werkzeug")
+
+
+def _quiet_libraries(debug: bool) -> None:
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)
+
+
 def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * verbosity
     handler = logging.StreamHandler(sys.stderr)
@@ -117,6 +134,108 @@ def _learn_secrets(secrets: Sequence[str]) -> None:
         for log_filter in handler.filters:
             if isinstance(log_filter, _Redact):
                 log_filter.learn(secrets)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error in two short lines instead of the whole usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n(run '{self.prog} --help' for the flags)\n")
+
+
+# --- flag values: checked while parsing, in plain words, with the option models' ranges ---
+
+
+def _number(
+    kind: type[int] | type[float],
+    *,
+    ge: float | None = None,
+    gt: float | None = None,
+    le: float | None = None,
+    unit: str = "",
+) -> Any:
+    """An argparse ``type`` for a number within bounds; the error names the valid range."""
+    units = f" {unit}" if unit else ""
+    what = ("a whole number" if kind is int else "a number") + (f" of{units}" if unit else "")
+    if ge is not None and le is not None:
+        allowed = f"must be from {ge:g} to {le:g}{units}"
+    elif gt is not None:
+        allowed = f"must be more than {gt:g}{units}"
+    elif ge is not None:
+        allowed = f"must be {ge:g}{units} or more"
+    else:
+        allowed = ""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        if (
+            (ge is not None and value < ge)
+            or (gt is not None and value <= gt)
+            or (le is not None and value > le)
+        ):
+            raise argparse.ArgumentTypeError(f"{allowed}, got {text}")
+        return value
+
+    return parse
+
+
+def _model_number(model: type[BaseModel], name: str, unit: str = "") -> Any:
+    """``_number`` with the type and bounds of an option model's field."""
+    import annotated_types
+
+    field = model.model_fields[name]
+    bounds: dict[str, float] = {}
+    for rule in field.metadata:
+        if isinstance(rule, annotated_types.Ge):
+            bounds["ge"] = float(rule.ge)  # type: ignore[arg-type]
+        elif isinstance(rule, annotated_types.Gt):
+            bounds["gt"] = float(rule.gt)  # type: ignore[arg-type]
+        elif isinstance(rule, annotated_types.Le):
+            bounds["le"] = float(rule.le)  # type: ignore[arg-type]
+    kind: type[int] | type[float] = int if field.annotation is int else float
+    return _number(kind, unit=unit, **bounds)
+
+
+def _date_format(text: str) -> str:
+    """``--date-format``: Akeneo's spelling or a strftime pattern -> the strftime pattern."""
+    try:
+        return date_format_pattern(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _text(text: str) -> str:
+    if not text:
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def _delimiter(text: str) -> str:
+    from feed_export.feed.reader import check_delimiter
+
+    try:
+        value = check_delimiter(text)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("the delimiter ")) from None
+    assert value is not None
+    return value
+
+
+def _encoding(text: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"unknown encoding {text!r}; e.g. utf-8, latin-1, cp1252, utf-16"
+        ) from None
+    return text
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -145,21 +264,24 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
     retry = _defaults(RetrySettings)
     g.add_argument(
         "--timeout",
-        type=float,
+        type=_model_number(RetrySettings, "request_timeout", "seconds"),
         default=retry["request_timeout"],
-        help="read timeout per request, s (%(default)g)",
+        metavar="S",
+        help="read timeout per request, in seconds (%(default)g)",
     )
     g.add_argument(
         "--max-attempts",
-        type=int,
+        type=_model_number(RetrySettings, "max_attempts"),
         default=retry["max_attempts"],
-        help="attempts per request (%(default)s)",
+        metavar="N",
+        help="attempts per request, 1-20 (%(default)s)",
     )
     g.add_argument(
         "--max-retry-delay",
-        type=float,
+        type=_model_number(RetrySettings, "max_retry_delay", "seconds"),
         default=retry["max_retry_delay"],
-        help="cap on one wait, s (%(default)g)",
+        metavar="S",
+        help="cap on one wait between attempts, in seconds (%(default)g)",
     )
 
 
@@ -188,7 +310,7 @@ def _add_tracking(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--drain-timeout",
-        type=float,
+        type=_number(float, ge=0, unit="seconds"),
         default=30.0,
         metavar="S",
         help="on Ctrl-C, wait this long for the requests in flight (30)",
@@ -201,7 +323,7 @@ def _defaults(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Push Productsup-style product feeds (CSV, XLSX) into Akeneo PIM and "
         "write a feedback file with the PIM's answer for every line.",
@@ -236,20 +358,21 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--entity", choices=get_args(Entity), default=options["entity"])
         p.add_argument(
             "--batch-size",
-            type=int,
+            type=_model_number(ExportOptions, "batch_size"),
             default=options["batch_size"],
             metavar="N",
             help="lines per request, 1-100 (%(default)s)",
         )
         p.add_argument(
             "--concurrency",
-            type=int,
+            type=_model_number(ExportOptions, "concurrency"),
             default=options["concurrency"],
             metavar="N",
             help="requests in flight, 1-10 (%(default)s)",
         )
         p.add_argument(
             "--value-separator",
+            type=_text,
             default=options["value_separator"],
             metavar="S",
             help="multi-value separator (%(default)s)",
@@ -259,22 +382,40 @@ def build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--decimal-separator",
+            choices=(".", ","),
             default=options["decimal_separator"],
-            metavar="C",
-            help="'.' or ',' (%(default)s)",
+            help="decimal separator of numbers in cells (%(default)s)",
         )
-        p.add_argument("--date-format", metavar="FORMAT", help="strftime format, e.g. %%d/%%m/%%Y")
+        p.add_argument(
+            "--date-format",
+            type=_date_format,
+            metavar="FORMAT",
+            help=f"how date cells are written besides YYYY-MM-DD: {DATE_FORMAT_EXAMPLES}".replace(
+                "%", "%%"
+            ),
+        )
         p.add_argument("--ignore-unknown-columns", action="store_true")
         p.add_argument("--create-missing-options", action="store_true")
-        p.add_argument("--encoding", help="feed encoding, e.g. latin-1 (default UTF-8)")
-        p.add_argument("--delimiter", help="CSV delimiter (default: sniffed among , ; TAB |)")
+        p.add_argument(
+            "--encoding", type=_encoding, help="feed encoding, e.g. latin-1 (default UTF-8)"
+        )
+        p.add_argument(
+            "--delimiter",
+            type=_delimiter,
+            help="CSV delimiter, e.g. ';' or '\\t' (default: sniffed among , ; TAB |)",
+        )
         p.add_argument("--sheet", help="XLSX sheet name (default: the first)")
         p.add_argument("--sandbox", action="store_true", help="push to the embedded sandbox PIM")
         p.add_argument("--sandbox-db", type=Path, metavar="FILE", help="sandbox SQLite file")
         _add_connection(p)
         _add_common(p)
 
-    cat = sub.add_parser("catalog", help="catalog files for offline runs")
+    cat = sub.add_parser(
+        "catalog",
+        help="catalog files for offline runs",
+        description="catalog files for offline runs",
+    )
+    cat.set_defaults(group_help=cat.format_help)
     cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION")
     pull = cat_sub.add_parser("pull", help="write the PIM's catalog to a file")
     pull.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
@@ -285,10 +426,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sb = sub.add_parser("sandbox", help="run the embedded Akeneo-compatible PIM standalone")
     sb.add_argument("--host", default="127.0.0.1")
-    sb.add_argument("--port", type=int, default=8080)
+    sb.add_argument("--port", type=_number(int, ge=0, le=65535), default=8080)
     sb.add_argument("--db", type=Path, metavar="FILE", help="SQLite file (default: in memory)")
     sb.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (default: demo)")
-    sb.add_argument("--latency", type=float, default=0.0, help="seconds added to every request")
+    sb.add_argument(
+        "--latency",
+        type=_number(float, ge=0, unit="seconds"),
+        default=0.0,
+        help="seconds added to every request",
+    )
     _add_common(sb)
     return parser
 
@@ -306,27 +452,37 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             date_format=args.date_format,
             ignore_unknown_columns=args.ignore_unknown_columns,
             encoding=args.encoding,
-            delimiter=args.delimiter.replace("\\t", "\t") if args.delimiter else None,
+            delimiter=args.delimiter,
             sheet=args.sheet,
             dry_run=dry_run,
             concurrency=args.concurrency,
             create_missing_options=args.create_missing_options,
         )
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"--{str(e['loc'][0]).replace('_', '-')}: {e['msg']}" for e in exc.errors()
-        )
-        raise ConfigError(problems) from None
+    except ValidationError as exc:  # the flags' types check the same rules first
+        raise ConfigError(_validation_problems(exc)) from None
+
+
+def _validation_problems(exc: Any) -> str:
+    """A pydantic error as flag names and plain words (no links, no "Value error, ")."""
+    return "; ".join(
+        f"--{str(e['loc'][0]).replace('_', '-')}: {str(e['msg']).removeprefix('Value error, ')}"
+        for e in exc.errors()
+    )
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from pydantic import ValidationError
+
     from feed_export.config import load_settings
 
-    retry = RetrySettings(
-        request_timeout=args.timeout,
-        max_attempts=args.max_attempts,
-        max_retry_delay=args.max_retry_delay,
-    )
+    try:
+        retry = RetrySettings(
+            request_timeout=args.timeout,
+            max_attempts=args.max_attempts,
+            max_retry_delay=args.max_retry_delay,
+        )
+    except ValidationError as exc:  # the flags' types check the same rules first
+        raise ConfigError(_validation_problems(exc)) from None
     flags = {
         "base_url": args.base_url,
         "client_id": args.client_id,
@@ -516,8 +672,6 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     catalog = Catalog.from_file(args.catalog) if args.catalog else None
     targets = RunTargets(feedback=args.feedback, payload_out=args.payload_out)
     drain_timeout = getattr(args, "drain_timeout", 30.0)
-    if drain_timeout < 0:
-        raise ConfigError(f"--drain-timeout must be 0 or more seconds, got {drain_timeout:g}")
     interrupt = Interrupt(drain_timeout)
     progress = _Progress(sys.stderr.isatty() and not args.quiet, "row")
     try:
@@ -595,10 +749,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command is None or (args.command == "catalog" and args.catalog_command is None):
+    if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if args.command == "catalog" and args.catalog_command is None:
+        print(args.group_help(), end="", file=sys.stderr)  # the group's own help
+        return 2
     _setup_logging(args.verbose)
+    _quiet_libraries(args.debug)
     try:
         if args.command in ("push", "check"):
             return _cmd_push(args, dry_run=args.command == "check" or args.dry_run)

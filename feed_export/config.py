@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -23,6 +25,52 @@ IDENTIFIER_FIELD: dict[str, str] = {
 }
 
 DEFAULT_SEPARATOR = "<###>"
+
+#: how a date format may be written besides strftime: Akeneo's import jobs offer these
+#: (yyyy-MM-dd, yyyy/MM/dd, MM/dd/yyyy, dd/MM/yyyy, dd.MM.yyyy); any order of day, month
+#: and year with one of these separators is read the same way
+_DATE_TOKENS = {"dd": "%d", "d": "%d", "mm": "%m", "m": "%m", "yyyy": "%Y", "yy": "%y"}
+_DATE_SPELLING = re.compile(
+    r"(d{1,2}|m{1,2}|y{4}|y{2})([/.\- ])(d{1,2}|m{1,2}|y{4}|y{2})\2(d{1,2}|m{1,2}|y{4}|y{2})"
+)
+DATE_FORMAT_EXAMPLES = (
+    "dd/MM/yyyy, MM/dd/yyyy, dd.MM.yyyy, yyyy-MM-dd or a strftime pattern such as %d/%m/%Y"
+)
+#: a day whose day, month and year differ, to prove a pattern names all three
+_SAMPLE_DAY = date(2001, 2, 3)
+
+
+def date_format_pattern(text: str) -> str:
+    """The strftime pattern for a date format written the Akeneo way or as strftime.
+
+    Akeneo's spellings (``dd/MM/yyyy``, ``MM/dd/yyyy``, ``dd.MM.yyyy``, ``yyyy-MM-dd``...,
+    any case, as its import job's labels show them) become strftime patterns; a strftime
+    pattern must name the day, the month and the year. Raises ``ValueError`` with examples.
+
+    >>> date_format_pattern("dd/MM/yyyy"), date_format_pattern("yyyy-MM-dd")
+    ('%d/%m/%Y', '%Y-%m-%d')
+    >>> date_format_pattern("%d.%m.%Y")
+    '%d.%m.%Y'
+    """
+    spelled = text.strip()
+    found = _DATE_SPELLING.fullmatch(spelled.lower())
+    if found:
+        parts = [found.group(1), found.group(3), found.group(4)]
+        if sorted(p[0] for p in parts) == ["d", "m", "y"]:
+            separator = found.group(2)
+            return separator.join(_DATE_TOKENS[p] for p in parts)
+    if "%" in spelled:
+        try:
+            back = datetime.strptime(_SAMPLE_DAY.strftime(spelled), spelled).date()
+        except ValueError:
+            back = None
+        if back == _SAMPLE_DAY:
+            return spelled
+        raise ValueError(
+            f"{text!r} does not read back a whole date (it must name the day, the month and "
+            f"the year); use {DATE_FORMAT_EXAMPLES}"
+        )
+    raise ValueError(f"{text!r} is not a date format; use {DATE_FORMAT_EXAMPLES}")
 
 
 class ExportOptions(BaseModel):
@@ -45,6 +93,15 @@ class ExportOptions(BaseModel):
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)
     create_missing_options: bool = False
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        # Akeneo's spellings become strftime; a strftime pattern is kept as given (the
+        # date codec checks it), anything else is refused here
+        if value is None or "%" in value:
+            return value
+        return date_format_pattern(value)
 
     @field_validator("decimal_separator")
     @classmethod
@@ -98,7 +155,12 @@ class Settings(BaseModel):
     def _base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        try:
+            _ = parts.port  # a port that is not a number from 0 to 65535 raises
+            port_ok = True
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in {"http", "https"} or not parts.hostname or not port_ok:
             raise ValueError(
                 f"must be an http(s) URL such as https://pim.example.com, got {value!r}"
             )
@@ -124,6 +186,23 @@ class Settings(BaseModel):
         )
 
     __str__ = __repr__
+
+
+def pim_host(base_url: str) -> str:
+    """The PIM's host and port, as messages and the summary name it (never credentials).
+
+    >>> pim_host("https://user:pw@pim.example.com:8443/")
+    'pim.example.com:8443'
+    """
+    parts = urlsplit(base_url)
+    host = parts.hostname or base_url
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
 
 
 ENV_NAMES = {

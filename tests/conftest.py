@@ -56,6 +56,12 @@ def demo_catalog_path() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _no_wait_before_the_second_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start-up login's one retry waits a second; tests that reach it need not."""
+    monkeypatch.setattr("feed_export.akeneo.client.QUICK_RETRY_WAIT", 0.0)
+
+
+@pytest.fixture(autouse=True)
 def _no_pim_settings_from_the_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Tests never pick up a developer's AKENEO_* variables or ./.env."""
     for name in (

@@ -12,6 +12,7 @@ import pytest
 from conftest import DEMO_CATALOG, SAMPLE_FEEDS, run_cli
 
 from feed_export import cli
+from feed_export.sandbox import Sandbox
 
 
 def test_help_has_examples_and_exit_codes() -> None:
@@ -281,3 +282,171 @@ def test_log_filter_redacts_tracebacks_too(root_logger: logging.Logger) -> None:
     text = handler.format(record)
     assert "careless *** ab" in text  # values under 3 characters are not redacted
     assert DOTENV_SECRET not in text
+
+
+# --- start-up failures: nothing sent, nothing written, one plain sentence, exit 2 ---------
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+EARLIER_FEEDBACK = "sku,name~en_US,akeneo_status_code,akeneo_message\nA,Shirt,201,\n"
+
+
+@pytest.fixture
+def small_feed(tmp_path: Path) -> Path:
+    """A feed with the feedback file of an earlier run beside it."""
+    feed = tmp_path / "ok.csv"
+    feed.write_text("sku,name~en_US\nA,Shirt\n", encoding="utf-8")
+    (tmp_path / "ok.feedback.csv").write_text(EARLIER_FEEDBACK, encoding="utf-8")
+    return feed
+
+
+def _credentials(base_url: str) -> list[str]:
+    return ["--base-url", base_url, "--client-id", "cid", "--client-secret", "secret",
+            "--username", "user", "--password", "password"]  # fmt: skip
+
+
+@pytest.mark.parametrize("verbosity", [[], ["-v"], ["-vv"], ["-q"]], ids=["", "-v", "-vv", "-q"])
+def test_unreachable_pim_exits_2_with_one_sentence(small_feed: Path, verbosity: list[str]) -> None:
+    port = _closed_port()
+    result = run_cli(
+        ["push", str(small_feed), *_credentials(f"http://127.0.0.1:{port}"), *verbosity]
+    )
+    error = (
+        f"feed-export: error: cannot connect to the PIM at 127.0.0.1:{port} (connection refused): "
+        "check AKENEO_BASE_URL and that the PIM is running\n"
+    )
+    assert (result.code, result.out) == (2, "")
+    if verbosity == ["-vv"]:  # one line while waiting, then the error
+        waiting, rest = result.err.split("\n", 1)
+        assert waiting.startswith("DEBUG feed_export.akeneo.client: cannot connect to the PIM")
+        assert waiting.endswith("; trying once more in 0 s")
+        assert rest == error
+    else:
+        assert result.err == error
+    assert (small_feed.parent / "ok.feedback.csv").read_text() == EARLIER_FEEDBACK
+    assert sorted(p.name for p in small_feed.parent.iterdir()) == ["ok.csv", "ok.feedback.csv"]
+
+
+def test_refused_login_exits_2_and_keeps_the_last_feedback(
+    sandbox: Sandbox, small_feed: Path
+) -> None:
+    sandbox.password = "not-this-one"
+    result = run_cli(["push", str(small_feed)])
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f'feed-export: error: the PIM at {sandbox.url} refused to log in (422: "No user found '
+        'for the given username and password"): check AKENEO_USERNAME and AKENEO_PASSWORD '
+        "(the API connection's user)\n"
+    )
+    assert (small_feed.parent / "ok.feedback.csv").read_text() == EARLIER_FEEDBACK
+    assert not (small_feed.parent / ".feed_export").exists()
+    assert sandbox.stats.patch_requests == 0
+
+
+def test_a_url_that_is_not_a_pim_exits_2(sandbox: Sandbox, small_feed: Path) -> None:
+    result = run_cli(["push", str(small_feed), "--base-url", sandbox.url + "/not-here"])
+    assert (result.code, result.out) == (2, "")
+    assert result.err.startswith(
+        f"feed-export: error: the PIM at {sandbox.url}/not-here refused to log in (404"
+    )
+    assert result.err.endswith("is AKENEO_BASE_URL the address of an Akeneo PIM?\n")
+    assert (small_feed.parent / "ok.feedback.csv").read_text() == EARLIER_FEEDBACK
+
+
+# --- flag errors: usage errors in plain words, before any work ---------------------------
+
+FLAG_ERRORS = [
+    (["--timeout", "-1"], "argument --timeout: must be more than 0 seconds, got -1"),
+    (["--timeout", "soon"], "argument --timeout: expected a number of seconds, got 'soon'"),
+    (["--timeout", "inf"], "argument --timeout: expected a number of seconds, got 'inf'"),
+    (["--max-attempts", "0"], "argument --max-attempts: must be from 1 to 20, got 0"),
+    (["--max-attempts", "2.5"], "argument --max-attempts: expected a whole number, got '2.5'"),
+    (["--max-retry-delay", "-3"], "argument --max-retry-delay: must be 0 seconds or more, got -3"),
+    (["--batch-size", "101"], "argument --batch-size: must be from 1 to 100, got 101"),
+    (["--batch-size", "0"], "argument --batch-size: must be from 1 to 100, got 0"),
+    (["--concurrency", "11"], "argument --concurrency: must be from 1 to 10, got 11"),
+    (["--drain-timeout", "-1"], "argument --drain-timeout: must be 0 seconds or more, got -1"),
+    (["--value-separator", ""], "argument --value-separator: must not be empty"),
+    (
+        ["--decimal-separator", ";"],
+        "argument --decimal-separator: invalid choice: ';' (choose from '.', ',')",
+    ),
+    (
+        ["--delimiter", ";;"],
+        "argument --delimiter: must be one character such as , ; | or \\t (tab), got ';;'",
+    ),
+    (
+        ["--encoding", "klingon"],
+        "argument --encoding: unknown encoding 'klingon'; e.g. utf-8, latin-1, cp1252, utf-16",
+    ),
+    (
+        ["--entity", "widgets"],
+        "argument --entity: invalid choice: 'widgets' (choose from 'products', 'products-uuid', 'product-models')",
+    ),
+    (
+        ["--date-format", "dd/mm"],
+        "argument --date-format: 'dd/mm' is not a date format; use dd/MM/yyyy, MM/dd/yyyy, dd.MM.yyyy, yyyy-MM-dd or a strftime pattern such as %d/%m/%Y",
+    ),
+    (
+        ["--date-format", "%Y"],
+        "argument --date-format: '%Y' does not read back a whole date (it must name the day, the month and the year); use dd/MM/yyyy, MM/dd/yyyy, dd.MM.yyyy, yyyy-MM-dd or a strftime pattern such as %d/%m/%Y",
+    ),
+]
+
+
+@pytest.mark.parametrize(("flags", "says"), FLAG_ERRORS, ids=[" ".join(f) for f, _ in FLAG_ERRORS])
+def test_each_bad_flag_is_a_usage_error(tmp_path: Path, flags: list[str], says: str) -> None:
+    result = run_cli(["push", "missing.csv", "--sandbox", *flags])
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        f"feed-export push: error: {says}\n(run 'feed-export push --help' for the flags)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["sandbox", "--port", "70000"], "feed-export sandbox: error: argument --port: must be from 0 to 65535, got 70000"),
+        (["sandbox", "--latency", "-1"], "feed-export sandbox: error: argument --latency: must be 0 seconds or more, got -1"),
+        (["catalog", "pull", "-o", "c.json", "--timeout", "0"], "feed-export catalog pull: error: argument --timeout: must be more than 0 seconds, got 0"),
+    ],
+    ids=["port", "latency", "catalog-timeout"],
+)  # fmt: skip
+def test_bad_flags_of_other_commands(args: list[str], says: str) -> None:
+    result = run_cli(args)
+    assert result.code == 2
+    assert result.err.startswith(says + "\n")
+
+
+@pytest.mark.parametrize("spelling", ["dd/MM/yyyy", "dd/mm/yyyy", "%d/%m/%Y"])
+def test_date_format_in_akeneo_spelling_reads_dates(tmp_path: Path, spelling: str) -> None:
+    feed = tmp_path / "dates.csv"
+    feed.write_text("sku,release_date\nA,29/04/2021\nB,2021-04-30\n", encoding="utf-8")
+    out = tmp_path / "lines.ndjson"
+    result = run_cli(
+        ["check", str(feed), "--catalog", str(DEMO_CATALOG), "--date-format", spelling,
+         "--payload-out", str(out), "-q"]
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    dates = [
+        json.loads(line)["values"]["release_date"][0]["data"]
+        for line in out.read_text().splitlines()
+    ]
+    assert dates == ["2021-04-29", "2021-04-30"]
+
+
+def test_catalog_alone_prints_its_own_help() -> None:
+    result = run_cli(["catalog"])
+    assert result.code == 2
+    assert result.err.startswith("usage: feed-export catalog [-h] ACTION ...")
+    assert "write the PIM's catalog to a file" in result.err
+    assert "push a feed" not in result.err  # not the top-level help

@@ -26,6 +26,8 @@ import contextlib
 import json
 import logging
 import random as _random
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -43,7 +45,7 @@ from requests.adapters import HTTPAdapter
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from feed_export._version import __version__
-from feed_export.config import Entity, Settings
+from feed_export.config import Entity, Settings, pim_host
 from feed_export.errors import (
     AuthenticationError,
     BatchRejected,
@@ -407,10 +409,13 @@ class AkeneoAuth(AuthBase):
             assert self._access_token is not None
             return self._access_token
 
-    def login(self) -> None:
-        """Password grant now, whatever the current token (``AkeneoClient.authenticate``)."""
+    def login(self, timeout: tuple[float, float] | None = None) -> None:
+        """Password grant now, whatever the current token (``AkeneoClient.authenticate``).
+
+        ``timeout``: (connect, read) for this one request instead of the client's.
+        """
         with self._lock:
-            self._login()
+            self._login(timeout)
 
     def unauthorized(self, sent: str | None) -> None:
         """The PIM answered 401 to a request that carried the header ``sent``.
@@ -422,7 +427,7 @@ class AkeneoAuth(AuthBase):
                 log.info("the PIM refused the access token (401): renewing it")
                 self._refresh()
 
-    def _login(self) -> None:
+    def _login(self, timeout: tuple[float, float] | None = None) -> None:
         if self._refused is not None:
             raise AuthenticationError(self._refused)
         self._stats.add("auth_logins")
@@ -432,7 +437,8 @@ class AkeneoAuth(AuthBase):
                     "grant_type": "password",
                     "username": self._username,
                     "password": self._password.get_secret_value(),
-                }
+                },
+                timeout,
             )
         except _GrantRejected as exc:
             raise self._refuse(exc) from None
@@ -453,9 +459,10 @@ class AkeneoAuth(AuthBase):
             self._refresh_token = None
             self._login()
 
-    def _grant(self, body: dict[str, str]) -> None:
+    def _grant(self, body: dict[str, str], timeout: tuple[float, float] | None = None) -> None:
         """One token request; stores the token or raises _GrantRejected / RetriableError."""
         started = self._clock()
+        timeout = timeout or self._timeout
         try:
             response = self._session.post(
                 self._url,
@@ -463,14 +470,12 @@ class AkeneoAuth(AuthBase):
                 # client id and secret go in a Basic header (akeneo-api.md §1.1)
                 auth=HTTPBasicAuth(self._client_id, self._client_secret.get_secret_value()),
                 headers={"Accept": "application/json"},
-                timeout=self._timeout,
+                timeout=timeout,
                 verify=self._verify,
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise RetriableError(
-                f"token request: {_describe_exception(exc, self._timeout)}", 0
-            ) from None
+            raise RetriableError(f"token request: {_describe_exception(exc, timeout)}", 0) from None
         finally:
             self._stats.add("requests_sent")
         with response:
@@ -560,6 +565,85 @@ def secret_forms(client_id: str, secret: str, password: str) -> tuple[str, ...]:
     return tuple(sorted(forms, key=len, reverse=True))
 
 
+# --- the start-up check ----------------------------------------------------------------
+
+#: ``authenticate(quick=True)``: a PIM that is down is reported within about 15 s (two
+#: connection attempts at most), not after the minute a whole retry policy takes
+QUICK_CONNECT_TIMEOUT = 5.0
+QUICK_READ_TIMEOUT = 10.0
+QUICK_RETRY_WAIT = 1.0
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: causes, contexts, and urllib3's ``reason``."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo += [arg for arg in current.args if isinstance(arg, BaseException)]
+
+
+def unreachable_reason(
+    base_url: str,
+    failure: RetriableError,
+    cause: BaseException | None,
+    timeout: tuple[float, float],
+) -> str:
+    """One plain sentence for a login that got no usable answer: which PIM, what to check.
+
+    ``cause`` is the exception of the HTTP library, when there was one (else the PIM
+    answered with ``failure.status``). Never the library's own text: it names pools,
+    adapters and retries the user never chose.
+    """
+    host = pim_host(base_url)
+    causes = list(_causes(cause))
+    if failure.status:
+        return (
+            f"the PIM at {host} is not available ({status_phrase(failure.status)}): "
+            "try again later, or check AKENEO_BASE_URL"
+        )
+    if any(isinstance(c, requests.exceptions.SSLError) for c in causes):
+        text = str(cause)
+        found = re.search(r"certificate verify failed: ([^(\]'\"]+)", text)
+        why = found.group(1).strip() if found else "the secure connection could not be set up"
+        return (
+            f"the PIM at {host} failed the TLS check ({why}): check AKENEO_BASE_URL, or pass "
+            "--no-verify-tls for a test PIM with a self-signed certificate"
+        )
+    if any(isinstance(c, socket.gaierror) for c in causes) or "NameResolutionError" in {
+        type(c).__name__ for c in causes
+    }:
+        return (
+            f"cannot find the PIM's host {urlsplit(base_url).hostname}: check AKENEO_BASE_URL "
+            f"({base_url}) and your network"
+        )
+    if any(isinstance(c, requests.ConnectTimeout) for c in causes):
+        return (
+            f"the PIM at {host} did not accept a connection within {timeout[0]:g} s: check "
+            "AKENEO_BASE_URL, that the PIM is running and that it can be reached from here "
+            "(VPN, firewall)"
+        )
+    if any(isinstance(c, requests.ReadTimeout) for c in causes):
+        return (
+            f"the PIM at {host} took the connection but did not answer the login within "
+            f"{timeout[1]:g} s: check that AKENEO_BASE_URL is an Akeneo PIM and that it is up"
+        )
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return (
+            f"cannot connect to the PIM at {host} (connection refused): check AKENEO_BASE_URL "
+            "and that the PIM is running"
+        )
+    return (
+        f"cannot connect to the PIM at {host} (the connection failed): check AKENEO_BASE_URL "
+        "and that the PIM is running"
+    )
+
+
 # --- the client -------------------------------------------------------------------------
 
 
@@ -641,12 +725,35 @@ class AkeneoClient:
         if self._own_session:
             self._session.close()
 
-    def authenticate(self) -> None:
+    def authenticate(self, *, quick: bool = False) -> None:
         """Log in with the password grant now (retrying transient failures).
 
-        Raises ``AuthenticationError`` when the PIM refuses the credentials.
+        Raises ``AuthenticationError`` when the PIM refuses the credentials. ``quick`` is the
+        start-up check of a run: shorter timeouts and one more try at most, so that a PIM
+        that is down is reported within about 15 s; a PIM that cannot be reached raises
+        ``RetriableError`` with one plain sentence (which host, what to check).
         """
-        self._retrying("POST " + TOKEN_PATH, self._auth.login)
+        if not quick:
+            self._retrying("POST " + TOKEN_PATH, self._auth.login)
+            return
+        timeout = (
+            min(self._timeout[0], QUICK_CONNECT_TIMEOUT),
+            min(self._timeout[1], QUICK_READ_TIMEOUT),
+        )
+        for attempt in (1, 2):
+            try:
+                self._auth.login(timeout)
+                return
+            except RetriableError as exc:
+                # the token request drops its cause (``from None``); the context keeps it
+                cause = exc.__context__
+                reason = unreachable_reason(self._base_url, exc, cause, timeout)
+                # an answer that never came will not come faster a second time
+                if attempt == 2 or isinstance(cause, requests.ReadTimeout):
+                    raise RetriableError(reason, exc.status) from None
+                log.debug("%s; trying once more in %g s", reason, QUICK_RETRY_WAIT)
+                self.stats.add("retries")
+                self._sleep(QUICK_RETRY_WAIT)
 
     # --- catalog --------------------------------------------------------------------
 

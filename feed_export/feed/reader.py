@@ -255,7 +255,7 @@ def open_feed(
 def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | None) -> Feed:
     if csv.field_size_limit() < MAX_CELL_CHARS:
         csv.field_size_limit(MAX_CELL_CHARS)
-    given_delimiter = _check_delimiter(delimiter)
+    given_delimiter = check_delimiter(delimiter)
 
     def open_raw() -> io.BufferedIOBase:
         return gzip.open(path, "rb") if is_gzip else path.open("rb")
@@ -350,7 +350,11 @@ def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[Row]:
         raise FeedReadError(f"{path}: row {number + 1}: read failed: {exc}") from exc
 
 
-def _check_delimiter(delimiter: str | None) -> str | None:
+def check_delimiter(delimiter: str | None) -> str | None:
+    """The delimiter character a ``--delimiter`` value names (``\\t``, ``tab``, ``;``...).
+
+    Raises ``ConfigError`` unless it is one character other than a quote or a line break.
+    """
     if delimiter is None:
         return None
     value = _DELIMITER_NAMES.get(delimiter, delimiter)

@@ -1,11 +1,14 @@
 """``run_push()``: a feed into the PIM, the stages in order; the only module that knows that order.
 
-open the feed -> the catalog (given, or read from the PIM) -> the validation pass
-(``scan``: the whole feed read once, headers resolved) -> decode and send
-(``live.LivePush``: plan, send, record; or ``rows.dry_run``) -> the feedback file, one row
-per data row, in feed order.
+open the feed -> log in and read the catalog (``startup``; or the catalog given) -> the
+state store and journal -> the validation pass (``scan``: the whole feed read once,
+headers resolved) -> decode and send (``live.LivePush``: plan, send, record; or
+``rows.dry_run``) -> the feedback file, one row per data row, in feed order.
 
-Every data row gets exactly one outcome, whatever fails: a header problem (400 on every
+Nothing is written before the start-up checks pass: a PIM that cannot be reached, refuses
+the login or whose catalog cannot be read stops the run with ``StartupError``, and an
+existing feedback file is left as it was. From there on, every data row gets exactly one
+outcome, whatever fails: a header problem (400 on every
 row), a bad cell (422 ``Not sent: ...``), a blank row (``Skipped: empty row``), a batch the
 PIM refused, a network failure after all retries (0), lost credentials or a crash (rows in
 requests that began and got no answer are ``Unknown: ...``, the rest ``Not sent: ...``).
@@ -27,8 +30,7 @@ from typing import TYPE_CHECKING
 from feed_export._version import __version__
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, Settings
-from feed_export.errors import ConfigError, TransportError
-from feed_export.feed.headers import header_attribute_codes
+from feed_export.errors import ConfigError
 from feed_export.feed.source import FeedSource
 from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import OrderedFeedback, default_feedback_path, open_feedback
@@ -38,9 +40,10 @@ from feed_export.push.media import MediaStage, feed_has_files
 from feed_export.push.payload import PayloadLog
 from feed_export.push.rows import ProgressCallback, dry_run, finish_rows, rejected_message
 from feed_export.push.scan import scan_feed
+from feed_export.push.startup import log_in, read_catalog
 from feed_export.push.state import context_hash
 from feed_export.push.tracking import RunMemory, Tracking, payload_options
-from feed_export.report.summary import INTERRUPTED_NOT_SENT, RunReport
+from feed_export.report.summary import RunReport
 
 if TYPE_CHECKING:
     from feed_export.akeneo.client import AkeneoClient
@@ -72,9 +75,12 @@ def run_push(
     ``source`` is a feed file's path or a ``FeedSource`` (a file, or rows in memory). The
     catalog comes from ``catalog`` when given, else from the PIM (``settings`` or
     ``client``). Raises ``FeedExportError`` subclasses only for problems found before any
-    feedback could be written (a file that cannot be read, a missing catalog, bad settings,
-    a resume the journal refuses). ``tracking`` says what a live push remembers (state
-    store, journal); ``interrupt`` stops it cleanly from another thread or a signal handler.
+    feedback is written (a file that cannot be read, a missing catalog, bad settings, a PIM
+    that cannot be reached or refuses the login: ``StartupError``, a resume the journal
+    refuses); then no output is created or replaced. A client built from ``settings`` logs
+    in first, on a short budget; a ``client`` given is used as it is. ``tracking`` says
+    what a live push remembers (state store, journal); ``interrupt`` stops it cleanly from
+    another thread or a signal handler.
     """
     started = clock()
     if not isinstance(source, FeedSource):
@@ -91,31 +97,26 @@ def run_push(
     )
     with ExitStack() as stack:
         feed = stack.enter_context(source.open())
+        # the start-up checks: nothing is written before the PIM and its catalog answer
+        own_client = client is None
         client = _client(stack, options, catalog, settings, client)
-        memory: RunMemory | None = None
         pim = tracking.target or (settings.base_url if settings is not None else "")
+        if client is not None and own_client:
+            log_in(client, interrupt)
+        if catalog is None:
+            assert client is not None
+            catalog = read_catalog(client, feed.header, interrupt)
+        memory: RunMemory | None = None
         if not options.dry_run:
             memory = RunMemory.open(source, options, tracking, pim, report)
             stack.callback(memory.close)
-        if catalog is None:
-            assert client is not None
-            catalog = _read_catalog(client, feed.header, report)
-            if catalog is None:  # nothing was sent; every row still gets its feedback line
-                interrupted = report.aborted == "interrupted"
-                message = INTERRUPTED_NOT_SENT if interrupted else f"Not sent: {report.aborted}"
-                ordered = OrderedFeedback(
-                    stack.enter_context(open_feedback(feedback_path, feed.format, feed.header)),
-                    report,
-                )
-                finish_rows(feed.rows(), ordered, 0, message, progress)
-                report.seconds = clock() - started
-                return report
         try:
             scan = scan_feed(feed, catalog, options, index=not options.dry_run)
         except BaseException:
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
             raise
+        # from here on, every data row gets its feedback row
         writer = stack.enter_context(open_feedback(feedback_path, feed.format, feed.header))
         ordered = OrderedFeedback(writer, report)
         rows = feed.rows()
@@ -191,19 +192,6 @@ def _client(
     if client is None and catalog is None:
         raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
     return client
-
-
-def _read_catalog(
-    client: AkeneoClient, header: tuple[str, ...], report: RunReport
-) -> Catalog | None:
-    """The PIM's catalog for this header; None (``report.aborted`` says why) if unreadable."""
-    try:
-        return Catalog.from_dict(client.fetch_catalog(header_attribute_codes(header)))
-    except KeyboardInterrupt:
-        report.aborted = "interrupted"
-    except TransportError as exc:
-        report.aborted = f"could not read the PIM's catalog: {exc}"
-    return None
 
 
 def _feedback_path(source: FeedSource, targets: RunTargets) -> Path:

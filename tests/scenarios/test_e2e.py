@@ -197,17 +197,18 @@ def test_catalog_pull_then_offline_check(sandbox: Sandbox, tmp_path: Path) -> No
     assert sandbox.stats.patch_requests == 0
 
 
-def test_wrong_password_aborts_with_exit_3(
+def test_wrong_password_stops_before_anything_is_written(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A refused login is a start-up failure: exit 2, the feedback of the last run kept."""
     monkeypatch.setenv("AKENEO_PASSWORD", "SENTINEL-WRONG-PASSWORD")
     feed = tmp_path / "f.csv"
     feed.write_text("sku,name~en_US\nA,x\n", encoding="utf-8")
+    earlier = tmp_path / "f.feedback.csv"
+    earlier.write_text("sku,name~en_US,akeneo_status_code,akeneo_message\nA,x,201,\n")
     result = run_cli(["push", str(feed), "-vv"])
-    assert result.code == 3
+    assert result.code == 2
     assert "No user found for the given username and password" in result.err
     assert "SENTINEL" not in result.err + result.out
-    rows = _feedback(tmp_path / "f.feedback.csv")
-    assert rows == [("A", "0", rows[0][2])]
-    assert rows[0][2].startswith("Not sent: could not read the PIM's catalog")
-    assert "SENTINEL" not in (tmp_path / "f.feedback.csv").read_text()
+    assert earlier.read_text() == "sku,name~en_US,akeneo_status_code,akeneo_message\nA,x,201,\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "f.feedback.csv"]
