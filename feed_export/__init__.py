@@ -31,7 +31,7 @@ _WHERE = {
     "Interrupt": "feed_export.push.interrupt",
     "RetrySettings": "feed_export.config",
     "RunAborted": "feed_export.errors",
-    "RunReport": "feed_export.report.summary",
+    "RunReport": "feed_export.report.model",
     "RunTargets": "feed_export.push.run",
     "Settings": "feed_export.config",
     "StartupError": "feed_export.errors",
@@ -99,4 +99,4 @@ if TYPE_CHECKING:
     from feed_export.push.interrupt import Interrupt
     from feed_export.push.run import RunTargets, run_push
     from feed_export.push.tracking import Tracking
-    from feed_export.report.summary import RunReport
+    from feed_export.report.model import RunReport

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from feed_export.config import Settings
     from feed_export.push.interrupt import Interrupt
     from feed_export.push.tracking import Tracking
-    from feed_export.report.summary import RunReport
+    from feed_export.report.model import RunReport
 
 PROG = "feed-export"
 
@@ -588,13 +588,20 @@ def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
     if not quiet and target != "-":
         print(report.to_text())
     for warning in report.warnings:
-        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+        _err(f"{PROG}: warning: {warning}")
     if report.aborted:
-        print(f"{PROG}: error: run aborted: {report.aborted}", file=sys.stderr)
+        _err(f"{PROG}: error: run aborted: {report.aborted}")
     if report.header_problems:
-        print(f"{PROG}: feed rejected, nothing sent:", file=sys.stderr)
+        _err(f"{PROG}: feed rejected, nothing sent:")
         for problem in report.header_problems:
-            print(f"  - {problem}", file=sys.stderr)
+            _err(f"  - {problem}")
+
+
+def _err(line: str) -> None:
+    """One line on stderr; text from the feed or the PIM cannot drive the terminal."""
+    from feed_export.report.text import printable
+
+    print(printable(line), file=sys.stderr)
 
 
 def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
@@ -706,6 +713,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
                 )
     finally:
         progress.close()
+    report.catalog_file = args.catalog
     _write_summary(report, args.summary_json, args.quiet)
     return report.exit_code
 
@@ -764,7 +772,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_catalog_pull(args)
         return _cmd_sandbox(args)
     except FeedExportError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        first, *rest = str(exc).split("\n")  # a header error lists its problems below
+        _err(f"{PROG}: error: {first}")
+        for line in rest:
+            _err(line)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

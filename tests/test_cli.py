@@ -110,8 +110,8 @@ def test_check_prints_summary_and_writes_feedback(tmp_path: Path) -> None:
         ]
     )
     assert result.code == 1
-    assert "dry run of" in result.out
-    assert "valid: 8" in result.out and "422: 3" in result.out
+    assert "Dry run of apparel.csv" in result.out
+    assert "  8  valid (dry run)" in result.out and "  3  not sent: bad cells" in result.out
     assert feedback.exists()
 
 
@@ -175,7 +175,7 @@ def test_sandbox_push_is_the_main_job(tmp_path: Path) -> None:
         ["push", str(SAMPLE_FEEDS / "apparel.csv"), "--sandbox", "--feedback", str(feedback)]
     )
     assert result.code == 1
-    assert "201 created: 5" in result.out
+    assert "  5  created" in result.out
     assert "sandbox PIM at http://127.0.0.1:" in result.err
 
 

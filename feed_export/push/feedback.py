@@ -36,7 +36,8 @@ from feed_export.feed.reader import FeedFormat, Row
 from feed_export.feed.writer import XLSX_MAX_CELL, TableWriter, open_table, safe_cell
 
 if TYPE_CHECKING:
-    from feed_export.report.summary import RunReport
+    from feed_export.push.decode import LineError
+    from feed_export.report.model import RunReport
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,24 +158,24 @@ class OrderedFeedback:
         self._report = report
         self._queue: deque[Row] = deque()
         self._outcomes: dict[int, Outcome] = {}
-        self._problems: dict[int, tuple[str, ...]] = {}
+        self._errors: dict[int, LineError] = {}
 
-    def add(self, row: Row, outcome: Outcome | None = None, problems: tuple[str, ...] = ()) -> None:
-        """A row read, with its outcome when already known."""
+    def add(self, row: Row, outcome: Outcome | None = None, error: LineError | None = None) -> None:
+        """A row read, with its outcome when already known (and its line error, if any)."""
         self._queue.append(row)
-        if problems:
-            self._problems[row.number] = problems
+        if error is not None:
+            self._errors[row.number] = error
         if outcome is not None:
             self._outcomes[row.number] = outcome
             self.flush()
 
-    def resolve(self, outcome: Outcome, problems: tuple[str, ...] = ()) -> None:
+    def resolve(self, outcome: Outcome, error: LineError | None = None) -> None:
         """The outcome of a row added earlier."""
         if outcome.row in self._outcomes:
             raise AssertionError(f"row {outcome.row} got two outcomes")
         self._outcomes[outcome.row] = outcome
-        if problems:
-            self._problems[outcome.row] = problems
+        if error is not None:
+            self._errors[outcome.row] = error
         self.flush()
 
     def resolve_many(self, outcomes: Sequence[Outcome]) -> None:
@@ -191,7 +192,13 @@ class OrderedFeedback:
             row = queue.popleft()
             outcome = outcomes.pop(row.number)
             self._writer.write(row, outcome)
-            self._report.record(outcome.status, outcome.message, self._problems.pop(row.number, ()))
+            error = self._errors.pop(row.number, None)
+            if error is None:
+                self._report.record(outcome.status, outcome.message, row=row.number)
+            else:
+                self._report.record(
+                    outcome.status, outcome.message, error.problems, row.number, error.columns
+                )
 
     def unresolved(self) -> list[int]:
         """Rows read whose outcome is not known yet, in feed order."""

@@ -31,7 +31,7 @@ from feed_export.push.rows import decode_row, finish_rows
 from feed_export.push.sender import PatchClient
 from feed_export.push.state import row_hash
 from feed_export.push.tracking import RunMemory, recorded_outcome
-from feed_export.report.summary import (
+from feed_export.report.model import (
     INTERRUPTED_NOT_SENT,
     INTERRUPTED_UNKNOWN,
     SKIPPED_MESSAGE,
@@ -259,7 +259,7 @@ class LivePush:
                 continue
             result = decode_row(decoder, row)
             if isinstance(result, LineError):
-                ordered.add(row, Outcome(row.number, 422, result.message), result.problems)
+                ordered.add(row, Outcome(row.number, 422, result.message), result)
                 continue
             ordered.add(row)
             if hashing:

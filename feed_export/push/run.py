@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from feed_export._version import __version__
 from feed_export.catalog.structure import Catalog
-from feed_export.config import ExportOptions, Settings
+from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
 from feed_export.feed.source import FeedSource
 from feed_export.push.decode import RowDecoder
@@ -43,7 +43,7 @@ from feed_export.push.scan import scan_feed
 from feed_export.push.startup import log_in, read_catalog
 from feed_export.push.state import context_hash
 from feed_export.push.tracking import RunMemory, Tracking, payload_options
-from feed_export.report.summary import RunReport
+from feed_export.report.model import RunReport
 
 if TYPE_CHECKING:
     from feed_export.akeneo.client import AkeneoClient
@@ -82,7 +82,6 @@ def run_push(
     what a live push remembers (state store, journal); ``interrupt`` stops it cleanly from
     another thread or a signal handler.
     """
-    started = clock()
     if not isinstance(source, FeedSource):
         source = FeedSource.file(
             source, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
@@ -95,12 +94,19 @@ def run_push(
         payload_out=targets.payload_out,
         dry_run=options.dry_run,
     )
+    report.start(clock)
     with ExitStack() as stack:
         feed = stack.enter_context(source.open())
+        report.header = feed.header
         # the start-up checks: nothing is written before the PIM and its catalog answer
         own_client = client is None
         client = _client(stack, options, catalog, settings, client)
         pim = tracking.target or (settings.base_url if settings is not None else "")
+        if client is not None:
+            base_url = getattr(client, "base_url", "") or pim  # fakes in tests may have none
+            report.pim = pim_host(base_url) if base_url else None
+            stats = client.stats
+            report.retries_now = lambda: stats.retries
         if client is not None and own_client:
             log_in(client, interrupt)
         if catalog is None:
@@ -125,7 +131,7 @@ def run_push(
             finish_rows(rows, ordered, 400, rejected_message(scan.problems), progress)
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
-            report.seconds = clock() - started
+            report.seconds = clock() - report.started
             return report
         layout = scan.layout
         report.warnings.extend(layout.warnings)
@@ -169,7 +175,7 @@ def run_push(
             raise AssertionError(f"rows left without an outcome: {ordered.unresolved()[:10]}")
         if memory is not None and report.aborted is None:
             memory.finish()  # the feedback is complete: nothing to resume
-    report.seconds = clock() - started
+    report.seconds = clock() - report.started
     return report
 
 

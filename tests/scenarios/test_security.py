@@ -187,7 +187,7 @@ def _push(tmp_path: Path, *extra: str, feed_text: str = FEED) -> tuple[CliResult
 ACCEPTED = {"secret": SECRET, "password": PASSWORD}
 SCENARIOS = {
     # (what the sandbox accepts, exit code, what the run must say, files written at least)
-    "accepted": (ACCEPTED, 1, "201 created: 1", 2),
+    "accepted": (ACCEPTED, 1, "  1  created", 2),
     # a refused login stops the run before anything is written
     "wrong-password": ({"secret": SECRET, "password": "other"}, 2, "No user found", 0),
     "wrong-secret": ({"secret": "other", "password": PASSWORD}, 2, '"client_id"', 0),
