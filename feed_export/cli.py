@@ -14,9 +14,9 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, get_args
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn, TextIO, get_args
 
 from pydantic import BaseModel
 
@@ -116,10 +116,19 @@ def _quiet_libraries(debug: bool) -> None:
         logging.getLogger(name).setLevel(logging.NOTSET if debug else logging.WARNING)
 
 
+class _TerminalFormatter(logging.Formatter):
+    """Log lines whose message cannot drive the terminal (PIM text quoted in a warning)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        from feed_export.report.text import printable
+
+        return printable(super().formatMessage(record))
+
+
 def _setup_logging(verbosity: int) -> None:
     level = logging.WARNING - 10 * verbosity
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_TerminalFormatter("%(levelname)s %(name)s: %(message)s"))
     # what the environment holds now; _settings adds the flags and ./.env once read
     secrets = [os.environ.get("AKENEO_CLIENT_SECRET", ""), os.environ.get("AKENEO_PASSWORD", "")]
     handler.addFilter(_Redact(secrets))
@@ -239,49 +248,74 @@ def _encoding(text: str) -> str:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)"
+    g = p.add_argument_group("messages")
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="more log output: -v for each step, -vv for debugging (default: warnings only)",
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no summary and no progress bar")
-    p.add_argument("--debug", action="store_true", help="show a traceback on internal errors")
+    g.add_argument("-q", "--quiet", action="store_true", help="no summary and no progress bar")
+    g.add_argument(
+        "--debug",
+        action="store_true",
+        help="show tracebacks and the HTTP library's own log lines (for bug reports)",
+    )
 
 
 def _add_connection(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("PIM connection (else AKENEO_* from the environment or ./.env)")
-    g.add_argument("--base-url", help="e.g. https://pim.example.com (AKENEO_BASE_URL)")
-    g.add_argument("--client-id", help="API connection client id (AKENEO_CLIENT_ID)")
+    g = p.add_argument_group("PIM connection (default: AKENEO_* from the environment, else ./.env)")
     g.add_argument(
-        "--client-secret", help="prefer AKENEO_CLIENT_SECRET: flags show up in process lists"
+        "--env-file",
+        type=Path,
+        metavar="FILE",
+        help="read AKENEO_* from this .env file instead of ./.env; it wins over the "
+        "environment (e.g. staging.env, prod.env)",
     )
-    g.add_argument("--username", help="API user (AKENEO_USERNAME)")
-    g.add_argument("--password", help="prefer AKENEO_PASSWORD: flags show up in process lists")
+    g.add_argument("--base-url", help="the PIM's address, e.g. https://pim.example.com")
+    g.add_argument("--client-id", help="the API connection's client id")
+    g.add_argument(
+        "--client-secret",
+        help="the API connection's secret; prefer AKENEO_CLIENT_SECRET (flags show in "
+        "process lists)",
+    )
+    g.add_argument("--username", help="the API connection's user")
+    g.add_argument(
+        "--password",
+        help="the API user's password; prefer AKENEO_PASSWORD (flags show in process lists)",
+    )
     g.add_argument(
         "--allow-insecure-http",
         action="store_true",
-        help="allow a plain http:// base URL to a non-loopback host",
+        help="allow a plain http:// base URL to a host other than this machine",
     )
-    g.add_argument("--no-verify-tls", action="store_true", help="do not verify TLS certificates")
+    g.add_argument(
+        "--no-verify-tls",
+        action="store_true",
+        help="do not verify the PIM's TLS certificate (a test PIM with a self-signed one)",
+    )
     retry = _defaults(RetrySettings)
     g.add_argument(
         "--timeout",
         type=_model_number(RetrySettings, "request_timeout", "seconds"),
         default=retry["request_timeout"],
         metavar="S",
-        help="read timeout per request, in seconds (%(default)g)",
+        help="read timeout per request, in seconds (default: %(default)g)",
     )
     g.add_argument(
         "--max-attempts",
         type=_model_number(RetrySettings, "max_attempts"),
         default=retry["max_attempts"],
         metavar="N",
-        help="attempts per request, 1-20 (%(default)s)",
+        help="attempts per request, 1-20 (default: %(default)s)",
     )
     g.add_argument(
         "--max-retry-delay",
         type=_model_number(RetrySettings, "max_retry_delay", "seconds"),
         default=retry["max_retry_delay"],
         metavar="S",
-        help="cap on one wait between attempts, in seconds (%(default)g)",
+        help="the longest wait between two attempts, in seconds (default: %(default)g)",
     )
 
 
@@ -300,7 +334,10 @@ def _add_tracking(p: argparse.ArgumentParser) -> None:
         help="send every row, and record what the PIM accepts for a later --only-changed",
     )
     g.add_argument(
-        "--state", type=Path, metavar="FILE", help="state file (default .feed_export/state.sqlite)"
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="the state file (default: .feed_export/state.sqlite beside the feed)",
     )
     g.add_argument(
         "--resume",
@@ -313,13 +350,133 @@ def _add_tracking(p: argparse.ArgumentParser) -> None:
         type=_number(float, ge=0, unit="seconds"),
         default=30.0,
         metavar="S",
-        help="on Ctrl-C, wait this long for the requests in flight (30)",
+        help="on Ctrl-C, wait this long for the requests in flight (default: %(default)g)",
     )
 
 
 def _defaults(model: type[BaseModel]) -> dict[str, Any]:
     """The defaults of an option model's fields: the flags show and use the model's own."""
     return {name: field.default for name, field in model.model_fields.items()}
+
+
+def _add_outputs(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("outputs (FILE, or - for standard output)")
+    g.add_argument(
+        "--feedback",
+        metavar="FILE",
+        help="the feed with the PIM's status and message on every row (default: "
+        "FEED.feedback.EXT beside the feed)",
+    )
+    g.add_argument(
+        "--payload-out",
+        metavar="FILE",
+        help="the lines sent (a dry run: that would be sent), one JSON object each",
+    )
+    g.add_argument("--summary-json", metavar="FILE", help="the summary as JSON")
+
+
+def _add_reading(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reading the feed")
+    g.add_argument(
+        "--encoding", type=_encoding, help="the feed's encoding, e.g. latin-1 (default: UTF-8)"
+    )
+    g.add_argument(
+        "--delimiter",
+        type=_delimiter,
+        help="the CSV delimiter, e.g. ';' or '\\t' (default: guessed among , ; TAB |)",
+    )
+    g.add_argument("--sheet", help="the XLSX sheet to read (default: the first visible one)")
+
+
+def _add_cells(p: argparse.ArgumentParser, options: dict[str, Any]) -> None:
+    g = p.add_argument_group("reading cells")
+    g.add_argument(
+        "--entity",
+        choices=get_args(Entity),
+        default=options["entity"],
+        help="what the rows are (default: %(default)s)",
+    )
+    g.add_argument(
+        "--value-separator",
+        type=_text,
+        default=options["value_separator"],
+        metavar="S",
+        help="separates the values of a multi-value cell (default: %(default)s)",
+    )
+    g.add_argument(
+        "--decimal-separator",
+        choices=(".", ","),
+        default=options["decimal_separator"],
+        help="the decimal separator of numbers in cells (default: %(default)s)",
+    )
+    g.add_argument(
+        "--date-format",
+        type=_date_format,
+        metavar="FORMAT",
+        help="how date cells are written, besides YYYY-MM-DD: "
+        + DATE_FORMAT_EXAMPLES.replace("%", "%%"),
+    )
+    g.add_argument(
+        "--empty-cells",
+        choices=get_args(EmptyCells),
+        default=options["empty_cells"],
+        help="an empty cell leaves the PIM's value as it is (skip) or erases it (erase) "
+        "(default: %(default)s)",
+    )
+    g.add_argument(
+        "--ignore-unknown-columns",
+        action="store_true",
+        help="leave out columns the catalog does not know, with a warning, instead of "
+        "rejecting the feed",
+    )
+
+
+def _add_sending(p: argparse.ArgumentParser, options: dict[str, Any], push: bool) -> None:
+    g = p.add_argument_group("sending")
+    if push:
+        g.add_argument(
+            "--dry-run", action="store_true", help="send nothing: check the feed (= check)"
+        )
+    g.add_argument(
+        "--batch-size",
+        type=_model_number(ExportOptions, "batch_size"),
+        default=options["batch_size"],
+        metavar="N",
+        help="lines per request, 1-100 (default: %(default)s)",
+    )
+    g.add_argument(
+        "--concurrency",
+        type=_model_number(ExportOptions, "concurrency"),
+        default=options["concurrency"],
+        metavar="N",
+        help="requests in flight, 1-10 (default: %(default)s)",
+    )
+    g.add_argument(
+        "--create-missing-options",
+        action="store_true",
+        help="let the PIM create the select options a row names and it lacks",
+    )
+
+
+def _add_target(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the PIM (one of)")
+    g.add_argument(
+        "--catalog",
+        type=Path,
+        metavar="FILE",
+        help="a catalog file (feed-export catalog pull): check without a PIM",
+    )
+    g.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="the embedded sandbox PIM, started for this run (nothing to set up)",
+    )
+    g.add_argument(
+        "--sandbox-db",
+        type=Path,
+        metavar="FILE",
+        help="keep the sandbox's products in this SQLite file (default: in memory)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -346,67 +503,13 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         p.add_argument("feed", type=Path, metavar="FEED", help="CSV, TSV, .csv.gz or XLSX feed")
+        _add_outputs(p)
+        _add_target(p)
+        _add_reading(p)
+        _add_cells(p, options)
+        _add_sending(p, options, push=name == "push")
         if name == "push":
-            p.add_argument("--dry-run", action="store_true", help="send nothing; validate only")
             _add_tracking(p)
-        p.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (no PIM needed)")
-        p.add_argument("--feedback", type=Path, metavar="FILE", help="default: FEED.feedback.EXT")
-        p.add_argument("--payload-out", type=Path, metavar="FILE", help="write the lines as NDJSON")
-        p.add_argument(
-            "--summary-json", metavar="FILE", help="write the summary as JSON (- for stdout)"
-        )
-        p.add_argument("--entity", choices=get_args(Entity), default=options["entity"])
-        p.add_argument(
-            "--batch-size",
-            type=_model_number(ExportOptions, "batch_size"),
-            default=options["batch_size"],
-            metavar="N",
-            help="lines per request, 1-100 (%(default)s)",
-        )
-        p.add_argument(
-            "--concurrency",
-            type=_model_number(ExportOptions, "concurrency"),
-            default=options["concurrency"],
-            metavar="N",
-            help="requests in flight, 1-10 (%(default)s)",
-        )
-        p.add_argument(
-            "--value-separator",
-            type=_text,
-            default=options["value_separator"],
-            metavar="S",
-            help="multi-value separator (%(default)s)",
-        )
-        p.add_argument(
-            "--empty-cells", choices=get_args(EmptyCells), default=options["empty_cells"]
-        )
-        p.add_argument(
-            "--decimal-separator",
-            choices=(".", ","),
-            default=options["decimal_separator"],
-            help="decimal separator of numbers in cells (%(default)s)",
-        )
-        p.add_argument(
-            "--date-format",
-            type=_date_format,
-            metavar="FORMAT",
-            help=f"how date cells are written besides YYYY-MM-DD: {DATE_FORMAT_EXAMPLES}".replace(
-                "%", "%%"
-            ),
-        )
-        p.add_argument("--ignore-unknown-columns", action="store_true")
-        p.add_argument("--create-missing-options", action="store_true")
-        p.add_argument(
-            "--encoding", type=_encoding, help="feed encoding, e.g. latin-1 (default UTF-8)"
-        )
-        p.add_argument(
-            "--delimiter",
-            type=_delimiter,
-            help="CSV delimiter, e.g. ';' or '\\t' (default: sniffed among , ; TAB |)",
-        )
-        p.add_argument("--sheet", help="XLSX sheet name (default: the first)")
-        p.add_argument("--sandbox", action="store_true", help="push to the embedded sandbox PIM")
-        p.add_argument("--sandbox-db", type=Path, metavar="FILE", help="sandbox SQLite file")
         _add_connection(p)
         _add_common(p)
 
@@ -417,23 +520,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cat.set_defaults(group_help=cat.format_help)
     cat_sub = cat.add_subparsers(dest="catalog_command", metavar="ACTION")
-    pull = cat_sub.add_parser("pull", help="write the PIM's catalog to a file")
-    pull.add_argument("-o", "--output", type=Path, required=True, metavar="FILE")
-    pull.add_argument("--attributes", help="comma-separated attribute codes (default: all)")
-    pull.add_argument("--sandbox", action="store_true", help="pull from the embedded sandbox")
+    pull = cat_sub.add_parser(
+        "pull",
+        help="write the PIM's catalog to a file",
+        description="write the PIM's catalog (attributes, channels, locales, currencies, "
+        "measurement families) to a file, for --catalog",
+    )
+    pull.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="FILE",
+        help="the catalog file to write (- for standard output)",
+    )
+    pull.add_argument(
+        "--attributes",
+        metavar="CODES",
+        help="comma-separated attribute codes (default: every attribute)",
+    )
+    pull.add_argument("--sandbox", action="store_true", help="pull from the embedded sandbox PIM")
     _add_connection(pull)
     _add_common(pull)
 
-    sb = sub.add_parser("sandbox", help="run the embedded Akeneo-compatible PIM standalone")
-    sb.add_argument("--host", default="127.0.0.1")
-    sb.add_argument("--port", type=_number(int, ge=0, le=65535), default=8080)
-    sb.add_argument("--db", type=Path, metavar="FILE", help="SQLite file (default: in memory)")
-    sb.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (default: demo)")
+    sb = sub.add_parser(
+        "sandbox",
+        help="run the embedded Akeneo-compatible PIM standalone",
+        description="run the embedded Akeneo-compatible PIM until Ctrl-C; it prints the "
+        "settings to reach it",
+    )
+    sb.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    sb.add_argument(
+        "--port",
+        type=_number(int, ge=0, le=65535),
+        default=8080,
+        help="port to listen on, 0 for any free one (default: %(default)s)",
+    )
+    sb.add_argument(
+        "--db",
+        type=Path,
+        metavar="FILE",
+        help="keep the products in this SQLite file (default: in memory, lost on exit)",
+    )
+    sb.add_argument(
+        "--catalog",
+        type=Path,
+        metavar="FILE",
+        help="the catalog to serve (default: the demo catalog)",
+    )
     sb.add_argument(
         "--latency",
         type=_number(float, ge=0, unit="seconds"),
         default=0.0,
-        help="seconds added to every request",
+        metavar="S",
+        help="seconds added to every request, to try a slow PIM (default: %(default)g)",
+    )
+    sb.add_argument(
+        "--env-out",
+        metavar="FILE",
+        help="write the settings to reach it as .env text, for --env-file (- for standard output)",
     )
     _add_common(sb)
     return parser
@@ -496,8 +642,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         allow_insecure_http=args.allow_insecure_http,
         verify_tls=not args.no_verify_tls,
         retry=retry,
+        env_file=args.env_file,
     )
-    # the values may come from ./.env, which _setup_logging never saw; the client sends
+    # the values may come from a .env file, which _setup_logging never saw; the client sends
     # them in other forms too (the Basic header's base64, JSON escapes)
     from feed_export.akeneo.client import secret_forms
 
@@ -553,20 +700,55 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _refuse_summary_collision(args: argparse.Namespace) -> None:
-    """``--summary-json`` must not replace the feed, an input or another output.
+#: the output flags of a push, and how messages name what each writes
+_OUTPUTS = {
+    "feedback": "the feedback file",
+    "payload_out": "the --payload-out file",
+    "summary_json": "the summary",
+}
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _stdout_output(args: argparse.Namespace, names: Sequence[str]) -> str | None:
+    """The one output flag given as ``-`` (standard output), if any; two is a usage error."""
+    dashes = [name for name in names if getattr(args, name, None) == "-"]
+    if len(dashes) > 1:
+        raise ConfigError(
+            f"{' and '.join(_flag(n) for n in dashes)} both ask for standard output (-); "
+            "only one output can go there: give the others a file name"
+        )
+    return dashes[0] if dashes else None
+
+
+def _target(value: str | None) -> Path | BinaryIO | None:
+    """An output flag's value: a path, or standard output for ``-``."""
+    if value is None:
+        return None
+    if value == "-":
+        sys.stdout.flush()  # what print() buffered goes first
+        return sys.stdout.buffer
+    return Path(value)
+
+
+def _check_cli_outputs(args: argparse.Namespace) -> None:
+    """The outputs the CLI writes itself (the summary) must be writable and collide with nothing.
 
     Checked before the run: the summary is written last, when the file is already lost.
     """
-    if not args.summary_json or args.summary_json == "-":
-        return
+    from feed_export.feed.writer import check_writable
     from feed_export.push.feedback import default_feedback_path
 
+    if not args.summary_json or args.summary_json == "-":
+        return
     target = Path(args.summary_json)
+    feedback = args.feedback if args.feedback and args.feedback != "-" else None
     others = [
         ("the feed", args.feed),
-        ("the feedback file", args.feedback or default_feedback_path(args.feed)),
-        ("the --payload-out file", args.payload_out),
+        ("the feedback file", Path(feedback) if feedback else default_feedback_path(args.feed)),
+        ("the --payload-out file", _path_or_none(args.payload_out)),
         ("the --catalog file", args.catalog),
         ("the --state file", getattr(args, "state", None)),
     ]
@@ -576,17 +758,23 @@ def _refuse_summary_collision(args: argparse.Namespace) -> None:
                 f"--summary-json {args.summary_json} is {what}: "
                 "the summary would replace it; choose another file"
             )
+    check_writable(target, "summary", "--summary-json")
 
 
-def _write_summary(report: RunReport, target: str | None, quiet: bool) -> None:
-    if target:
+def _path_or_none(value: str | None) -> Path | None:
+    return Path(value) if value and value != "-" else None
+
+
+def _write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: bool) -> None:
+    """The JSON summary, then the text summary (on stderr when stdout carries an output)."""
+    if args.summary_json:
         text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
-        if target == "-":
+        if args.summary_json == "-":
             print(text)
         else:
-            Path(target).write_text(text + "\n", encoding="utf-8")
-    if not quiet and target != "-":
-        print(report.to_text())
+            Path(args.summary_json).write_text(text + "\n", encoding="utf-8")
+    if not args.quiet:
+        print(report.to_text(), file=sys.stderr if stdout_taken else sys.stdout)
     for warning in report.warnings:
         _err(f"{PROG}: warning: {warning}")
     if report.aborted:
@@ -670,73 +858,92 @@ def _interrupts(interrupt: Interrupt) -> Iterator[None]:
 
 def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     from feed_export.catalog.structure import Catalog
+    from feed_export.feed.reader import check_feed_file
+    from feed_export.feed.source import FeedSource
     from feed_export.push.interrupt import Interrupt
-    from feed_export.push.run import RunTargets, run_push
+    from feed_export.push.run import RunTargets, check_targets, run_push
 
-    _refuse_summary_collision(args)
+    # every input and output is checked before anything starts (the sandbox included)
+    stdout_output = _stdout_output(args, list(_OUTPUTS))
     options = _options(args, dry_run)
     tracking = _tracking(args, dry_run)
+    if args.sandbox and args.env_file:
+        raise ConfigError("--env-file names a PIM, --sandbox starts one: pass only one of them")
     catalog = Catalog.from_file(args.catalog) if args.catalog else None
-    targets = RunTargets(feedback=args.feedback, payload_out=args.payload_out)
-    drain_timeout = getattr(args, "drain_timeout", 30.0)
-    interrupt = Interrupt(drain_timeout)
+    magic = check_feed_file(args.feed)
+    if args.feedback == "-" and magic.startswith(b"PK") and sys.stdout.isatty():
+        raise ConfigError(
+            "--feedback -: the feedback of an XLSX feed is a workbook, not text for a "
+            "terminal; redirect it (> feedback.xlsx) or give a file name"
+        )
+    source = FeedSource.file(
+        args.feed, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
+    )
+    targets = RunTargets(feedback=_target(args.feedback), payload_out=_target(args.payload_out))
+    check_targets(source, targets)
+    _check_cli_outputs(args)
+    settings = None
+    if not args.sandbox and not (dry_run and catalog is not None):
+        settings = _settings(args)
+
+    interrupt = Interrupt(getattr(args, "drain_timeout", 30.0))
     progress = _Progress(sys.stderr.isatty() and not args.quiet, "row")
     try:
-        with _interrupts(interrupt):
+        with _interrupts(interrupt), ExitStack() as stack:
             if args.sandbox:
-                with _sandbox_settings(args.sandbox_db) as settings:
-                    if not args.quiet:
-                        print(f"{PROG}: sandbox PIM at {settings.base_url}", file=sys.stderr)
-                    report = run_push(
-                        args.feed,
-                        options,
-                        catalog=catalog,
-                        settings=settings,
-                        targets=targets,
-                        tracking=tracking,
-                        interrupt=interrupt,
-                        progress=progress,
-                    )
-            else:
-                settings = None
-                if not (dry_run and catalog is not None):
-                    settings = _settings(args)
-                report = run_push(
-                    args.feed,
-                    options,
-                    catalog=catalog,
-                    settings=settings,
-                    targets=targets,
-                    tracking=tracking,
-                    interrupt=interrupt,
-                    progress=progress,
-                )
+                settings = stack.enter_context(_sandbox_settings(args.sandbox_db))
+                if not args.quiet:
+                    _err(f"{PROG}: sandbox PIM at {settings.base_url}")
+            report = run_push(
+                source,
+                options,
+                catalog=catalog,
+                settings=settings,
+                targets=targets,
+                tracking=tracking,
+                interrupt=interrupt,
+                progress=progress,
+            )
     finally:
         progress.close()
     report.catalog_file = args.catalog
-    _write_summary(report, args.summary_json, args.quiet)
+    try:
+        _write_summary(report, args, stdout_taken=stdout_output is not None)
+    except BrokenPipeError:
+        _stdout_closed()  # the run is done: its exit code still tells what happened
     return report.exit_code
 
 
 def _cmd_catalog_pull(args: argparse.Namespace) -> int:
     from feed_export.akeneo.client import AkeneoClient
+    from feed_export.feed.writer import check_writable
+    from feed_export.push.startup import log_in
 
     codes = (
         [c.strip() for c in args.attributes.split(",") if c.strip()] if args.attributes else None
     )
+    if args.sandbox and args.env_file:
+        raise ConfigError("--env-file names a PIM, --sandbox starts one: pass only one of them")
+    if args.output != "-":
+        check_writable(Path(args.output), "catalog file", "--output")
 
     def pull(settings: Settings) -> int:
         client = AkeneoClient(settings)
         try:
+            log_in(client)
             data = client.fetch_catalog(codes)
         finally:
             client.close()
-        args.output.write_text(
-            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-        )
-        if not args.quiet:
-            counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list))
-            print(f"catalog written to {args.output}: {counts}")
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list))
+        if args.output == "-":
+            sys.stdout.write(text)
+            if not args.quiet:
+                _err(f"catalog written to standard output: {counts}")
+        else:
+            Path(args.output).write_text(text, encoding="utf-8")
+            if not args.quiet:
+                print(f"catalog written to {args.output}: {counts}")
         return 0
 
     if args.sandbox:
@@ -748,8 +955,20 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
 def _cmd_sandbox(args: argparse.Namespace) -> int:
     from feed_export.sandbox import serve_forever_cli
 
+    env_out: Path | TextIO | None = None
+    out: TextIO = sys.stdout
+    if args.env_out == "-":
+        env_out, out = sys.stdout, sys.stderr  # the .env text alone on stdout
+    elif args.env_out:
+        env_out = Path(args.env_out)
     return serve_forever_cli(
-        host=args.host, port=args.port, db=args.db, catalog=args.catalog, latency=args.latency
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        catalog=args.catalog,
+        latency=args.latency,
+        out=out,
+        env_out=env_out,
     )
 
 
@@ -771,7 +990,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "catalog":
             return _cmd_catalog_pull(args)
         return _cmd_sandbox(args)
+    except BrokenPipeError:
+        return _stdout_closed()
     except FeedExportError as exc:
+        if isinstance(exc.__cause__, BrokenPipeError):  # an output on stdout, cut short
+            return _stdout_closed()
         first, *rest = str(exc).split("\n")  # a header error lists its problems below
         _err(f"{PROG}: error: {first}")
         for line in rest:
@@ -783,9 +1006,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(
+        _err(
             f"{PROG}: internal error: {type(exc).__name__}: {exc} "
-            "(run with --debug for a traceback; please report it)",
-            file=sys.stderr,
+            "(run with --debug for a traceback; please report it)"
         )
         return 3
+
+
+def _stdout_closed() -> int:
+    """Standard output was closed early (``| head``): end quietly, as Unix tools do.
+
+    Python's advice: point stdout at devnull, so that the interpreter's last flush at exit
+    does not fail again. The exit code of a process killed by SIGPIPE, 141, tells a script.
+    """
+    with suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 141

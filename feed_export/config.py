@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
@@ -205,6 +206,33 @@ def pim_host(base_url: str) -> str:
     return f"{host}:{port}" if port else host
 
 
+def _dotenv(path: Path) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of a ``.env`` file named with ``--env-file``; ``ConfigError`` if unreadable.
+
+    It must name at least one ``AKENEO_*`` variable: a file with none is likely the wrong one.
+    """
+    if not path.exists():
+        raise ConfigError(f"--env-file {path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"--env-file {path}: not a file")
+    try:
+        values = _dotenv(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--env-file {path}: cannot be read: {exc}") from None
+    if not any(name in values for name in ENV_NAMES.values()):
+        raise ConfigError(
+            f"--env-file {path}: no AKENEO_* setting in it; it should hold lines such as "
+            "AKENEO_BASE_URL=https://pim.example.com"
+        )
+    return values
+
+
 ENV_NAMES = {
     "base_url": "AKENEO_BASE_URL",
     "client_id": "AKENEO_CLIENT_ID",
@@ -222,8 +250,13 @@ def load_settings(
     allow_insecure_http: bool = False,
     verify_tls: bool = True,
     retry: RetrySettings | None = None,
+    env_file: Path | None = None,
 ) -> Settings:
     """Settings from flags, then the environment, then a ``.env`` file.
+
+    ``env_file`` (``--env-file``) names the file to use instead of ``./.env``, and then it
+    wins over the environment: a file named on purpose (``staging.env``, ``prod.env``)
+    must not be overridden by a variable left in the shell. Flags still win over it.
 
     >>> s = load_settings({"base_url": "http://127.0.0.1:8080"}, env={
     ...     "AKENEO_CLIENT_ID": "id", "AKENEO_CLIENT_SECRET": "s",
@@ -231,26 +264,26 @@ def load_settings(
     >>> s.base_url
     'http://127.0.0.1:8080'
     """
-    from dotenv import dotenv_values
-
     environ = dict(os.environ) if env is None else env
-    path = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
-    dotenv = (
-        {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
-    )
+    # by variable name, most important first (the flags come before all of them)
+    sources: list[Mapping[str, str]]
+    if env_file is not None:
+        sources = [read_env_file(env_file), environ]
+    else:
+        path = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
+        sources = [environ, _dotenv(path) if path.is_file() else {}]
     values: dict[str, object] = {}
     missing: list[str] = []
     for key, env_name in ENV_NAMES.items():
-        value = flags.get(key) or environ.get(env_name) or dotenv.get(env_name)
+        value = flags.get(key) or next((s[env_name] for s in sources if s.get(env_name)), None)
         if value:
             values[key] = value
         else:
             missing.append(env_name)
     if missing:
+        where = f"in {env_file}" if env_file is not None else "in the environment or a .env file"
         raise ConfigError(
-            "missing PIM settings: "
-            + ", ".join(missing)
-            + " (set them in the environment or a .env file, pass the flags, "
+            "missing PIM settings: " + ", ".join(missing) + f" (set them {where}, pass the flags, "
             "or use --sandbox / --dry-run --catalog FILE)"
         )
     values["allow_insecure_http"] = allow_insecure_http

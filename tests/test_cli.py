@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import base64
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -450,3 +452,192 @@ def test_catalog_alone_prints_its_own_help() -> None:
     assert result.err.startswith("usage: feed-export catalog [-h] ACTION ...")
     assert "write the PIM's catalog to a file" in result.err
     assert "push a feed" not in result.err  # not the top-level help
+
+
+# --- conventions: - for standard output, --env-file, help, checks before anything starts ---
+
+
+def test_feedback_to_standard_output_is_the_feedback_file(tmp_path: Path) -> None:
+    feed = SAMPLE_FEEDS / "apparel.csv"
+    on_disk = tmp_path / "fb.csv"
+    run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "--feedback", str(on_disk), "-q"])
+    result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "--feedback", "-"])
+    assert result.code == 1
+    assert result.raw == on_disk.read_bytes()
+    assert "Dry run of apparel.csv" in result.err  # the summary moved to stderr
+    assert "feedback: standard output" in result.err
+    assert not (SAMPLE_FEEDS / "apparel.feedback.csv").exists()
+
+
+def test_xlsx_feedback_to_standard_output_is_a_workbook(tmp_path: Path) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    feed = SAMPLE_FEEDS / "electronics.xlsx"
+    result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "--feedback", "-", "-q"])
+    assert result.code == 1 and result.raw.startswith(b"PK")
+    sheet = load_workbook(io.BytesIO(result.raw)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][-2:] == ("akeneo_status_code", "akeneo_message") and len(rows) == 6
+
+
+def test_payload_to_standard_output(tmp_path: Path) -> None:
+    feed = SAMPLE_FEEDS / "apparel.csv"
+    lines = tmp_path / "lines.ndjson"
+    run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "--payload-out", str(lines), "-q",
+             "--feedback", str(tmp_path / "a.csv")])  # fmt: skip
+    result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "--payload-out", "-",
+                      "--feedback", str(tmp_path / "b.csv")])  # fmt: skip
+    assert result.raw == lines.read_bytes() and len(result.raw.splitlines()) == 8
+    assert "payload: standard output" in result.err
+
+
+def test_only_one_output_can_take_standard_output(tmp_path: Path) -> None:
+    result = run_cli(["check", str(SAMPLE_FEEDS / "apparel.csv"), "--catalog", str(DEMO_CATALOG),
+                      "--feedback", "-", "--summary-json", "-"])  # fmt: skip
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (
+        "feed-export: error: --feedback and --summary-json both ask for standard output (-); "
+        "only one output can go there: give the others a file name\n"
+    )
+
+
+def _env_file(path: Path, sandbox: Sandbox) -> Path:
+    from feed_export.sandbox.server import env_text
+
+    path.write_text(env_text(sandbox, export=False), encoding="utf-8")
+    return path
+
+
+def test_env_file_names_the_pim_and_wins_over_the_environment(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prod = _env_file(tmp_path / "prod.env", sandbox)
+    # a variable left in the shell from another PIM must not win over the file named
+    monkeypatch.setenv("AKENEO_BASE_URL", f"http://127.0.0.1:{_closed_port()}")
+    feed = tmp_path / "ok.csv"
+    feed.write_text("sku,name~en_US\nA,Shirt\n", encoding="utf-8")
+    result = run_cli(["push", str(feed), "--env-file", str(prod), "-q"])
+    assert result.code == 0, result.err
+    assert sandbox.state.product("A") is not None
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "says"),
+    [
+        (None, [], "feed-export: error: --env-file {env}: file not found\n"),
+        ("FOO=1\n", [], "feed-export: error: --env-file {env}: no AKENEO_* setting in it; it should hold lines such as AKENEO_BASE_URL=https://pim.example.com\n"),
+        ("AKENEO_BASE_URL=http://127.0.0.1:9\n", ["--sandbox"], "feed-export: error: --env-file names a PIM, --sandbox starts one: pass only one of them\n"),
+    ],
+    ids=["missing", "not-settings", "with-sandbox"],
+)  # fmt: skip
+def test_env_file_problems(
+    tmp_path: Path, content: str | None, extra: list[str], says: str
+) -> None:
+    env = tmp_path / "staging.env"
+    if content is not None:
+        env.write_text(content, encoding="utf-8")
+    feed = tmp_path / "ok.csv"
+    feed.write_text("sku,name~en_US\nA,Shirt\n", encoding="utf-8")
+    result = run_cli(["push", str(feed), "--env-file", str(env), *extra])
+    assert (result.code, result.out) == (2, "")
+    assert result.err == says.format(env=env)
+
+
+def _all_actions(parser: argparse.ArgumentParser) -> Iterator[tuple[str, argparse.Action]]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                for found, inner in _all_actions(sub):
+                    yield f"{name} {found}", inner
+        elif not isinstance(action, argparse._HelpAction | argparse._VersionAction):
+            yield action.dest, action
+
+
+def test_every_flag_has_help_and_shows_its_default() -> None:
+    parser = cli.build_parser()
+    checked = 0
+    for where, action in _all_actions(parser):
+        assert action.help and action.help != argparse.SUPPRESS, f"{where}: no help text"
+        default = action.default
+        if default not in (None, False, 0) and action.option_strings:
+            assert "%(default)" in action.help, f"{where}: the help does not show {default!r}"
+        checked += 1
+    assert checked > 60
+    text = " ".join(run_cli(["push", "--help"]).out.split())
+    assert "(default: 100)" in text and "(default: <###>)" in text and "(default: 60)" in text
+
+
+def test_the_feed_and_every_input_are_checked_before_the_sandbox_starts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[str] = []
+    import feed_export.sandbox
+
+    monkeypatch.setattr(feed_export.sandbox, "start_sandbox", lambda **_: started.append("x"))
+    feed = tmp_path / "ok.csv"
+    feed.write_text("sku,name~en_US\nA,Shirt\n", encoding="utf-8")
+    not_a_catalog = tmp_path / "cat.json"
+    not_a_catalog.write_text('{"foo": 1}', encoding="utf-8")
+    (tmp_path / "folder").mkdir()
+    cases = [
+        (["push", "missing.csv", "--sandbox"], "feed-export: error: missing.csv: file not found\n"),
+        (["push", str(tmp_path), "--sandbox"], f"feed-export: error: {tmp_path}: not a file\n"),
+        (["check", str(feed), "--sandbox", "--catalog", str(not_a_catalog)],
+         f'feed-export: error: {not_a_catalog}: not a catalog file: it has no "attributes" list (it has "foo"); a catalog file holds "attributes", "channels", "locales", "currencies" and "measurement_families": write one with feed-export catalog pull -o FILE\n'),
+        (["push", str(feed), "--sandbox", "--feedback", str(tmp_path / "folder")],
+         f"feed-export: error: {tmp_path / 'folder'}: is a folder; give the feedback file a file name (--feedback)\n"),
+        (["push", str(feed), "--sandbox", "--payload-out", str(feed / "x.ndjson")],
+         f"feed-export: error: {feed / 'x.ndjson'}: {feed} is a file, not a folder; choose another path for the payload file (--payload-out)\n"),
+        (["push", str(feed), "--sandbox", "--summary-json", str(tmp_path / "folder")],
+         f"feed-export: error: {tmp_path / 'folder'}: is a folder; give the summary a file name (--summary-json)\n"),
+    ]  # fmt: skip
+    for args, says in cases:
+        result = run_cli(args)
+        assert (result.code, result.err) == (2, says), args
+    assert started == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cat.json", "folder", "ok.csv"]
+
+
+def test_terminal_escapes_are_shown_not_run(tmp_path: Path) -> None:
+    """A file name (or a PIM's message) with escape sequences cannot drive the terminal."""
+    feed = tmp_path / "feed\x1b[2J\x1b]0;owned\x07.csv"
+    feed.write_text("sku,stock_quantity\nA,many\n", encoding="utf-8")
+    result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG)])
+    assert result.code == 1
+    assert "\x1b" not in result.out + result.err and "\x07" not in result.out + result.err
+    assert "Dry run of feed\\x1b[2J\\x1b]0;owned\\x07.csv against" in result.out
+    missing = run_cli(["check", str(tmp_path / "gone\x1b[31m.csv"), "--catalog", str(DEMO_CATALOG)])
+    assert missing.err == f"feed-export: error: {tmp_path}/gone\\x1b[31m.csv: file not found\n"
+
+
+def _closed_stdout_run(*args: str) -> tuple[int, str]:
+    """Run the command with a standard output whose reader has gone (``| head``)."""
+    import os
+    import subprocess
+
+    env = dict(os.environ, PYTHONPATH=str(Path(cli.__file__).parents[1]))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feed_export", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before it writes anything: every write to stdout fails
+    err = proc.stderr.read().decode()
+    return proc.wait(timeout=60), err
+
+
+def test_a_closed_standard_output_ends_the_run_quietly(tmp_path: Path) -> None:
+    feed = SAMPLE_FEEDS / "apparel.csv"
+    code, err = _closed_stdout_run(
+        "check", str(feed), "--catalog", str(DEMO_CATALOG), "--feedback", str(tmp_path / "a.csv")
+    )
+    assert (code, err) == (1, "")  # the run's own exit code; no BrokenPipeError
+    code, err = _closed_stdout_run(
+        "check", str(feed), "--catalog", str(DEMO_CATALOG), "--feedback", "-", "-q"
+    )
+    assert (code, err) == (141, "")  # an output cut short: as if killed by SIGPIPE

@@ -215,17 +215,7 @@ def open_feed(
     (('sku', 'name~en_US'), [2, 3])
     """
     path = Path(path)
-    if not path.exists():
-        raise FeedReadError(f"{path}: file not found")
-    if not path.is_file():
-        raise FeedReadError(f"{path}: not a file")
-    try:
-        with path.open("rb") as raw:
-            magic = raw.read(8)
-    except OSError as exc:
-        raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
-    if not magic:
-        raise FeedReadError(f"{path}: the file is empty (0 bytes): no header row")
+    magic = check_feed_file(path)
     if magic.startswith(b"PK\x03\x04"):
         _check_workbook_zip(path)
         if encoding is not None or delimiter is not None:
@@ -247,6 +237,26 @@ def open_feed(
             feed.close()
             raise
     return feed
+
+
+def check_feed_file(path: Path) -> bytes:
+    """``FeedReadError`` unless ``path`` is a file that can be read and is not empty.
+
+    Cheap (its first bytes only): a command checks its feed with it before it starts
+    anything else. Returns those first bytes.
+    """
+    if not path.exists():
+        raise FeedReadError(f"{path}: file not found")
+    if not path.is_file():
+        raise FeedReadError(f"{path}: not a file")
+    try:
+        with path.open("rb") as raw:
+            magic = raw.read(8)
+    except OSError as exc:
+        raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
+    if not magic:
+        raise FeedReadError(f"{path}: the file is empty (0 bytes): no header row")
+    return magic
 
 
 # --- CSV ---------------------------------------------------------------------------------

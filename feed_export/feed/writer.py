@@ -14,6 +14,8 @@ Decisions where the contract is silent:
   rows; an XLSX file is assembled at ``close`` (openpyxl's write-only mode streams rows to
   its own temporary file meanwhile, so memory stays flat).
 - Characters the encoding cannot hold (say "…" in latin-1) are written as ``?``.
+- A target is a path or an open binary stream (standard output for ``--feedback -``); a
+  stream is written the same way and left open (never compressed: the shell can pipe it).
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from __future__ import annotations
 import csv
 import errno
 import gzip
+import io
 import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, BinaryIO
 
 from feed_export.errors import ConfigError, FeedExportError
 from feed_export.feed.reader import FeedFormat
@@ -51,6 +54,48 @@ def safe_cell(text: str) -> str:
     ("'=HYPERLINK(...)", "'-5 is below 0", 'Created')
     """
     return "'" + text if text.startswith(_UNSAFE_START) else text
+
+
+#: where a table goes: a file, or an open binary stream (left open when done)
+Target = Path | BinaryIO
+
+
+def target_name(target: Target) -> Path:
+    """How messages and the summary name a target: its path, or the stream's name.
+
+    >>> import sys
+    >>> target_name(Path("out/fb.csv")).as_posix(), target_name(sys.stdout.buffer).as_posix()
+    ('out/fb.csv', '<stdout>')
+    """
+    if isinstance(target, Path):
+        return target
+    return Path(str(getattr(target, "name", "<stream>")))
+
+
+def check_writable(path: Path, what: str, flag: str) -> None:
+    """``ConfigError`` unless a file can be created (or replaced) at ``path``; writes nothing.
+
+    Outputs are checked before a run starts anything, so that a typo in a folder name is
+    not found after the whole feed was sent.
+    """
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the {what} a file name ({flag})")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise ConfigError(f"{path}: not writable; choose another path for the {what} ({flag})")
+        return
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{path}: {folder} is a file, not a folder; choose another path for the {what} ({flag})"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{path}: cannot create the {what} in {folder} (permission denied); choose another "
+            f"path ({flag})"
+        )
 
 
 class TableWriter:
@@ -111,14 +156,18 @@ class TableWriter:
 class _CsvWriter(TableWriter):
     kind = "csv"
 
-    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
-        super().__init__(path, what)
+    def __init__(self, target: Target, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
+        super().__init__(target_name(target), what)
         encoding = "utf-8-sig" if fmt.bom and fmt.encoding == "utf-8" else fmt.encoding
         stream: IO[str]  # owned by the writer, closed in close()
-        if path.name.lower().endswith(".gz"):
-            stream = gzip.open(path, "wt", encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+        self._borrowed = not isinstance(target, Path)
+        if not isinstance(target, Path):
+            # a stream given (standard output): written through, detached, never closed
+            stream = io.TextIOWrapper(target, encoding=encoding, errors="replace", newline="")
+        elif target.name.lower().endswith(".gz"):
+            stream = gzip.open(target, "wt", encoding=encoding, errors="replace", newline="")  # noqa: SIM115
         else:
-            stream = path.open("w", encoding=encoding, errors="replace", newline="")
+            stream = target.open("w", encoding=encoding, errors="replace", newline="")
         self._stream = stream
         self._delimiter = fmt.delimiter
         self._line_end = fmt.line_end
@@ -144,20 +193,27 @@ class _CsvWriter(TableWriter):
         self._stream.flush()
 
     def _finish(self) -> None:
-        self._stream.close()
+        if self._borrowed and isinstance(self._stream, io.TextIOWrapper):
+            self._stream.flush()
+            self._stream.detach()
+        else:
+            self._stream.close()
 
 
 class _XlsxWriter(TableWriter):
     kind = "xlsx"
 
-    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
+    def __init__(self, target: Target, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
         from openpyxl import Workbook
 
+        path = target_name(target)
         super().__init__(path, what)
-        # Fail now, not after the whole run, if the target cannot be written.
-        target = path if path.exists() else path.parent
-        if path.is_dir() or not os.access(target, os.W_OK):
-            raise PermissionError(errno.EACCES, "not writable", str(path))
+        self._target = target
+        if isinstance(target, Path):
+            # Fail now, not after the whole run, if the target cannot be written.
+            folder = target if target.exists() else target.parent
+            if target.is_dir() or not os.access(folder, os.W_OK):
+                raise PermissionError(errno.EACCES, "not writable", str(target))
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title=(fmt.sheet or "Sheet1")[:31])
         self._sheet.append(self._cells(header))
@@ -188,18 +244,22 @@ class _XlsxWriter(TableWriter):
         pass  # openpyxl streams rows to its own temporary file
 
     def _finish(self) -> None:
-        self._book.save(self.path)
+        self._book.save(self._target)  # a stream too: zipfile writes to a pipe
 
 
 def open_table(
-    path: Path, fmt: FeedFormat, header: Sequence[str], *, what: str, flag: str
+    target: Target, fmt: FeedFormat, header: Sequence[str], *, what: str, flag: str
 ) -> TableWriter:
-    """Start a table file at ``path`` in format ``fmt``, its header row written.
+    """Start a table at ``target`` (a path, or a binary stream) in format ``fmt``, header written.
 
     ``what`` names the file in messages, ``flag`` is the option that chooses its path.
     Raises ``ConfigError`` if the file cannot be created or its name says the other format.
     """
-    path = Path(path)
+    if not isinstance(target, str | os.PathLike):
+        if fmt.kind == "xlsx":
+            return _XlsxWriter(target, fmt, header, what)
+        return _CsvWriter(target, fmt, header, what)
+    path = Path(target)
     suffix = path.suffix.lower()
     if fmt.kind == "xlsx" and suffix in _CSV_SUFFIXES:
         raise ConfigError(

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from feed_export.feed.headers import FEEDBACK_COLUMNS
 from feed_export.feed.reader import FeedFormat, Row
-from feed_export.feed.writer import XLSX_MAX_CELL, TableWriter, open_table, safe_cell
+from feed_export.feed.writer import XLSX_MAX_CELL, TableWriter, Target, open_table, safe_cell
 
 if TYPE_CHECKING:
     from feed_export.push.decode import LineError
@@ -133,13 +133,13 @@ class FeedbackWriter:
         self.close()
 
 
-def open_feedback(path: Path, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
-    """Start the feedback file at ``path`` for a feed of format ``fmt`` and this header.
+def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
+    """Start the feedback file at ``target`` (a path or a binary stream) for this feed.
 
     Raises ``ConfigError`` if the file cannot be created or its name says the other format.
     """
     table = open_table(
-        path, fmt, FeedbackWriter.header_of(header), what="feedback file", flag="--feedback"
+        target, fmt, FeedbackWriter.header_of(header), what="feedback file", flag="--feedback"
     )
     return FeedbackWriter(table, header)
 

@@ -25,13 +25,14 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from feed_export._version import __version__
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
 from feed_export.feed.source import FeedSource
+from feed_export.feed.writer import Target, check_writable, target_name
 from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import OrderedFeedback, default_feedback_path, open_feedback
 from feed_export.push.interrupt import Interrupt
@@ -51,10 +52,31 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RunTargets:
-    """Where a run writes: feedback file, optional NDJSON of the lines (to be) sent."""
+    """Where a run writes: feedback file, optional NDJSON of the lines (to be) sent.
 
-    feedback: Path | None = None  # None: default_feedback_path(feed)
-    payload_out: Path | None = None
+    Each is a path or an open binary stream (``sys.stdout.buffer`` for ``-``), which the
+    run writes to and leaves open.
+    """
+
+    feedback: Target | None = None  # None: default_feedback_path(feed)
+    payload_out: Target | None = None
+
+
+def check_targets(source: FeedSource, targets: RunTargets) -> Target:
+    """The feedback target; ``ConfigError`` if an output path cannot be written or collides.
+
+    Writes nothing: ``run_push`` calls it first, and a command calls it before it starts
+    anything else (the sandbox), so that a wrong output path is found before any work.
+    """
+    feedback = _feedback_target(source, targets)
+    _refuse_collisions(source.path, feedback, targets.payload_out)
+    for target, what, flag in (
+        (feedback, "feedback file", "--feedback"),
+        (targets.payload_out, "payload file", "--payload-out"),
+    ):
+        if isinstance(target, Path):
+            check_writable(target, what, flag)
+    return feedback
 
 
 def run_push(
@@ -86,12 +108,11 @@ def run_push(
         source = FeedSource.file(
             source, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
         )
-    feedback_path = _feedback_path(source, targets)
-    _refuse_collisions(source.path, feedback_path, targets.payload_out)
+    feedback_target = check_targets(source, targets)
     report = RunReport(
         feed=Path(source.name),
-        feedback=feedback_path,
-        payload_out=targets.payload_out,
+        feedback=target_name(feedback_target),
+        payload_out=target_name(targets.payload_out) if targets.payload_out is not None else None,
         dry_run=options.dry_run,
     )
     report.start(clock)
@@ -123,7 +144,7 @@ def run_push(
                 memory.finish()  # nothing was sent: nothing to resume
             raise
         # from here on, every data row gets its feedback row
-        writer = stack.enter_context(open_feedback(feedback_path, feed.format, feed.header))
+        writer = stack.enter_context(open_feedback(feedback_target, feed.format, feed.header))
         ordered = OrderedFeedback(writer, report)
         rows = feed.rows()
         if scan.layout is None:
@@ -136,9 +157,12 @@ def run_push(
         layout = scan.layout
         report.warnings.extend(layout.warnings)
         decoder = RowDecoder(layout, options)
-        payload = None
-        if targets.payload_out is not None:
+        payload: BinaryIO | None = None
+        if isinstance(targets.payload_out, Path):
             payload = stack.enter_context(targets.payload_out.open("wb"))
+        elif targets.payload_out is not None:
+            payload = targets.payload_out  # a stream given: written, left open
+            stack.callback(payload.flush)
 
         if options.dry_run:
             dry_run(rows, decoder, ordered, payload, progress)
@@ -200,7 +224,7 @@ def _client(
     return client
 
 
-def _feedback_path(source: FeedSource, targets: RunTargets) -> Path:
+def _feedback_target(source: FeedSource, targets: RunTargets) -> Target:
     if targets.feedback is not None:
         return targets.feedback
     if source.path is None:
@@ -220,15 +244,17 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.absolute() == b.absolute()
 
 
-def _refuse_collisions(feed_path: Path | None, feedback: Path, payload_out: Path | None) -> None:
+def _refuse_collisions(
+    feed_path: Path | None, feedback: Target, payload_out: Target | None
+) -> None:
     """No output may be the feed or the other output: checked before anything is written."""
-    if feed_path is not None and _same_file(feedback, feed_path):
+    if isinstance(feedback, Path) and feed_path is not None and _same_file(feedback, feed_path):
         raise ConfigError(f"{feedback} is the feed itself: choose another output file")
-    if payload_out is None:
+    if not isinstance(payload_out, Path):
         return
     if feed_path is not None and _same_file(payload_out, feed_path):
         raise ConfigError(f"{payload_out} is the feed itself: choose another output file")
-    if _same_file(payload_out, feedback):
+    if isinstance(feedback, Path) and _same_file(payload_out, feedback):
         raise ConfigError(
             f"--payload-out {payload_out} is the feedback file too: both would be written "
             "into it; choose another file for one of them"

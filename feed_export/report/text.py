@@ -9,6 +9,7 @@ colours or reorders what follows.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from feed_export.report.model import OUTCOMES, Problem, RunReport
 
@@ -80,6 +81,11 @@ def _duration(seconds: float) -> str:
         return f"{minutes} min {rest:02d} s"
     hours, minutes = divmod(minutes, 60)
     return f"{hours} h {minutes:02d} min"
+
+
+def _place(path: Path) -> str:
+    """A file's path, or the stream an output went to (``<stdout>``: standard output)."""
+    return "standard output" if str(path) == "<stdout>" else str(path)
 
 
 def _headline(report: RunReport) -> str:
@@ -163,5 +169,5 @@ def render_text(report: RunReport, top: int = 8) -> str:
     if shown:
         out.append("")
         for what, path in shown:
-            out.append(f"{what}: {path}")
+            out.append(f"{what}: {_place(path)}")
     return "\n".join(printable(line) for line in out)
