@@ -674,22 +674,55 @@ def _sandbox_settings(db: Path | None) -> Iterator[Settings]:
 
 
 class _Progress:
-    """A tqdm bar on stderr, only when stderr is a terminal."""
+    """A tqdm bar on stderr per phase of the run, only when stderr is a terminal.
 
-    def __init__(self, enabled: bool, unit: str) -> None:
+    Phases with a total (sending, checking rows) show the percentage, the rows and the time
+    left; the others show their name, the rows read so far (checking the feed) and the time.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
         self._bar: Any = None
-        if enabled:
-            from tqdm import tqdm
 
-            self._bar = tqdm(unit=unit, unit_scale=True, file=sys.stderr, leave=False)
+    def phase(self, name: str, total: int | None = None) -> None:
+        if not self._enabled:
+            return
+        from tqdm import tqdm
 
-    def __call__(self, done: int) -> None:
+        self.close()
+        if total is not None:
+            self._bar = tqdm(
+                desc=name,
+                total=total,
+                unit=" rows",
+                file=sys.stderr,
+                leave=False,
+                dynamic_ncols=True,
+            )
+        else:
+            self._bar = tqdm(
+                desc=name,
+                unit="row",
+                file=sys.stderr,
+                leave=False,
+                bar_format="{desc}: {n:,} rows, {elapsed}"
+                if name.startswith("checking")
+                else "{desc}... {elapsed}",
+            )
+
+    def rows(self, done: int) -> None:
         if self._bar is not None:
             self._bar.update(done - self._bar.n)
+            if self._bar.total is not None and done >= self._bar.total:
+                self._bar.refresh()  # the end is drawn, whatever tqdm's pacing skipped
+
+    def __call__(self, done: int) -> None:
+        pass  # rows answered: the bar counts every row's outcome instead (``rows``)
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+            self._bar = None
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -879,7 +912,10 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     source = FeedSource.file(
         args.feed, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
     )
-    targets = RunTargets(feedback=_target(args.feedback), payload_out=_target(args.payload_out))
+    targets = RunTargets(
+        feedback=_target(args.feedback),
+        payload_out=_target(args.payload_out),
+    )
     check_targets(source, targets)
     _check_cli_outputs(args)
     settings = None
@@ -887,7 +923,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
         settings = _settings(args)
 
     interrupt = Interrupt(getattr(args, "drain_timeout", 30.0))
-    progress = _Progress(sys.stderr.isatty() and not args.quiet, "row")
+    progress = _Progress(sys.stderr.isatty() and not args.quiet)
     try:
         with _interrupts(interrupt), ExitStack() as stack:
             if args.sandbox:

@@ -25,7 +25,7 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -144,6 +144,10 @@ def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> Fee
     return FeedbackWriter(table, header)
 
 
+#: rows written between two reports to ``OrderedFeedback``'s ``on_rows``
+REPORT_EVERY = 64
+
+
 class OrderedFeedback:
     """Writes outcomes in feed order while they arrive in any order; counts them.
 
@@ -153,9 +157,17 @@ class OrderedFeedback:
     outcomes is a bug, and fails loudly.
     """
 
-    def __init__(self, writer: FeedbackWriter, report: RunReport) -> None:
+    def __init__(
+        self,
+        writer: FeedbackWriter,
+        report: RunReport,
+        on_rows: Callable[[int], None] | None = None,
+    ) -> None:
+        """``on_rows`` is told the rows written so far, every ``REPORT_EVERY`` rows or so."""
         self._writer = writer
         self._report = report
+        self._on_rows = on_rows
+        self._reported = 0
         self._queue: deque[Row] = deque()
         self._outcomes: dict[int, Outcome] = {}
         self._errors: dict[int, LineError] = {}
@@ -187,6 +199,12 @@ class OrderedFeedback:
         self.flush()
 
     def flush(self) -> None:
+        self._flush()
+        if self._on_rows is not None and self._report.rows - self._reported >= REPORT_EVERY:
+            self._reported = self._report.rows
+            self._on_rows(self._reported)
+
+    def _flush(self) -> None:
         queue, outcomes = self._queue, self._outcomes
         while queue and queue[0].number in outcomes:
             row = queue.popleft()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 
 from feed_export.akeneo.client import LineResult
 from feed_export.config import ExportOptions
@@ -26,6 +26,7 @@ from feed_export.push.interrupt import Interrupt, InterruptGuard
 from feed_export.push.media import MediaStage
 from feed_export.push.payload import PayloadLog
 from feed_export.push.planner import FeedIndex, SendPlan
+from feed_export.push.progress import STOPPED, Phases
 from feed_export.push.recorder import Recorder
 from feed_export.push.rows import decode_row, finish_rows
 from feed_export.push.sender import PatchClient
@@ -50,7 +51,7 @@ class LivePush:
         payload: PayloadLog | None,
         options: ExportOptions,
         report: RunReport,
-        progress: Callable[[int], None] | None,
+        phases: Phases,
         memory: RunMemory,
         interrupt: Interrupt | None,
     ) -> None:
@@ -58,10 +59,10 @@ class LivePush:
         self.payload = payload
         self.options = options
         self.report = report
-        self.progress = progress
+        self.phases = phases
         self.memory = memory
         self.interrupt = interrupt
-        self.recorder = Recorder(memory, ordered, progress)
+        self.recorder = Recorder(memory, ordered, phases.answered)
         self.out: dict[int, Batch] = {}  # batches handed to the sender, not answered
         self.began: set[int] = set()  # seqs of the batches whose request started
         self._began_lock = threading.Lock()  # began is written from the sender's workers
@@ -175,7 +176,8 @@ class LivePush:
                 outcome = Outcome(number, 0, unknown if number in began else not_sent)
             outcomes.append(outcome)
         self.ordered.resolve_many(outcomes)
-        finish_rows(rows, self.ordered, 0, not_sent, self.progress)
+        self.phases.phase(STOPPED)  # the rest is written out, not sent: say so, not a speed
+        finish_rows(rows, self.ordered, 0, not_sent, self.phases.answered)
 
     # -- the planner's hooks -------------------------------------------------------------
 

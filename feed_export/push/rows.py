@@ -8,17 +8,17 @@ gives every remaining row one outcome (a rejected feed, a run that could not sta
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from feed_export.feed.reader import Row, is_blank
 from feed_export.push.decode import LineError, ProductLine, RowDecoder
 from feed_export.push.feedback import OrderedFeedback, Outcome
+from feed_export.push.progress import ProgressCallback
 from feed_export.report.model import DRY_RUN_MESSAGE, SKIPPED_MESSAGE
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int], None]
 
 #: header problems quoted in each rejected row's message (the summary lists them all)
 QUOTED_PROBLEMS = 3

@@ -21,7 +21,7 @@ run journal (every answer as it arrives, for ``--resume``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +34,28 @@ from feed_export.errors import ConfigError
 from feed_export.feed.source import FeedSource
 from feed_export.feed.writer import Target, check_writable, target_name
 from feed_export.push.decode import RowDecoder
-from feed_export.push.feedback import OrderedFeedback, default_feedback_path, open_feedback
+from feed_export.push.feedback import (
+    OrderedFeedback,
+    default_feedback_path,
+    open_feedback,
+)
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.live import LivePush
 from feed_export.push.media import MediaStage, feed_has_files
 from feed_export.push.payload import PayloadLog
-from feed_export.push.rows import ProgressCallback, dry_run, finish_rows, rejected_message
+from feed_export.push.progress import (
+    CHECKING_FEED,
+    CHECKING_ROWS,
+    LOGGING_IN,
+    READING_CATALOG,
+    SENDING,
+    SENDING_FILES,
+    WRITING,
+    Phases,
+    ProgressCallback,
+    RunProgress,
+)
+from feed_export.push.rows import dry_run, finish_rows, rejected_message
 from feed_export.push.scan import scan_feed
 from feed_export.push.startup import log_in, read_catalog
 from feed_export.push.state import context_hash
@@ -69,11 +85,12 @@ def check_targets(source: FeedSource, targets: RunTargets) -> Target:
     anything else (the sandbox), so that a wrong output path is found before any work.
     """
     feedback = _feedback_target(source, targets)
-    _refuse_collisions(source.path, feedback, targets.payload_out)
-    for target, what, flag in (
+    outputs = (
         (feedback, "feedback file", "--feedback"),
         (targets.payload_out, "payload file", "--payload-out"),
-    ):
+    )
+    _refuse_collisions(source.path, outputs)
+    for target, what, flag in outputs:
         if isinstance(target, Path):
             check_writable(target, what, flag)
     return feedback
@@ -89,7 +106,7 @@ def run_push(
     targets: RunTargets = RunTargets(),
     tracking: Tracking = Tracking(),
     interrupt: Interrupt | None = None,
-    progress: ProgressCallback | None = None,
+    progress: RunProgress | ProgressCallback | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> RunReport:
     """Push (or, with ``options.dry_run``, only check) one feed; return what happened.
@@ -102,7 +119,8 @@ def run_push(
     refuses); then no output is created or replaced. A client built from ``settings`` logs
     in first, on a short budget; a ``client`` given is used as it is. ``tracking`` says
     what a live push remembers (state store, journal); ``interrupt`` stops it cleanly from
-    another thread or a signal handler.
+    another thread or a signal handler. ``progress`` is told the phases and the rows done
+    (a ``RunProgress``), or only the rows the PIM answered (a plain callable).
     """
     if not isinstance(source, FeedSource):
         source = FeedSource.file(
@@ -116,6 +134,7 @@ def run_push(
         dry_run=options.dry_run,
     )
     report.start(clock)
+    phases = Phases(progress)
     with ExitStack() as stack:
         feed = stack.enter_context(source.open())
         report.header = feed.header
@@ -129,27 +148,35 @@ def run_push(
             stats = client.stats
             report.retries_now = lambda: stats.retries
         if client is not None and own_client:
+            phases.phase(f"{LOGGING_IN} at {report.pim}")
             log_in(client, interrupt)
         if catalog is None:
             assert client is not None
+            phases.phase(READING_CATALOG)
             catalog = read_catalog(client, feed.header, interrupt)
         memory: RunMemory | None = None
         if not options.dry_run:
             memory = RunMemory.open(source, options, tracking, pim, report)
             stack.callback(memory.close)
         try:
-            scan = scan_feed(feed, catalog, options, index=not options.dry_run)
+            phases.phase(CHECKING_FEED)
+            scan = scan_feed(
+                feed, catalog, options, index=not options.dry_run, count=phases.wanted,
+                tick=phases.rows,
+            )  # fmt: skip
         except BaseException:
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
             raise
         # from here on, every data row gets its feedback row
         writer = stack.enter_context(open_feedback(feedback_target, feed.format, feed.header))
-        ordered = OrderedFeedback(writer, report)
+        ordered = OrderedFeedback(writer, report, phases.rows if phases.wanted else None)
         rows = feed.rows()
         if scan.layout is None:
             report.header_problems = list(scan.problems)
-            finish_rows(rows, ordered, 400, rejected_message(scan.problems), progress)
+            phases.phase(WRITING, scan.rows)
+            finish_rows(rows, ordered, 400, rejected_message(scan.problems), phases.answered)
+            phases.rows(report.rows)
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
             report.seconds = clock() - report.started
@@ -165,7 +192,8 @@ def run_push(
             stack.callback(payload.flush)
 
         if options.dry_run:
-            dry_run(rows, decoder, ordered, payload, progress)
+            phases.phase(CHECKING_ROWS, scan.rows)
+            dry_run(rows, decoder, ordered, payload, phases.answered)
         else:
             assert client is not None and memory is not None
             # what decoding depends on besides the row: the raw-row hashes are salted with it
@@ -180,12 +208,13 @@ def run_push(
             if feed_has_files(layout):
                 # the media cache is keyed like the state store: by the PIM's name
                 media = MediaStage.for_folder(client, source.folder, pim or client.base_url)
+            phases.phase(SENDING_FILES if media is not None else SENDING, scan.rows)
             pusher = LivePush(
                 ordered,
                 PayloadLog(payload) if payload is not None else None,
                 options,
                 report,
-                progress,
+                phases,
                 memory,
                 interrupt,
             )
@@ -199,6 +228,8 @@ def run_push(
             raise AssertionError(f"rows left without an outcome: {ordered.unresolved()[:10]}")
         if memory is not None and report.aborted is None:
             memory.finish()  # the feedback is complete: nothing to resume
+        phases.rows(report.rows)  # the last rows, then the next phase
+        phases.phase(WRITING)  # an XLSX file is assembled as its writer closes
     report.seconds = clock() - report.started
     return report
 
@@ -245,17 +276,19 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _refuse_collisions(
-    feed_path: Path | None, feedback: Target, payload_out: Target | None
+    feed_path: Path | None, outputs: Sequence[tuple[Target | None, str, str]]
 ) -> None:
-    """No output may be the feed or the other output: checked before anything is written."""
-    if isinstance(feedback, Path) and feed_path is not None and _same_file(feedback, feed_path):
-        raise ConfigError(f"{feedback} is the feed itself: choose another output file")
-    if not isinstance(payload_out, Path):
-        return
-    if feed_path is not None and _same_file(payload_out, feed_path):
-        raise ConfigError(f"{payload_out} is the feed itself: choose another output file")
-    if isinstance(feedback, Path) and _same_file(payload_out, feedback):
-        raise ConfigError(
-            f"--payload-out {payload_out} is the feedback file too: both would be written "
-            "into it; choose another file for one of them"
-        )
+    """No output may be the feed or another output: checked before anything is written."""
+    seen: list[tuple[Path, str]] = []
+    for target, what, flag in outputs:
+        if not isinstance(target, Path):
+            continue
+        if feed_path is not None and _same_file(target, feed_path):
+            raise ConfigError(f"{target} is the feed itself: choose another output file")
+        for other, other_what in seen:
+            if _same_file(target, other):
+                raise ConfigError(
+                    f"{flag} {target} is the {other_what} too: both would be written into it; "
+                    "choose another file for one of them"
+                )
+        seen.append((target, what))
