@@ -372,6 +372,12 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="the lines sent (a dry run: that would be sent), one JSON object each",
     )
+    g.add_argument(
+        "--rejected",
+        metavar="FILE",
+        help="only the rows not accepted, as a feed in the feed's own format, with the "
+        "PIM's status and message: fix the cells and push this file",
+    )
     g.add_argument("--summary-json", metavar="FILE", help="the summary as JSON")
 
 
@@ -737,6 +743,7 @@ def _same_file(a: Path, b: Path) -> bool:
 _OUTPUTS = {
     "feedback": "the feedback file",
     "payload_out": "the --payload-out file",
+    "rejected": "the --rejected file",
     "summary_json": "the summary",
 }
 
@@ -782,6 +789,7 @@ def _check_cli_outputs(args: argparse.Namespace) -> None:
         ("the feed", args.feed),
         ("the feedback file", Path(feedback) if feedback else default_feedback_path(args.feed)),
         ("the --payload-out file", _path_or_none(args.payload_out)),
+        ("the --rejected file", _path_or_none(args.rejected)),
         ("the --catalog file", args.catalog),
         ("the --state file", getattr(args, "state", None)),
     ]
@@ -915,6 +923,7 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     targets = RunTargets(
         feedback=_target(args.feedback),
         payload_out=_target(args.payload_out),
+        rejected=_target(args.rejected),
     )
     check_targets(source, targets)
     _check_cli_outputs(args)

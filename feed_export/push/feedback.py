@@ -34,10 +34,14 @@ from typing import TYPE_CHECKING
 from feed_export.feed.headers import FEEDBACK_COLUMNS
 from feed_export.feed.reader import FeedFormat, Row
 from feed_export.feed.writer import XLSX_MAX_CELL, TableWriter, Target, open_table, safe_cell
+from feed_export.report.model import ACCEPTED, outcome_kind
 
 if TYPE_CHECKING:
     from feed_export.push.decode import LineError
     from feed_export.report.model import RunReport
+
+#: outcomes that need nothing fixed: they stay out of the ``--rejected`` file
+KEPT_OUT_OF_REJECTED = ACCEPTED | {"skipped"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +137,18 @@ class FeedbackWriter:
         self.close()
 
 
+def open_rejected(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
+    """Start the ``--rejected`` file: the rows not accepted, laid out as the feedback file.
+
+    Same format, header, delimiter and encoding as the feed, with the two feedback
+    columns, which a run reads past: fix the cells, push the file, and only those rows go.
+    """
+    table = open_table(
+        target, fmt, FeedbackWriter.header_of(header), what="rejected-rows file", flag="--rejected"
+    )
+    return FeedbackWriter(table, header)
+
+
 def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
     """Start the feedback file at ``target`` (a path or a binary stream) for this feed.
 
@@ -162,9 +178,12 @@ class OrderedFeedback:
         writer: FeedbackWriter,
         report: RunReport,
         on_rows: Callable[[int], None] | None = None,
+        rejected: FeedbackWriter | None = None,
     ) -> None:
-        """``on_rows`` is told the rows written so far, every ``REPORT_EVERY`` rows or so."""
+        """``on_rows`` is told the rows written so far, every ``REPORT_EVERY`` rows or so;
+        ``rejected`` gets the rows that were not accepted (nor skipped as empty)."""
         self._writer = writer
+        self._rejected = rejected
         self._report = report
         self._on_rows = on_rows
         self._reported = 0
@@ -210,6 +229,11 @@ class OrderedFeedback:
             row = queue.popleft()
             outcome = outcomes.pop(row.number)
             self._writer.write(row, outcome)
+            if (
+                self._rejected is not None
+                and outcome_kind(outcome.status, outcome.message) not in KEPT_OUT_OF_REJECTED
+            ):
+                self._rejected.write(row, outcome)
             error = self._errors.pop(row.number, None)
             if error is None:
                 self._report.record(outcome.status, outcome.message, row=row.number)

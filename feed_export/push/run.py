@@ -38,6 +38,7 @@ from feed_export.push.feedback import (
     OrderedFeedback,
     default_feedback_path,
     open_feedback,
+    open_rejected,
 )
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.live import LivePush
@@ -76,6 +77,7 @@ class RunTargets:
 
     feedback: Target | None = None  # None: default_feedback_path(feed)
     payload_out: Target | None = None
+    rejected: Target | None = None  # the rows not accepted, as a feed to fix and push again
 
 
 def check_targets(source: FeedSource, targets: RunTargets) -> Target:
@@ -88,6 +90,7 @@ def check_targets(source: FeedSource, targets: RunTargets) -> Target:
     outputs = (
         (feedback, "feedback file", "--feedback"),
         (targets.payload_out, "payload file", "--payload-out"),
+        (targets.rejected, "rejected-rows file", "--rejected"),
     )
     _refuse_collisions(source.path, outputs)
     for target, what, flag in outputs:
@@ -131,6 +134,7 @@ def run_push(
         feed=Path(source.name),
         feedback=target_name(feedback_target),
         payload_out=target_name(targets.payload_out) if targets.payload_out is not None else None,
+        rejected_out=target_name(targets.rejected) if targets.rejected is not None else None,
         dry_run=options.dry_run,
     )
     report.start(clock)
@@ -170,7 +174,12 @@ def run_push(
             raise
         # from here on, every data row gets its feedback row
         writer = stack.enter_context(open_feedback(feedback_target, feed.format, feed.header))
-        ordered = OrderedFeedback(writer, report, phases.rows if phases.wanted else None)
+        rejected = None
+        if targets.rejected is not None:
+            rejected = stack.enter_context(
+                open_rejected(targets.rejected, feed.format, feed.header)
+            )
+        ordered = OrderedFeedback(writer, report, phases.rows if phases.wanted else None, rejected)
         rows = feed.rows()
         if scan.layout is None:
             report.header_problems = list(scan.problems)
