@@ -16,6 +16,9 @@ Decisions where the contract is silent:
 - Characters the encoding cannot hold (say "…" in latin-1) are written as ``?``.
 - A target is a path or an open binary stream (standard output for ``--feedback -``); a
   stream is written the same way and left open (never compressed: the shell can pipe it).
+- An XLSX table can be scanned by eye: its header row is bold and frozen, filter buttons
+  cover the whole table, and a row can be ``flagged`` (tinted) and a cell carry a ``note``
+  (a comment), in openpyxl's write-only mode: memory stays flat. CSV has neither.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ import gzip
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from feed_export.errors import ConfigError, FeedExportError
 from feed_export.feed.reader import FeedFormat
@@ -38,6 +41,14 @@ from feed_export.feed.reader import FeedFormat
 FLUSH_EVERY = 5000
 #: the longest text an XLSX cell may hold
 XLSX_MAX_CELL = 32767
+#: XLSX: the tint of a flagged row (a light red, readable in print and for colour-blind eyes
+#: with the text kept black), the author and the longest text of a cell's note
+FLAGGED_FILL = "FFF8D7DA"
+NOTE_AUTHOR = "feed_export"
+MAX_NOTE = 2000
+#: notes per file: openpyxl keeps them in memory until the file is saved, so a feed with
+#: a million bad cells gets its first notes, and tinted rows for the rest
+MAX_NOTES = 20_000
 
 _UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
 # what openpyxl refuses in a cell: XML 1.0 cannot carry these control characters
@@ -109,12 +120,25 @@ class TableWriter:
         self.rows_written = 0
         self._closed = False
 
-    def write(self, cells: Sequence[str]) -> None:
-        """Write one row (the header is written when the file is opened)."""
+    def write(
+        self,
+        cells: Sequence[str],
+        *,
+        flagged: bool = False,
+        notes: Mapping[int, str] | None = None,
+    ) -> None:
+        """Write one row (the header is written when the file is opened).
+
+        XLSX only: ``flagged`` tints the row; ``notes`` puts a comment on the cells at
+        these indexes (0-based).
+        """
         if self._closed:
             raise RuntimeError(f"{self.path}: the {self.what} is already closed")
         try:
-            self._write(cells)
+            if flagged or notes:
+                self._write_marked(cells, flagged, notes or {})
+            else:
+                self._write(cells)
         except OSError as exc:
             raise FeedExportError(f"{self.path}: cannot write the {self.what}: {exc}") from exc
         self.rows_written += 1
@@ -145,6 +169,9 @@ class TableWriter:
     # the format's part
     def _write(self, cells: Sequence[str]) -> None:
         raise NotImplementedError
+
+    def _write_marked(self, cells: Sequence[str], flagged: bool, notes: Mapping[int, str]) -> None:
+        self._write(cells)  # a format without styles writes the cells alone
 
     def _flush(self) -> None:
         raise NotImplementedError
@@ -203,8 +230,17 @@ class _CsvWriter(TableWriter):
 class _XlsxWriter(TableWriter):
     kind = "xlsx"
 
-    def __init__(self, target: Target, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
+    def __init__(
+        self,
+        target: Target,
+        fmt: FeedFormat,
+        header: Sequence[str],
+        what: str,
+        widths: Mapping[int, float] | None = None,
+    ) -> None:
         from openpyxl import Workbook
+        from openpyxl.styles import Font, PatternFill
+        from openpyxl.utils import get_column_letter
 
         path = target_name(target)
         super().__init__(path, what)
@@ -216,17 +252,35 @@ class _XlsxWriter(TableWriter):
                 raise PermissionError(errno.EACCES, "not writable", str(target))
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title=(fmt.sheet or "Sheet1")[:31])
-        self._sheet.append(self._cells(header))
+        self._fill = PatternFill("solid", start_color=FLAGGED_FILL, end_color=FLAGGED_FILL)
+        self._width = len(header)  # the widest row, for the filter's range
+        self._notes = 0
+        for index, width in (widths or {}).items():
+            self._sheet.column_dimensions[get_column_letter(index + 1)].width = width
+        self._sheet.freeze_panes = "A2"  # the header stays in view
+        bold = Font(bold=True)
+        head = self._cells(header, every=True)
+        for cell in head:
+            cell.font = bold
+        self._sheet.append(head)
 
-    def _cells(self, values: Sequence[str]) -> list[object]:
-        """Values openpyxl writes as plain strings, whatever they look like."""
+    def _cells(self, values: Sequence[str], *, every: bool = False) -> list[Any]:
+        """Values openpyxl writes as plain strings, whatever they look like.
+
+        ``every``: a cell object for each value, empty ones included (to style them).
+        """
         from openpyxl.cell import WriteOnlyCell
 
         if _XML_ILLEGAL.search("".join(values)):
             values = [_XML_ILLEGAL.sub("\ufffd", v) for v in values]
-        out: list[object] = []
+        out: list[Any] = []
         for value in values:
-            if not value:
+            if every:
+                cell = WriteOnlyCell(self._sheet, value=value or None)
+                if value:
+                    cell.data_type = "s"  # text, even "=..." or "#N/A"
+                out.append(cell)
+            elif not value:
                 out.append(None)  # no cell at all: reads back as empty
             elif value[0] in "=#" and (value[0] == "=" or value in _XLSX_ERROR_VALUES):
                 # openpyxl makes "=..." a formula and "#N/A" an error value: force text
@@ -238,17 +292,45 @@ class _XlsxWriter(TableWriter):
         return out
 
     def _write(self, cells: Sequence[str]) -> None:
+        self._width = max(self._width, len(cells))
         self._sheet.append(self._cells(cells))
+
+    def _write_marked(self, cells: Sequence[str], flagged: bool, notes: Mapping[int, str]) -> None:
+        from openpyxl.comments import Comment
+
+        self._width = max(self._width, len(cells))
+        row = self._cells(cells, every=True)
+        for index, cell in enumerate(row):
+            if flagged:
+                cell.fill = self._fill
+            note = notes.get(index)
+            if note and self._notes < MAX_NOTES:
+                self._notes += 1
+                comment = Comment(_XML_ILLEGAL.sub("\ufffd", note[:MAX_NOTE]), NOTE_AUTHOR)
+                comment.width, comment.height = 320, 120  # points: room for a sentence or two
+                cell.comment = comment
+        self._sheet.append(row)
 
     def _flush(self) -> None:
         pass  # openpyxl streams rows to its own temporary file
 
     def _finish(self) -> None:
+        from openpyxl.utils import get_column_letter
+
+        # filter buttons over the whole table (openpyxl writes them after the rows)
+        last = get_column_letter(max(self._width, 1))
+        self._sheet.auto_filter.ref = f"A1:{last}{self.rows_written + 1}"
         self._book.save(self._target)  # a stream too: zipfile writes to a pipe
 
 
 def open_table(
-    target: Target, fmt: FeedFormat, header: Sequence[str], *, what: str, flag: str
+    target: Target,
+    fmt: FeedFormat,
+    header: Sequence[str],
+    *,
+    what: str,
+    flag: str,
+    widths: Mapping[int, float] | None = None,
 ) -> TableWriter:
     """Start a table at ``target`` (a path, or a binary stream) in format ``fmt``, header written.
 
@@ -257,7 +339,7 @@ def open_table(
     """
     if not isinstance(target, str | os.PathLike):
         if fmt.kind == "xlsx":
-            return _XlsxWriter(target, fmt, header, what)
+            return _XlsxWriter(target, fmt, header, what, widths)
         return _CsvWriter(target, fmt, header, what)
     path = Path(target)
     suffix = path.suffix.lower()
@@ -273,7 +355,7 @@ def open_table(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt.kind == "xlsx":
-            return _XlsxWriter(path, fmt, header, what)
+            return _XlsxWriter(path, fmt, header, what, widths)
         return _CsvWriter(path, fmt, header, what)
     except OSError as exc:
         raise ConfigError(

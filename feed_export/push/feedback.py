@@ -13,6 +13,9 @@ Decisions where the contract is silent:
   keeps them all (nothing of the user's data is lost): the feedback columns come right
   after the header's width and the extra cells follow them, still beyond any header. A tool
   importing the file back by header finds every value where it expects it.
+- XLSX feedback can be scanned by eye: a row not accepted is tinted, and each bad cell
+  found before sending carries a comment naming its problem (the header is bold, frozen
+  and filterable: ``feed.writer``). Accepted and blank rows stay plain.
 - Spreadsheet safety: the message feed_export writes goes through ``safe_cell`` in CSV;
   the user's own cells are echoed unchanged (``feed.writer`` makes every XLSX cell text).
   The status is written as text too, like every other cell.
@@ -111,15 +114,39 @@ class FeedbackWriter:
         own = [cells[i] if i < n else "" for i in keep]
         return [*own, status, message, *cells[width:]]
 
-    def write(self, row: Row, outcome: Outcome) -> None:
-        """Echo ``row`` with ``outcome`` appended."""
+    def write(self, row: Row, outcome: Outcome, error: LineError | None = None) -> None:
+        """Echo ``row`` with ``outcome`` appended.
+
+        In XLSX, a row not accepted is tinted, and each cell of its line ``error`` carries
+        a comment naming its problem.
+        """
         status = "" if outcome.status is None else str(outcome.status)
         message = outcome.message
         if self._csv:
-            message = safe_cell(message)
-        elif len(message) > XLSX_MAX_CELL:
+            self._table.write(self._layout(row.cells, status, safe_cell(message)))
+            return
+        if len(message) > XLSX_MAX_CELL:
             message = message[: XLSX_MAX_CELL - 1] + "…"
-        self._table.write(self._layout(row.cells, status, message))
+        cells = self._layout(row.cells, status, message)
+        if outcome_kind(outcome.status, outcome.message) in KEPT_OUT_OF_REJECTED:
+            self._table.write(cells)
+        else:
+            self._table.write(cells, flagged=True, notes=self._notes(error))
+
+    def _notes(self, error: LineError | None) -> dict[int, str]:
+        """The comment of each bad cell, by its column in this file."""
+        notes: dict[int, str] = {}
+        if error is None:
+            return notes
+        for problem, column in zip(error.problems, error.columns, strict=False):
+            if column < 0:
+                continue  # the whole row: the message says it
+            if self._keep is not None:
+                if column not in self._keep:
+                    continue
+                column = self._keep.index(column)
+            notes[column] = f"{notes[column]}\n{problem}" if column in notes else problem
+        return notes
 
     def close(self) -> None:
         """Finish the file; safe to call twice."""
@@ -143,10 +170,16 @@ def open_rejected(target: Target, fmt: FeedFormat, header: Sequence[str]) -> Fee
     Same format, header, delimiter and encoding as the feed, with the two feedback
     columns, which a run reads past: fix the cells, push the file, and only those rows go.
     """
+    own = FeedbackWriter.header_of(header)
     table = open_table(
-        target, fmt, FeedbackWriter.header_of(header), what="rejected-rows file", flag="--rejected"
+        target, fmt, own, what="rejected-rows file", flag="--rejected", widths=_widths(own)
     )
     return FeedbackWriter(table, header)
+
+
+def _widths(header: Sequence[str]) -> dict[int, float]:
+    """XLSX column widths (characters) for the two feedback columns: the message reads."""
+    return {len(header) - 2: 12.0, len(header) - 1: 80.0}
 
 
 def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
@@ -154,8 +187,9 @@ def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> Fee
 
     Raises ``ConfigError`` if the file cannot be created or its name says the other format.
     """
+    own = FeedbackWriter.header_of(header)
     table = open_table(
-        target, fmt, FeedbackWriter.header_of(header), what="feedback file", flag="--feedback"
+        target, fmt, own, what="feedback file", flag="--feedback", widths=_widths(own)
     )
     return FeedbackWriter(table, header)
 
@@ -228,13 +262,13 @@ class OrderedFeedback:
         while queue and queue[0].number in outcomes:
             row = queue.popleft()
             outcome = outcomes.pop(row.number)
-            self._writer.write(row, outcome)
+            error = self._errors.pop(row.number, None)
+            self._writer.write(row, outcome, error)
             if (
                 self._rejected is not None
                 and outcome_kind(outcome.status, outcome.message) not in KEPT_OUT_OF_REJECTED
             ):
-                self._rejected.write(row, outcome)
-            error = self._errors.pop(row.number, None)
+                self._rejected.write(row, outcome, error)
             if error is None:
                 self._report.record(outcome.status, outcome.message, row=row.number)
             else:
