@@ -379,6 +379,12 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
         "PIM's status and message: fix the cells and push this file",
     )
     g.add_argument("--summary-json", metavar="FILE", help="the summary as JSON")
+    g.add_argument(
+        "--report",
+        metavar="FILE",
+        help="a page to open in a browser (FILE.html): the outcomes and problems as charts, "
+        "with links to their rows; self-contained, nothing fetched",
+    )
 
 
 def _add_reading(p: argparse.ArgumentParser) -> None:
@@ -745,6 +751,7 @@ _OUTPUTS = {
     "payload_out": "the --payload-out file",
     "rejected": "the --rejected file",
     "summary_json": "the summary",
+    "report": "the report",
 }
 
 
@@ -774,16 +781,13 @@ def _target(value: str | None) -> Path | BinaryIO | None:
 
 
 def _check_cli_outputs(args: argparse.Namespace) -> None:
-    """The outputs the CLI writes itself (the summary) must be writable and collide with nothing.
+    """The outputs the CLI writes itself (summary, report) are writable and collide with nothing.
 
-    Checked before the run: the summary is written last, when the file is already lost.
+    Checked before the run: they are written last, when a file they replace is already lost.
     """
     from feed_export.feed.writer import check_writable
     from feed_export.push.feedback import default_feedback_path
 
-    if not args.summary_json or args.summary_json == "-":
-        return
-    target = Path(args.summary_json)
     feedback = args.feedback if args.feedback and args.feedback != "-" else None
     others = [
         ("the feed", args.feed),
@@ -793,13 +797,19 @@ def _check_cli_outputs(args: argparse.Namespace) -> None:
         ("the --catalog file", args.catalog),
         ("the --state file", getattr(args, "state", None)),
     ]
-    for what, path in others:
-        if path is not None and _same_file(target, path):
-            raise ConfigError(
-                f"--summary-json {args.summary_json} is {what}: "
-                "the summary would replace it; choose another file"
-            )
-    check_writable(target, "summary", "--summary-json")
+    for flag, what in (("summary_json", "summary"), ("report", "report")):
+        value = getattr(args, flag)
+        if not value or value == "-":
+            continue
+        target = Path(value)
+        for other_what, path in others:
+            if path is not None and _same_file(target, path):
+                raise ConfigError(
+                    f"{_flag(flag)} {value} is {other_what}: "
+                    f"the {what} would replace it; choose another file"
+                )
+        check_writable(target, what, _flag(flag))
+        others.append((f"the {what}", target))
 
 
 def _path_or_none(value: str | None) -> Path | None:
@@ -807,7 +817,15 @@ def _path_or_none(value: str | None) -> Path | None:
 
 
 def _write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: bool) -> None:
-    """The JSON summary, then the text summary (on stderr when stdout carries an output)."""
+    """The report page, the JSON summary, then the text summary (stderr when stdout is taken)."""
+    if args.report:
+        from feed_export.report.html import render_html
+
+        page = render_html(report)
+        if args.report == "-":
+            sys.stdout.write(page)
+        else:
+            Path(args.report).write_text(page, encoding="utf-8")
     if args.summary_json:
         text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
         if args.summary_json == "-":
@@ -952,6 +970,8 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     finally:
         progress.close()
     report.catalog_file = args.catalog
+    if args.report:
+        report.report_out = Path("<stdout>") if args.report == "-" else Path(args.report)
     try:
         _write_summary(report, args, stdout_taken=stdout_output is not None)
     except BrokenPipeError:

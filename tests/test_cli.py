@@ -641,3 +641,10 @@ def test_a_closed_standard_output_ends_the_run_quietly(tmp_path: Path) -> None:
         "check", str(feed), "--catalog", str(DEMO_CATALOG), "--feedback", "-", "-q"
     )
     assert (code, err) == (141, "")  # an output cut short: as if killed by SIGPIPE
+
+
+def test_catalog_pull_to_standard_output() -> None:
+    result = run_cli(["catalog", "pull", "--sandbox", "-o", "-"])
+    assert result.code == 0, result.err
+    assert {"attributes", "channels", "locales"} <= set(json.loads(result.out))
+    assert result.err.startswith("catalog written to standard output: ")

@@ -61,7 +61,7 @@ from feed_export.push.scan import scan_feed
 from feed_export.push.startup import log_in, read_catalog
 from feed_export.push.state import context_hash
 from feed_export.push.tracking import RunMemory, Tracking, payload_options
-from feed_export.report.model import RunReport
+from feed_export.report.model import RunReport, run_settings
 
 if TYPE_CHECKING:
     from feed_export.akeneo.client import AkeneoClient
@@ -138,6 +138,7 @@ def run_push(
         dry_run=options.dry_run,
     )
     report.start(clock)
+    report.settings = run_settings(options, settings, mode=tracking.mode, resume=tracking.resume)
     phases = Phases(progress)
     with ExitStack() as stack:
         feed = stack.enter_context(source.open())

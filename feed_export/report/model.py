@@ -22,7 +22,10 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feed_export.config import ExportOptions, Settings
 
 #: exit codes of the contract (feed-format.md section 7)
 EXIT_OK = 0
@@ -66,6 +69,48 @@ MAX_PROBLEM_ROWS = 50
 MAX_NOTED_ROWS = 1000
 #: the longest example value shown
 MAX_VALUE = 60
+
+
+def run_settings(
+    options: ExportOptions,
+    settings: Settings | None = None,
+    *,
+    mode: str = "all",
+    resume: bool = False,
+) -> dict[str, Any]:
+    """The settings a report shows, in words: how the feed was read and sent. No secret.
+
+    >>> from feed_export.config import ExportOptions
+    >>> run_settings(ExportOptions(dry_run=True))["batch size"]
+    100
+    """
+    shown: dict[str, Any] = {
+        "dry run": options.dry_run,
+        "entity": options.entity,
+        "encoding": options.encoding or "UTF-8",
+        "delimiter": repr(options.delimiter) if options.delimiter else "guessed",
+        "sheet": options.sheet or "the first",
+        "value separator": options.value_separator,
+        "decimal separator": options.decimal_separator,
+        "date format": options.date_format or "YYYY-MM-DD",
+        "empty cells": options.empty_cells,
+        "unknown columns": "ignored" if options.ignore_unknown_columns else "refused",
+        "batch size": options.batch_size,
+        "concurrency": options.concurrency,
+        "create missing options": options.create_missing_options,
+    }
+    if not options.dry_run:
+        shown["send mode"] = {"all": "every row", "only-changed": "only changed rows"}.get(
+            mode, "every row, state recorded"
+        )
+        shown["resume"] = resume
+    if settings is not None:
+        retry = settings.retry
+        shown["read timeout (s)"] = retry.request_timeout
+        shown["attempts per request"] = retry.max_attempts
+        shown["longest wait between attempts (s)"] = retry.max_retry_delay
+        shown["TLS certificates verified"] = settings.verify_tls
+    return shown
 
 
 def unchanged_message(since: str) -> str:
@@ -231,7 +276,7 @@ class Timeline:
     MAX_BUCKETS = 240
 
     def __init__(self) -> None:
-        self.width = 1.0  # seconds per bucket; doubles when there are too many buckets
+        self.width = 0.25  # seconds per bucket; doubles when there are too many buckets
         self.rows: list[int] = []  # rows that got their outcome in each bucket
         self.retries: list[int] = []  # retries counted by the end of each bucket
 

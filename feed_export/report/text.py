@@ -88,7 +88,8 @@ def _place(path: Path) -> str:
     return "standard output" if str(path) == "<stdout>" else str(path)
 
 
-def _headline(report: RunReport) -> str:
+def headline(report: RunReport) -> str:
+    """The first line of the summary: what was done, to which PIM, how many rows, how long."""
     rows = _plural(report.rows, "row")
     took = _duration(report.seconds)
     if report.dry_run:
@@ -118,7 +119,7 @@ def _problem_lines(problem: Problem, width: int) -> list[str]:
 
 def render_text(report: RunReport, top: int = 8) -> str:
     """The summary printed at the end of a run."""
-    out = [_headline(report)]
+    out = [headline(report)]
     if report.header_problems:
         header = _plural(len(report.header_problems), "header problem")
         out.append(f"  feed rejected, nothing sent: {header}")
