@@ -282,6 +282,11 @@ class Timeline:
 
     def add(self, elapsed: float, rows: int, retries: int) -> None:
         index = int(max(0.0, elapsed) / self.width)
+        if index == len(self.rows) - 1:  # most rows land in the newest bucket
+            self.rows[index] += rows
+            if retries > self.retries[index]:
+                self.retries[index] = retries
+            return
         while index >= self.MAX_BUCKETS:
             self._merge()
             index = int(max(0.0, elapsed) / self.width)
