@@ -376,7 +376,7 @@ class RunReport:
                 if not column and index >= 0:
                     column = f"column {index + 1}"
                 found.append(self._problem(kind, problem, row, column, "Not sent: "))
-        elif failed and message:
+        elif failed and message and kind != "feed_rejected":  # header_problems lists those
             for part in _split_pim_message(message):
                 found.append(self._problem(kind, part, row, _pim_column(part)))
         if failed and len(self.noted) < MAX_NOTED_ROWS:

@@ -122,7 +122,7 @@ def render_text(report: RunReport, top: int = 8) -> str:
     out = [headline(report)]
     if report.header_problems:
         header = _plural(len(report.header_problems), "header problem")
-        out.append(f"  feed rejected, nothing sent: {header}")
+        out.append(f"  feed rejected, nothing sent: {header} (listed on stderr)")
     counts = [(n, OUTCOMES[kind]) for kind, n in report.counts().items() if n]
     width = max((len(f"{n:,}") for n, _ in counts), default=1)
     for n, label in counts:
