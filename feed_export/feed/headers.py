@@ -99,8 +99,11 @@ HeaderParts = FieldHeader | AssociationHeader | AttributeHeader
 
 
 def clean_header(text: str) -> str:
-    """A header as compared: trimmed, byte-order mark removed."""
-    return text.strip().lstrip("\ufeff").strip()
+    """A header as compared: trimmed, byte-order marks (and spaces between them) removed."""
+    head = text.strip()
+    while head.startswith("\ufeff"):
+        head = head[1:].strip()
+    return head
 
 
 def parse_header(text: str) -> HeaderParts:
