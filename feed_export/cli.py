@@ -628,19 +628,24 @@ def _validation_problems(exc: Any) -> str:
     )
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _retry_settings(args: argparse.Namespace) -> RetrySettings:
+    """The retry flags, for a real PIM and the sandbox alike."""
     from pydantic import ValidationError
 
-    from feed_export.config import load_settings
-
     try:
-        retry = RetrySettings(
+        return RetrySettings(
             request_timeout=args.timeout,
             max_attempts=args.max_attempts,
             max_retry_delay=args.max_retry_delay,
         )
     except ValidationError as exc:  # the flags' types check the same rules first
         raise ConfigError(_validation_problems(exc)) from None
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from feed_export.config import load_settings
+
+    retry = _retry_settings(args)
     flags = {
         "base_url": args.base_url,
         "client_id": args.client_id,
@@ -671,7 +676,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 @contextmanager
-def _sandbox_settings(db: Path | None) -> Iterator[Settings]:
+def _sandbox_settings(db: Path | None, retry: RetrySettings) -> Iterator[Settings]:
     from feed_export.config import Settings
     from feed_export.sandbox import start_sandbox
 
@@ -682,6 +687,7 @@ def _sandbox_settings(db: Path | None) -> Iterator[Settings]:
             client_secret=sb.client_secret,  # type: ignore[arg-type]
             username=sb.username,
             password=sb.password,  # type: ignore[arg-type]
+            retry=retry,
         )
 
 
@@ -954,7 +960,9 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     try:
         with _interrupts(interrupt), ExitStack() as stack:
             if args.sandbox:
-                settings = stack.enter_context(_sandbox_settings(args.sandbox_db))
+                settings = stack.enter_context(
+                    _sandbox_settings(args.sandbox_db, _retry_settings(args))
+                )
                 if not args.quiet:
                     _err(f"{PROG}: sandbox PIM at {settings.base_url}")
             report = run_push(
@@ -1012,7 +1020,7 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
         return 0
 
     if args.sandbox:
-        with _sandbox_settings(None) as settings:
+        with _sandbox_settings(None, _retry_settings(args)) as settings:
             return pull(settings)
     return pull(_settings(args))
 
