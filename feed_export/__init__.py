@@ -31,9 +31,10 @@ _WHERE = {
     "Interrupt": "feed_export.push.interrupt",
     "RetrySettings": "feed_export.config",
     "RunAborted": "feed_export.errors",
-    "RunReport": "feed_export.report.summary",
+    "RunReport": "feed_export.report.model",
     "RunTargets": "feed_export.push.run",
     "Settings": "feed_export.config",
+    "StartupError": "feed_export.errors",
     "TransportError": "feed_export.errors",
     "Tracking": "feed_export.push.tracking",
     "load_settings": "feed_export.config",
@@ -57,6 +58,7 @@ __all__ = [
     "RunReport",
     "RunTargets",
     "Settings",
+    "StartupError",
     "Tracking",
     "TransportError",
     "__version__",
@@ -90,10 +92,11 @@ if TYPE_CHECKING:
         FeedReadError,
         HeaderError,
         RunAborted,
+        StartupError,
         TransportError,
     )
     from feed_export.feed.source import FeedSource
     from feed_export.push.interrupt import Interrupt
     from feed_export.push.run import RunTargets, run_push
     from feed_export.push.tracking import Tracking
-    from feed_export.report.summary import RunReport
+    from feed_export.report.model import RunReport

@@ -7,6 +7,8 @@
     │   ├── FeedReadError           the file cannot be read: missing, undecodable, not a table
     │   └── HeaderError             the header row breaks the grammar or the catalog
     │       └── HeaderSyntaxError   one header breaks the grammar (``parse_header``)
+    ├── StartupError                nothing sent or written: the PIM cannot be reached, refuses
+    │                               the login, or its catalog cannot be read (exit 2)
     ├── CellError                   skip one row: a cell breaks a rule (row becomes a line error)
     ├── TransportError              talking to the PIM went wrong
     │   ├── RetriableError          retry: 408, 429, 5xx, connection errors, timeouts
@@ -86,6 +88,16 @@ class HeaderSyntaxError(HeaderError):
         self.problem = problem
         self.problems = [problem]
         FeedError.__init__(self, f"header {header!r}: {problem}")
+
+
+class StartupError(FeedExportError):
+    """The run could not start: nothing was sent and no output was written (or replaced).
+
+    The PIM cannot be reached, refuses the login, or its catalog cannot be read; the
+    message is one sentence naming the PIM's host and what to check.
+    """
+
+    exit_code = 2
 
 
 class CellError(FeedExportError):

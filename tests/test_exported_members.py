@@ -26,6 +26,7 @@ PUBLIC = {
     "RunReport",
     "RunTargets",
     "Settings",
+    "StartupError",
     "TransportError",
     "Tracking",
     "__version__",

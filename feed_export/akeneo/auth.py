@@ -121,10 +121,13 @@ class AkeneoAuth(AuthBase):
             assert self._access_token is not None
             return self._access_token
 
-    def login(self) -> None:
-        """Password grant now, whatever the current token (``AkeneoClient.authenticate``)."""
+    def login(self, timeout: tuple[float, float] | None = None) -> None:
+        """Password grant now, whatever the current token (``AkeneoClient.authenticate``).
+
+        ``timeout``: (connect, read) for this one request instead of the client's.
+        """
         with self._lock:
-            self._login()
+            self._login(timeout)
 
     def unauthorized(self, sent: str | None) -> None:
         """The PIM answered 401 to a request that carried the header ``sent``.
@@ -136,7 +139,7 @@ class AkeneoAuth(AuthBase):
                 log.info("the PIM refused the access token (401): renewing it")
                 self._refresh()
 
-    def _login(self) -> None:
+    def _login(self, timeout: tuple[float, float] | None = None) -> None:
         if self._refused is not None:
             raise AuthenticationError(self._refused)
         self._stats.add("auth_logins")
@@ -146,7 +149,8 @@ class AkeneoAuth(AuthBase):
                     "grant_type": "password",
                     "username": self._username,
                     "password": self._password.get_secret_value(),
-                }
+                },
+                timeout,
             )
         except _GrantRejected as exc:
             raise self._refuse(exc) from None
@@ -167,9 +171,10 @@ class AkeneoAuth(AuthBase):
             self._refresh_token = None
             self._login()
 
-    def _grant(self, body: dict[str, str]) -> None:
+    def _grant(self, body: dict[str, str], timeout: tuple[float, float] | None = None) -> None:
         """One token request; stores the token or raises _GrantRejected / RetriableError."""
         started = self._clock()
+        timeout = timeout or self._timeout
         try:
             response = self._session.post(
                 self._url,
@@ -177,14 +182,12 @@ class AkeneoAuth(AuthBase):
                 # client id and secret go in a Basic header (akeneo-api.md §1.1)
                 auth=HTTPBasicAuth(self._client_id, self._client_secret.get_secret_value()),
                 headers={"Accept": "application/json"},
-                timeout=self._timeout,
+                timeout=timeout,
                 verify=self._verify,
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
-            raise RetriableError(
-                f"token request: {describe_exception(exc, self._timeout)}", 0
-            ) from None
+            raise RetriableError(f"token request: {describe_exception(exc, timeout)}", 0) from None
         finally:
             self._stats.add("requests_sent")
         # a PIM or a proxy may echo the request (JSON body, Basic header) in its answer:

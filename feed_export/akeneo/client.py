@@ -42,6 +42,7 @@ from feed_export.akeneo.responses import (
     read_answers,
     read_verdict,
     status_phrase,
+    unreachable_reason,
 )
 from feed_export.akeneo.retry import RetryPolicy
 from feed_export.akeneo.stats import ClientStats
@@ -56,6 +57,12 @@ from feed_export.errors import (
 )
 
 log = logging.getLogger(__name__)
+
+#: ``authenticate(quick=True)``: a PIM that is down is reported within about 15 s (two
+#: connection attempts at most), not after the minute a whole retry policy takes
+QUICK_CONNECT_TIMEOUT = 5.0
+QUICK_READ_TIMEOUT = 10.0
+QUICK_RETRY_WAIT = 1.0
 
 USER_AGENT = f"feed_export/{__version__}"
 API_PATH = "/api/rest/v1"
@@ -140,12 +147,33 @@ class AkeneoClient:
         if self._own_session:
             self._session.close()
 
-    def authenticate(self) -> None:
+    def authenticate(self, *, quick: bool = False) -> None:
         """Log in with the password grant now (retrying transient failures).
 
-        Raises ``AuthenticationError`` when the PIM refuses the credentials.
+        Raises ``AuthenticationError`` when the PIM refuses the credentials. ``quick`` is the
+        start-up check of a run: shorter timeouts and one more try at most, so that a PIM
+        that is down is reported within about 15 s; a PIM that cannot be reached raises
+        ``RetriableError`` with one plain sentence (which host, what to check).
         """
-        self.retry.run("POST " + TOKEN_PATH, self._auth.login, on_retry=self._count_retry)
+        if not quick:
+            self.retry.run("POST " + TOKEN_PATH, self._auth.login, on_retry=self._count_retry)
+            return
+        connect, read = self.retry.timeout
+        timeout = (min(connect, QUICK_CONNECT_TIMEOUT), min(read, QUICK_READ_TIMEOUT))
+        for attempt in (1, 2):
+            try:
+                self._auth.login(timeout)
+                return
+            except RetriableError as exc:
+                # the token request drops its cause (``from None``); the context keeps it
+                cause = exc.__context__
+                reason = unreachable_reason(self._base_url, exc, cause, timeout)
+                # an answer that never came will not come faster a second time
+                if attempt == 2 or isinstance(cause, requests.ReadTimeout):
+                    raise RetriableError(reason, exc.status) from None
+                log.debug("%s; trying once more in %g s", reason, QUICK_RETRY_WAIT)
+                self.stats.add("retries")
+                self.retry.sleep(QUICK_RETRY_WAIT)
 
     # --- catalog --------------------------------------------------------------------
 

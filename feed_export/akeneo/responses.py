@@ -29,16 +29,20 @@ import contextlib
 import enum
 import json
 import logging
+import re
+import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import requests
 
+from feed_export.config import pim_host
 from feed_export.errors import RetriableError, quote_body
 
 log = logging.getLogger(__name__)
@@ -377,3 +381,75 @@ def _decode_line(raw: bytes) -> Any:
     except ValueError:
         return None  # a cut-off line: that input line gets no answer and is sent again
     return obj
+
+
+# --- a PIM that cannot be reached, in words ----------------------------------------------
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and what it wraps: causes, contexts, and urllib3's ``reason``."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo += [arg for arg in current.args if isinstance(arg, BaseException)]
+
+
+def unreachable_reason(
+    base_url: str,
+    failure: RetriableError,
+    cause: BaseException | None,
+    timeout: tuple[float, float],
+) -> str:
+    """One plain sentence for a login that got no usable answer: which PIM, what to check.
+
+    ``cause`` is the exception of the HTTP library, when there was one (else the PIM
+    answered with ``failure.status``). Never the library's own text: it names pools,
+    adapters and retries the user never chose.
+    """
+    host = pim_host(base_url)
+    causes = list(_causes(cause))
+    if failure.status:
+        return (
+            f"the PIM at {host} is not available ({status_phrase(failure.status)}): "
+            "try again later, or check AKENEO_BASE_URL"
+        )
+    if any(isinstance(c, requests.exceptions.SSLError) for c in causes):
+        found = re.search(r"certificate verify failed: ([^(\]'\"]+)", str(cause))
+        why = found.group(1).strip() if found else "the secure connection could not be set up"
+        return (
+            f"the PIM at {host} failed the TLS check ({why}): check AKENEO_BASE_URL, or pass "
+            "--no-verify-tls for a test PIM with a self-signed certificate"
+        )
+    if any(isinstance(c, socket.gaierror) for c in causes) or "NameResolutionError" in {
+        type(c).__name__ for c in causes
+    }:
+        return (
+            f"cannot find the PIM's host {urlsplit(base_url).hostname}: check AKENEO_BASE_URL "
+            f"({base_url}) and your network"
+        )
+    if any(isinstance(c, requests.ConnectTimeout) for c in causes):
+        return (
+            f"the PIM at {host} did not accept a connection within {timeout[0]:g} s: check "
+            "AKENEO_BASE_URL, that the PIM is running and that it can be reached from here "
+            "(VPN, firewall)"
+        )
+    if any(isinstance(c, requests.ReadTimeout) for c in causes):
+        return (
+            f"the PIM at {host} took the connection but did not answer the login within "
+            f"{timeout[1]:g} s: check that AKENEO_BASE_URL is an Akeneo PIM and that it is up"
+        )
+    if any(isinstance(c, ConnectionRefusedError) for c in causes):
+        return (
+            f"cannot connect to the PIM at {host} (connection refused): check AKENEO_BASE_URL "
+            "and that the PIM is running"
+        )
+    return (
+        f"cannot connect to the PIM at {host} (the connection failed): check AKENEO_BASE_URL "
+        "and that the PIM is running"
+    )

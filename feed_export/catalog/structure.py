@@ -454,6 +454,14 @@ class Catalog:
             raise ConfigError(
                 f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from exc
+        if isinstance(data, dict) and "attributes" not in data:
+            # without it every column would be "unknown": say what the file lacks instead
+            found = ", ".join(f'"{key}"' for key in list(data)[:5]) or "nothing"
+            raise ConfigError(
+                f'{path}: not a catalog file: it has no "attributes" list (it has {found}); '
+                'a catalog file holds "attributes", "channels", "locales", "currencies" and '
+                '"measurement_families": write one with feed-export catalog pull -o FILE'
+            )
         return cls.from_dict(data, source=str(path))
 
     def to_dict(self) -> dict[str, Any]:

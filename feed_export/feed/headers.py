@@ -27,7 +27,6 @@ AttributeHeader(attribute='description', parts=('en_US', 'ecommerce'), suffix=No
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -69,9 +68,6 @@ ENTITY_FIELDS: dict[str, frozenset[str]] = {
 }
 
 FIELD_SET = frozenset(FIELDS)
-# whitespace and byte-order marks in any order: "\ufeff \ufeffsku" is "sku", so a header
-# parse_header accepts always reads back from format_header's text
-_LEADING = re.compile(r"^[\s\ufeff]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +99,11 @@ HeaderParts = FieldHeader | AssociationHeader | AttributeHeader
 
 
 def clean_header(text: str) -> str:
-    """A header as compared: trimmed, byte-order marks (U+FEFF) at its start removed."""
-    return _LEADING.sub("", text).rstrip()
+    """A header as compared: trimmed, byte-order marks (and spaces between them) removed."""
+    head = text.strip()
+    while head.startswith("\ufeff"):
+        head = head[1:].strip()
+    return head
 
 
 def parse_header(text: str) -> HeaderParts:

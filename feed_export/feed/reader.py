@@ -104,17 +104,7 @@ def open_feed(
     (('sku', 'name~en_US'), [2, 3])
     """
     path = Path(path)
-    if not path.exists():
-        raise FeedReadError(f"{path}: file not found")
-    if not path.is_file():
-        raise FeedReadError(f"{path}: not a file")
-    try:
-        with path.open("rb") as raw:
-            magic = raw.read(8)
-    except OSError as exc:
-        raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
-    if not magic:
-        raise FeedReadError(f"{path}: the file is empty (0 bytes): no header row")
+    magic = check_feed_file(path)
     if magic.startswith(b"PK\x03\x04"):
         check_workbook_zip(path)
         if encoding is not None or delimiter is not None:
@@ -138,13 +128,33 @@ def open_feed(
     return feed
 
 
+def check_feed_file(path: Path) -> bytes:
+    """``FeedReadError`` unless ``path`` is a file that can be read and is not empty.
+
+    Cheap (its first bytes only): a command checks its feed with it before it starts
+    anything else. Returns those first bytes.
+    """
+    if not path.exists():
+        raise FeedReadError(f"{path}: file not found")
+    if not path.is_file():
+        raise FeedReadError(f"{path}: not a file")
+    try:
+        with path.open("rb") as raw:
+            magic = raw.read(8)
+    except OSError as exc:
+        raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
+    if not magic:
+        raise FeedReadError(f"{path}: the file is empty (0 bytes): no header row")
+    return magic
+
+
 # --- CSV ---------------------------------------------------------------------------------
 
 
 def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | None) -> Feed:
     if csv.field_size_limit() < MAX_CELL_CHARS:
         csv.field_size_limit(MAX_CELL_CHARS)
-    given_delimiter = _check_delimiter(delimiter)
+    given_delimiter = check_delimiter(delimiter)
 
     def open_raw() -> io.BufferedIOBase:
         return gzip.open(path, "rb") if is_gzip else path.open("rb")
@@ -239,7 +249,11 @@ def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[Row]:
         raise FeedReadError(f"{path}: row {number + 1}: read failed: {exc}") from exc
 
 
-def _check_delimiter(delimiter: str | None) -> str | None:
+def check_delimiter(delimiter: str | None) -> str | None:
+    """The delimiter character a ``--delimiter`` value names (``\\t``, ``tab``, ``;``...).
+
+    Raises ``ConfigError`` unless it is one character other than a quote or a line break.
+    """
     if delimiter is None:
         return None
     value = _DELIMITER_NAMES.get(delimiter, delimiter)

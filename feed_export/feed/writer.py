@@ -14,6 +14,11 @@ Decisions where the contract is silent:
   rows; an XLSX file is assembled at ``close`` (openpyxl's write-only mode streams rows to
   its own temporary file meanwhile, so memory stays flat).
 - Characters the encoding cannot hold (say "…" in latin-1) are written as ``?``.
+- A target is a path or an open binary stream (standard output for ``--feedback -``); a
+  stream is written the same way and left open (never compressed: the shell can pipe it).
+- An XLSX table can be scanned by eye: its header row is bold and frozen, filter buttons
+  cover the whole table, and a row can be ``flagged`` (tinted) and a cell carry a ``note``
+  (a comment), in openpyxl's write-only mode: memory stays flat. CSV has neither.
 """
 
 from __future__ import annotations
@@ -21,12 +26,13 @@ from __future__ import annotations
 import csv
 import errno
 import gzip
+import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Any, BinaryIO
 
 from feed_export.errors import ConfigError, FeedExportError
 from feed_export.feed.reader import FeedFormat
@@ -35,6 +41,14 @@ from feed_export.feed.reader import FeedFormat
 FLUSH_EVERY = 5000
 #: the longest text an XLSX cell may hold
 XLSX_MAX_CELL = 32767
+#: XLSX: the tint of a flagged row (a light red, readable in print and for colour-blind eyes
+#: with the text kept black), the author and the longest text of a cell's note
+FLAGGED_FILL = "FFF8D7DA"
+NOTE_AUTHOR = "feed_export"
+MAX_NOTE = 2000
+#: notes per file: openpyxl keeps them in memory until the file is saved, so a feed with
+#: a million bad cells gets its first notes, and tinted rows for the rest
+MAX_NOTES = 20_000
 
 _UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
 # what openpyxl refuses in a cell: XML 1.0 cannot carry these control characters
@@ -53,6 +67,48 @@ def safe_cell(text: str) -> str:
     return "'" + text if text.startswith(_UNSAFE_START) else text
 
 
+#: where a table goes: a file, or an open binary stream (left open when done)
+Target = Path | BinaryIO
+
+
+def target_name(target: Target) -> Path:
+    """How messages and the summary name a target: its path, or the stream's name.
+
+    >>> import sys
+    >>> target_name(Path("out/fb.csv")).as_posix(), target_name(sys.stdout.buffer).as_posix()
+    ('out/fb.csv', '<stdout>')
+    """
+    if isinstance(target, Path):
+        return target
+    return Path(str(getattr(target, "name", "<stream>")))
+
+
+def check_writable(path: Path, what: str, flag: str) -> None:
+    """``ConfigError`` unless a file can be created (or replaced) at ``path``; writes nothing.
+
+    Outputs are checked before a run starts anything, so that a typo in a folder name is
+    not found after the whole feed was sent.
+    """
+    if path.is_dir():
+        raise ConfigError(f"{path}: is a folder; give the {what} a file name ({flag})")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise ConfigError(f"{path}: not writable; choose another path for the {what} ({flag})")
+        return
+    folder = path.absolute().parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{path}: {folder} is a file, not a folder; choose another path for the {what} ({flag})"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"{path}: cannot create the {what} in {folder} (permission denied); choose another "
+            f"path ({flag})"
+        )
+
+
 class TableWriter:
     """Writes rows of text cells to one file, header first; a context manager."""
 
@@ -64,12 +120,25 @@ class TableWriter:
         self.rows_written = 0
         self._closed = False
 
-    def write(self, cells: Sequence[str]) -> None:
-        """Write one row (the header is written when the file is opened)."""
+    def write(
+        self,
+        cells: Sequence[str],
+        *,
+        flagged: bool = False,
+        notes: Mapping[int, str] | None = None,
+    ) -> None:
+        """Write one row (the header is written when the file is opened).
+
+        XLSX only: ``flagged`` tints the row; ``notes`` puts a comment on the cells at
+        these indexes (0-based).
+        """
         if self._closed:
             raise RuntimeError(f"{self.path}: the {self.what} is already closed")
         try:
-            self._write(cells)
+            if flagged or notes:
+                self._write_marked(cells, flagged, notes or {})
+            else:
+                self._write(cells)
         except OSError as exc:
             raise FeedExportError(f"{self.path}: cannot write the {self.what}: {exc}") from exc
         self.rows_written += 1
@@ -101,6 +170,9 @@ class TableWriter:
     def _write(self, cells: Sequence[str]) -> None:
         raise NotImplementedError
 
+    def _write_marked(self, cells: Sequence[str], flagged: bool, notes: Mapping[int, str]) -> None:
+        self._write(cells)  # a format without styles writes the cells alone
+
     def _flush(self) -> None:
         raise NotImplementedError
 
@@ -111,14 +183,18 @@ class TableWriter:
 class _CsvWriter(TableWriter):
     kind = "csv"
 
-    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
-        super().__init__(path, what)
+    def __init__(self, target: Target, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
+        super().__init__(target_name(target), what)
         encoding = "utf-8-sig" if fmt.bom and fmt.encoding == "utf-8" else fmt.encoding
         stream: IO[str]  # owned by the writer, closed in close()
-        if path.name.lower().endswith(".gz"):
-            stream = gzip.open(path, "wt", encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+        self._borrowed = not isinstance(target, Path)
+        if not isinstance(target, Path):
+            # a stream given (standard output): written through, detached, never closed
+            stream = io.TextIOWrapper(target, encoding=encoding, errors="replace", newline="")
+        elif target.name.lower().endswith(".gz"):
+            stream = gzip.open(target, "wt", encoding=encoding, errors="replace", newline="")  # noqa: SIM115
         else:
-            stream = path.open("w", encoding=encoding, errors="replace", newline="")
+            stream = target.open("w", encoding=encoding, errors="replace", newline="")
         self._stream = stream
         self._delimiter = fmt.delimiter
         self._line_end = fmt.line_end
@@ -144,33 +220,67 @@ class _CsvWriter(TableWriter):
         self._stream.flush()
 
     def _finish(self) -> None:
-        self._stream.close()
+        if self._borrowed and isinstance(self._stream, io.TextIOWrapper):
+            self._stream.flush()
+            self._stream.detach()
+        else:
+            self._stream.close()
 
 
 class _XlsxWriter(TableWriter):
     kind = "xlsx"
 
-    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str], what: str) -> None:
+    def __init__(
+        self,
+        target: Target,
+        fmt: FeedFormat,
+        header: Sequence[str],
+        what: str,
+        widths: Mapping[int, float] | None = None,
+    ) -> None:
         from openpyxl import Workbook
+        from openpyxl.styles import Font, PatternFill
+        from openpyxl.utils import get_column_letter
 
+        path = target_name(target)
         super().__init__(path, what)
-        # Fail now, not after the whole run, if the target cannot be written.
-        target = path if path.exists() else path.parent
-        if path.is_dir() or not os.access(target, os.W_OK):
-            raise PermissionError(errno.EACCES, "not writable", str(path))
+        self._target = target
+        if isinstance(target, Path):
+            # Fail now, not after the whole run, if the target cannot be written.
+            folder = target if target.exists() else target.parent
+            if target.is_dir() or not os.access(folder, os.W_OK):
+                raise PermissionError(errno.EACCES, "not writable", str(target))
         self._book = Workbook(write_only=True)
         self._sheet = self._book.create_sheet(title=(fmt.sheet or "Sheet1")[:31])
-        self._sheet.append(self._cells(header))
+        self._fill = PatternFill("solid", start_color=FLAGGED_FILL, end_color=FLAGGED_FILL)
+        self._width = len(header)  # the widest row, for the filter's range
+        self._notes = 0
+        for index, width in (widths or {}).items():
+            self._sheet.column_dimensions[get_column_letter(index + 1)].width = width
+        self._sheet.freeze_panes = "A2"  # the header stays in view
+        bold = Font(bold=True)
+        head = self._cells(header, every=True)
+        for cell in head:
+            cell.font = bold
+        self._sheet.append(head)
 
-    def _cells(self, values: Sequence[str]) -> list[object]:
-        """Values openpyxl writes as plain strings, whatever they look like."""
+    def _cells(self, values: Sequence[str], *, every: bool = False) -> list[Any]:
+        """Values openpyxl writes as plain strings, whatever they look like.
+
+        ``every``: a cell object for each value, empty ones included (to style them).
+        """
         from openpyxl.cell import WriteOnlyCell
 
         if _XML_ILLEGAL.search("".join(values)):
             values = [_XML_ILLEGAL.sub("\ufffd", v) for v in values]
-        out: list[object] = []
+        out: list[Any] = []
         for value in values:
-            if not value:
+            if every:
+                cell = WriteOnlyCell(self._sheet, value=value or None)
+                if value:
+                    cell.data_type = "s"  # text, even "=..." or "#N/A"
+                out.append(cell)
+            elif not value:
                 out.append(None)  # no cell at all: reads back as empty
             elif value[0] in "=#" and (value[0] == "=" or value in _XLSX_ERROR_VALUES):
                 # openpyxl makes "=..." a formula and "#N/A" an error value: force text
@@ -182,24 +292,56 @@ class _XlsxWriter(TableWriter):
         return out
 
     def _write(self, cells: Sequence[str]) -> None:
+        self._width = max(self._width, len(cells))
         self._sheet.append(self._cells(cells))
+
+    def _write_marked(self, cells: Sequence[str], flagged: bool, notes: Mapping[int, str]) -> None:
+        from openpyxl.comments import Comment
+
+        self._width = max(self._width, len(cells))
+        row = self._cells(cells, every=True)
+        for index, cell in enumerate(row):
+            if flagged:
+                cell.fill = self._fill
+            note = notes.get(index)
+            if note and self._notes < MAX_NOTES:
+                self._notes += 1
+                comment = Comment(_XML_ILLEGAL.sub("\ufffd", note[:MAX_NOTE]), NOTE_AUTHOR)
+                comment.width, comment.height = 320, 120  # points: room for a sentence or two
+                cell.comment = comment
+        self._sheet.append(row)
 
     def _flush(self) -> None:
         pass  # openpyxl streams rows to its own temporary file
 
     def _finish(self) -> None:
-        self._book.save(self.path)
+        from openpyxl.utils import get_column_letter
+
+        # filter buttons over the whole table (openpyxl writes them after the rows)
+        last = get_column_letter(max(self._width, 1))
+        self._sheet.auto_filter.ref = f"A1:{last}{self.rows_written + 1}"
+        self._book.save(self._target)  # a stream too: zipfile writes to a pipe
 
 
 def open_table(
-    path: Path, fmt: FeedFormat, header: Sequence[str], *, what: str, flag: str
+    target: Target,
+    fmt: FeedFormat,
+    header: Sequence[str],
+    *,
+    what: str,
+    flag: str,
+    widths: Mapping[int, float] | None = None,
 ) -> TableWriter:
-    """Start a table file at ``path`` in format ``fmt``, its header row written.
+    """Start a table at ``target`` (a path, or a binary stream) in format ``fmt``, header written.
 
     ``what`` names the file in messages, ``flag`` is the option that chooses its path.
     Raises ``ConfigError`` if the file cannot be created or its name says the other format.
     """
-    path = Path(path)
+    if not isinstance(target, str | os.PathLike):
+        if fmt.kind == "xlsx":
+            return _XlsxWriter(target, fmt, header, what, widths)
+        return _CsvWriter(target, fmt, header, what)
+    path = Path(target)
     suffix = path.suffix.lower()
     if fmt.kind == "xlsx" and suffix in _CSV_SUFFIXES:
         raise ConfigError(
@@ -213,7 +355,7 @@ def open_table(
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if fmt.kind == "xlsx":
-            return _XlsxWriter(path, fmt, header, what)
+            return _XlsxWriter(path, fmt, header, what, widths)
         return _CsvWriter(path, fmt, header, what)
     except OSError as exc:
         raise ConfigError(

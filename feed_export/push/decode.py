@@ -181,6 +181,8 @@ class LineError:
 
     row: int
     problems: tuple[str, ...]  # each "<header>: <what is wrong, and the value>"
+    #: the column (0-based) of each problem, parallel to ``problems``; -1: the whole row
+    columns: tuple[int, ...] = ()
 
     @property
     def message(self) -> str:
@@ -586,13 +588,17 @@ class RowDecoder:
         if len(cells) != width:
             ragged = self._ragged(cells)
             if ragged is not None:
-                return LineError(row.number, (ragged,))
+                return LineError(row.number, (ragged,), (-1,))
         plan = self._plan
         problems: list[tuple[int, str]] = []  # (column, problem): reported in column order
         if self._entity_index is not None:
             chosen = self._choose(cells, problems)
             if chosen is None:
-                return LineError(row.number, tuple(problem for _, problem in problems))
+                return LineError(
+                    row.number,
+                    tuple(problem for _, problem in problems),
+                    tuple(index for index, _ in problems),
+                )
             plan = chosen
         raw_key = cells[plan.key_index]
         key = ""
@@ -672,7 +678,11 @@ class RowDecoder:
             problems.extend(flawed.items())
         if problems:
             problems.sort(key=lambda found: found[0])
-            return LineError(row.number, tuple(problem for _, problem in problems))
+            return LineError(
+                row.number,
+                tuple(problem for _, problem in problems),
+                tuple(index for index, _ in problems),
+            )
         links_at = 0
         if links:
             base = orjson.dumps(body)
@@ -688,6 +698,7 @@ class RowDecoder:
                     f"row: the product line is {len(line):,} bytes, over the PIM's limit of "
                     f"{MAX_LINE_BYTES:,} bytes per line; shorten the longest texts or tables",
                 ),
+                (-1,),
             )
         parent = body.get("parent")
         return ProductLine(

@@ -13,6 +13,9 @@ Decisions where the contract is silent:
   keeps them all (nothing of the user's data is lost): the feedback columns come right
   after the header's width and the extra cells follow them, still beyond any header. A tool
   importing the file back by header finds every value where it expects it.
+- XLSX feedback can be scanned by eye: a row not accepted is tinted, and each bad cell
+  found before sending carries a comment naming its problem (the header is bold, frozen
+  and filterable: ``feed.writer``). Accepted and blank rows stay plain.
 - Spreadsheet safety: the message feed_export writes goes through ``safe_cell`` in CSV;
   the user's own cells are echoed unchanged (``feed.writer`` makes every XLSX cell text).
   The status is written as text too, like every other cell.
@@ -25,7 +28,7 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -33,10 +36,15 @@ from typing import TYPE_CHECKING
 
 from feed_export.feed.headers import FEEDBACK_COLUMNS
 from feed_export.feed.reader import FeedFormat, Row
-from feed_export.feed.writer import XLSX_MAX_CELL, TableWriter, open_table, safe_cell
+from feed_export.feed.writer import XLSX_MAX_CELL, TableWriter, Target, open_table, safe_cell
+from feed_export.report.model import ACCEPTED, outcome_kind
 
 if TYPE_CHECKING:
-    from feed_export.report.summary import RunReport
+    from feed_export.push.decode import LineError
+    from feed_export.report.model import RunReport
+
+#: outcomes that need nothing fixed: they stay out of the ``--rejected`` file
+KEPT_OUT_OF_REJECTED = ACCEPTED | {"skipped"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,15 +114,39 @@ class FeedbackWriter:
         own = [cells[i] if i < n else "" for i in keep]
         return [*own, status, message, *cells[width:]]
 
-    def write(self, row: Row, outcome: Outcome) -> None:
-        """Echo ``row`` with ``outcome`` appended."""
+    def write(self, row: Row, outcome: Outcome, error: LineError | None = None) -> None:
+        """Echo ``row`` with ``outcome`` appended.
+
+        In XLSX, a row not accepted is tinted, and each cell of its line ``error`` carries
+        a comment naming its problem.
+        """
         status = "" if outcome.status is None else str(outcome.status)
         message = outcome.message
         if self._csv:
-            message = safe_cell(message)
-        elif len(message) > XLSX_MAX_CELL:
+            self._table.write(self._layout(row.cells, status, safe_cell(message)))
+            return
+        if len(message) > XLSX_MAX_CELL:
             message = message[: XLSX_MAX_CELL - 1] + "…"
-        self._table.write(self._layout(row.cells, status, message))
+        cells = self._layout(row.cells, status, message)
+        if outcome_kind(outcome.status, outcome.message) in KEPT_OUT_OF_REJECTED:
+            self._table.write(cells)
+        else:
+            self._table.write(cells, flagged=True, notes=self._notes(error))
+
+    def _notes(self, error: LineError | None) -> dict[int, str]:
+        """The comment of each bad cell, by its column in this file."""
+        notes: dict[int, str] = {}
+        if error is None:
+            return notes
+        for problem, column in zip(error.problems, error.columns, strict=False):
+            if column < 0:
+                continue  # the whole row: the message says it
+            if self._keep is not None:
+                if column not in self._keep:
+                    continue
+                column = self._keep.index(column)
+            notes[column] = f"{notes[column]}\n{problem}" if column in notes else problem
+        return notes
 
     def close(self) -> None:
         """Finish the file; safe to call twice."""
@@ -132,15 +164,38 @@ class FeedbackWriter:
         self.close()
 
 
-def open_feedback(path: Path, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
-    """Start the feedback file at ``path`` for a feed of format ``fmt`` and this header.
+def open_rejected(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
+    """Start the ``--rejected`` file: the rows not accepted, laid out as the feedback file.
+
+    Same format, header, delimiter and encoding as the feed, with the two feedback
+    columns, which a run reads past: fix the cells, push the file, and only those rows go.
+    """
+    own = FeedbackWriter.header_of(header)
+    table = open_table(
+        target, fmt, own, what="rejected-rows file", flag="--rejected", widths=_widths(own)
+    )
+    return FeedbackWriter(table, header)
+
+
+def _widths(header: Sequence[str]) -> dict[int, float]:
+    """XLSX column widths (characters) for the two feedback columns: the message reads."""
+    return {len(header) - 2: 12.0, len(header) - 1: 80.0}
+
+
+def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
+    """Start the feedback file at ``target`` (a path or a binary stream) for this feed.
 
     Raises ``ConfigError`` if the file cannot be created or its name says the other format.
     """
+    own = FeedbackWriter.header_of(header)
     table = open_table(
-        path, fmt, FeedbackWriter.header_of(header), what="feedback file", flag="--feedback"
+        target, fmt, own, what="feedback file", flag="--feedback", widths=_widths(own)
     )
     return FeedbackWriter(table, header)
+
+
+#: rows written between two reports to ``OrderedFeedback``'s ``on_rows``
+REPORT_EVERY = 64
 
 
 class OrderedFeedback:
@@ -152,29 +207,40 @@ class OrderedFeedback:
     outcomes is a bug, and fails loudly.
     """
 
-    def __init__(self, writer: FeedbackWriter, report: RunReport) -> None:
+    def __init__(
+        self,
+        writer: FeedbackWriter,
+        report: RunReport,
+        on_rows: Callable[[int], None] | None = None,
+        rejected: FeedbackWriter | None = None,
+    ) -> None:
+        """``on_rows`` is told the rows written so far, every ``REPORT_EVERY`` rows or so;
+        ``rejected`` gets the rows that were not accepted (nor skipped as empty)."""
         self._writer = writer
+        self._rejected = rejected
         self._report = report
+        self._on_rows = on_rows
+        self._reported = 0
         self._queue: deque[Row] = deque()
         self._outcomes: dict[int, Outcome] = {}
-        self._problems: dict[int, tuple[str, ...]] = {}
+        self._errors: dict[int, LineError] = {}
 
-    def add(self, row: Row, outcome: Outcome | None = None, problems: tuple[str, ...] = ()) -> None:
-        """A row read, with its outcome when already known."""
+    def add(self, row: Row, outcome: Outcome | None = None, error: LineError | None = None) -> None:
+        """A row read, with its outcome when already known (and its line error, if any)."""
         self._queue.append(row)
-        if problems:
-            self._problems[row.number] = problems
+        if error is not None:
+            self._errors[row.number] = error
         if outcome is not None:
             self._outcomes[row.number] = outcome
             self.flush()
 
-    def resolve(self, outcome: Outcome, problems: tuple[str, ...] = ()) -> None:
+    def resolve(self, outcome: Outcome, error: LineError | None = None) -> None:
         """The outcome of a row added earlier."""
         if outcome.row in self._outcomes:
             raise AssertionError(f"row {outcome.row} got two outcomes")
         self._outcomes[outcome.row] = outcome
-        if problems:
-            self._problems[outcome.row] = problems
+        if error is not None:
+            self._errors[outcome.row] = error
         self.flush()
 
     def resolve_many(self, outcomes: Sequence[Outcome]) -> None:
@@ -186,12 +252,29 @@ class OrderedFeedback:
         self.flush()
 
     def flush(self) -> None:
+        self._flush()
+        if self._on_rows is not None and self._report.rows - self._reported >= REPORT_EVERY:
+            self._reported = self._report.rows
+            self._on_rows(self._reported)
+
+    def _flush(self) -> None:
         queue, outcomes = self._queue, self._outcomes
         while queue and queue[0].number in outcomes:
             row = queue.popleft()
             outcome = outcomes.pop(row.number)
-            self._writer.write(row, outcome)
-            self._report.record(outcome.status, outcome.message, self._problems.pop(row.number, ()))
+            error = self._errors.pop(row.number, None)
+            self._writer.write(row, outcome, error)
+            if (
+                self._rejected is not None
+                and outcome_kind(outcome.status, outcome.message) not in KEPT_OUT_OF_REJECTED
+            ):
+                self._rejected.write(row, outcome, error)
+            if error is None:
+                self._report.record(outcome.status, outcome.message, row=row.number)
+            else:
+                self._report.record(
+                    outcome.status, outcome.message, error.problems, row.number, error.columns
+                )
 
     def unresolved(self) -> list[int]:
         """Rows read whose outcome is not known yet, in feed order."""

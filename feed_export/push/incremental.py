@@ -24,7 +24,7 @@ from feed_export.push.journal import Journal, Recorded
 from feed_export.push.rows import decode_row
 from feed_export.push.state import StateStore, payload_hash, row_hash, state_key
 from feed_export.push.tracking import recorded_outcome
-from feed_export.report.summary import UNCHANGED_STATUS
+from feed_export.report.model import UNCHANGED_STATUS
 
 #: rows decided together: one state lookup, one journal commit
 DECIDE_CHUNK = 500
@@ -76,7 +76,7 @@ class ChangeFilter:
                 continue
             result = decode_row(decoder, row)
             if isinstance(result, LineError):
-                ordered.resolve(Outcome(row.number, 422, result.message), result.problems)
+                ordered.resolve(Outcome(row.number, 422, result.message), result)
                 continue
             key = state_key(result.key)
             if key != raw_key:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from feed_export.akeneo.responses import LineResult
-from feed_export.report.summary import INTERRUPTED_NOT_SENT, INTERRUPTED_UNKNOWN
+from feed_export.report.model import INTERRUPTED_NOT_SENT, INTERRUPTED_UNKNOWN
 
 if TYPE_CHECKING:
     from feed_export.config import Entity

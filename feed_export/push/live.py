@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 
 from feed_export.akeneo.responses import LineResult
 from feed_export.config import ExportOptions
@@ -26,12 +26,13 @@ from feed_export.push.interrupt import Interrupt, InterruptGuard
 from feed_export.push.media import MediaStage
 from feed_export.push.payload import PayloadLog
 from feed_export.push.planner import FeedIndex, SendPlan
+from feed_export.push.progress import STOPPED, Phases
 from feed_export.push.recorder import Recorder
 from feed_export.push.rows import decode_row, finish_rows
 from feed_export.push.sender import PatchClient
 from feed_export.push.state import row_hash
 from feed_export.push.tracking import RunMemory, recorded_outcome
-from feed_export.report.summary import (
+from feed_export.report.model import (
     INTERRUPTED_NOT_SENT,
     INTERRUPTED_UNKNOWN,
     SKIPPED_MESSAGE,
@@ -50,7 +51,7 @@ class LivePush:
         payload: PayloadLog | None,
         options: ExportOptions,
         report: RunReport,
-        progress: Callable[[int], None] | None,
+        phases: Phases,
         memory: RunMemory,
         interrupt: Interrupt | None,
     ) -> None:
@@ -58,10 +59,10 @@ class LivePush:
         self.payload = payload
         self.options = options
         self.report = report
-        self.progress = progress
+        self.phases = phases
         self.memory = memory
         self.interrupt = interrupt
-        self.recorder = Recorder(memory, ordered, progress)
+        self.recorder = Recorder(memory, ordered, phases.answered)
         self.out: dict[int, Batch] = {}  # batches handed to the sender, not answered
         self.began: set[int] = set()  # seqs of the batches whose request started
         self._began_lock = threading.Lock()  # began is written from the sender's workers
@@ -175,7 +176,8 @@ class LivePush:
                 outcome = Outcome(number, 0, unknown if number in began else not_sent)
             outcomes.append(outcome)
         self.ordered.resolve_many(outcomes)
-        finish_rows(rows, self.ordered, 0, not_sent, self.progress)
+        self.phases.phase(STOPPED)  # the rest is written out, not sent: say so, not a speed
+        finish_rows(rows, self.ordered, 0, not_sent, self.phases.answered)
 
     # -- the planner's hooks -------------------------------------------------------------
 
@@ -259,7 +261,7 @@ class LivePush:
                 continue
             result = decode_row(decoder, row)
             if isinstance(result, LineError):
-                ordered.add(row, Outcome(row.number, 422, result.message), result.problems)
+                ordered.add(row, Outcome(row.number, 422, result.message), result)
                 continue
             ordered.add(row)
             if hashing:

@@ -8,17 +8,17 @@ gives every remaining row one outcome (a rejected feed, a run that could not sta
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from typing import BinaryIO
 
 from feed_export.feed.reader import Row, is_blank
 from feed_export.push.decode import LineError, ProductLine, RowDecoder
 from feed_export.push.feedback import OrderedFeedback, Outcome
-from feed_export.report.summary import DRY_RUN_MESSAGE, SKIPPED_MESSAGE
+from feed_export.push.progress import ProgressCallback
+from feed_export.report.model import DRY_RUN_MESSAGE, SKIPPED_MESSAGE
 
 log = logging.getLogger(__name__)
 
-ProgressCallback = Callable[[int], None]
 
 #: header problems quoted in each rejected row's message (the summary lists them all)
 QUOTED_PROBLEMS = 3
@@ -43,7 +43,9 @@ def decode_row(decoder: RowDecoder, row: Row) -> ProductLine | LineError:
     except Exception as exc:
         log.debug("decoder crashed on row %d", row.number, exc_info=True)
         return LineError(
-            row.number, (f"internal error while decoding this row: {type(exc).__name__}: {exc}",)
+            row.number,
+            (f"internal error while decoding this row: {type(exc).__name__}: {exc}",),
+            (-1,),
         )
 
 
@@ -78,7 +80,7 @@ def dry_run(
             continue
         result = decode_row(decoder, row)
         if isinstance(result, LineError):
-            ordered.add(row, Outcome(row.number, 422, result.message), result.problems)
+            ordered.add(row, Outcome(row.number, 422, result.message), result)
         else:
             if payload is not None:
                 payload.write(result.body + b"\n")

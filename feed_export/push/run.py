@@ -1,11 +1,14 @@
 """``run_push()``: a feed into the PIM, the stages in order; the only module that knows that order.
 
-open the feed -> the catalog (given, or read from the PIM) -> the validation pass
-(``scan``: the whole feed read once, headers resolved) -> decode and send
-(``live.LivePush``: plan, send, record; or ``rows.dry_run``) -> the feedback file, one row
-per data row, in feed order.
+open the feed -> log in and read the catalog (``startup``; or the catalog given) -> the
+state store and journal -> the validation pass (``scan``: the whole feed read once,
+headers resolved) -> decode and send (``live.LivePush``: plan, send, record; or
+``rows.dry_run``) -> the feedback file, one row per data row, in feed order.
 
-Every data row gets exactly one outcome, whatever fails: a header problem (400 on every
+Nothing is written before the start-up checks pass: a PIM that cannot be reached, refuses
+the login or whose catalog cannot be read stops the run with ``StartupError``, and an
+existing feedback file is left as it was. From there on, every data row gets exactly one
+outcome, whatever fails: a header problem (400 on every
 row), a bad cell (422 ``Not sent: ...``), a blank row (``Skipped: empty row``), a batch the
 PIM refused, a network failure after all retries (0), lost credentials or a crash (rows in
 requests that began and got no answer are ``Unknown: ...``, the rest ``Not sent: ...``).
@@ -18,29 +21,47 @@ run journal (every answer as it arrives, for ``--resume``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from feed_export._version import __version__
 from feed_export.catalog.structure import Catalog
-from feed_export.config import ExportOptions, Settings
-from feed_export.errors import ConfigError, TransportError
-from feed_export.feed.headers import header_attribute_codes
+from feed_export.config import ExportOptions, Settings, pim_host
+from feed_export.errors import ConfigError
 from feed_export.feed.source import FeedSource
+from feed_export.feed.writer import Target, check_writable, target_name
 from feed_export.push.decode import RowDecoder
-from feed_export.push.feedback import OrderedFeedback, default_feedback_path, open_feedback
+from feed_export.push.feedback import (
+    OrderedFeedback,
+    default_feedback_path,
+    open_feedback,
+    open_rejected,
+)
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.live import LivePush
 from feed_export.push.media import MediaStage, feed_has_files
 from feed_export.push.payload import PayloadLog
-from feed_export.push.rows import ProgressCallback, dry_run, finish_rows, rejected_message
+from feed_export.push.progress import (
+    CHECKING_FEED,
+    CHECKING_ROWS,
+    LOGGING_IN,
+    READING_CATALOG,
+    SENDING,
+    SENDING_FILES,
+    WRITING,
+    Phases,
+    ProgressCallback,
+    RunProgress,
+)
+from feed_export.push.rows import dry_run, finish_rows, rejected_message
 from feed_export.push.scan import scan_feed
+from feed_export.push.startup import log_in, read_catalog
 from feed_export.push.state import context_hash
 from feed_export.push.tracking import RunMemory, Tracking, payload_options
-from feed_export.report.summary import INTERRUPTED_NOT_SENT, RunReport
+from feed_export.report.model import RunReport, run_settings
 
 if TYPE_CHECKING:
     from feed_export.akeneo.client import AkeneoClient
@@ -48,10 +69,34 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class RunTargets:
-    """Where a run writes: feedback file, optional NDJSON of the lines (to be) sent."""
+    """Where a run writes: feedback file, optional NDJSON of the lines (to be) sent.
 
-    feedback: Path | None = None  # None: default_feedback_path(feed)
-    payload_out: Path | None = None
+    Each is a path or an open binary stream (``sys.stdout.buffer`` for ``-``), which the
+    run writes to and leaves open.
+    """
+
+    feedback: Target | None = None  # None: default_feedback_path(feed)
+    payload_out: Target | None = None
+    rejected: Target | None = None  # the rows not accepted, as a feed to fix and push again
+
+
+def check_targets(source: FeedSource, targets: RunTargets) -> Target:
+    """The feedback target; ``ConfigError`` if an output path cannot be written or collides.
+
+    Writes nothing: ``run_push`` calls it first, and a command calls it before it starts
+    anything else (the sandbox), so that a wrong output path is found before any work.
+    """
+    feedback = _feedback_target(source, targets)
+    outputs = (
+        (feedback, "feedback file", "--feedback"),
+        (targets.payload_out, "payload file", "--payload-out"),
+        (targets.rejected, "rejected-rows file", "--rejected"),
+    )
+    _refuse_collisions(source.path, outputs)
+    for target, what, flag in outputs:
+        if isinstance(target, Path):
+            check_writable(target, what, flag)
+    return feedback
 
 
 def run_push(
@@ -64,7 +109,7 @@ def run_push(
     targets: RunTargets = RunTargets(),
     tracking: Tracking = Tracking(),
     interrupt: Interrupt | None = None,
-    progress: ProgressCallback | None = None,
+    progress: RunProgress | ProgressCallback | None = None,
     clock: Callable[[], float] = time.perf_counter,
 ) -> RunReport:
     """Push (or, with ``options.dry_run``, only check) one feed; return what happened.
@@ -72,69 +117,93 @@ def run_push(
     ``source`` is a feed file's path or a ``FeedSource`` (a file, or rows in memory). The
     catalog comes from ``catalog`` when given, else from the PIM (``settings`` or
     ``client``). Raises ``FeedExportError`` subclasses only for problems found before any
-    feedback could be written (a file that cannot be read, a missing catalog, bad settings,
-    a resume the journal refuses). ``tracking`` says what a live push remembers (state
-    store, journal); ``interrupt`` stops it cleanly from another thread or a signal handler.
+    feedback is written (a file that cannot be read, a missing catalog, bad settings, a PIM
+    that cannot be reached or refuses the login: ``StartupError``, a resume the journal
+    refuses); then no output is created or replaced. A client built from ``settings`` logs
+    in first, on a short budget; a ``client`` given is used as it is. ``tracking`` says
+    what a live push remembers (state store, journal); ``interrupt`` stops it cleanly from
+    another thread or a signal handler. ``progress`` is told the phases and the rows done
+    (a ``RunProgress``), or only the rows the PIM answered (a plain callable).
     """
-    started = clock()
     if not isinstance(source, FeedSource):
         source = FeedSource.file(
             source, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
         )
-    feedback_path = _feedback_path(source, targets)
-    _refuse_collisions(source.path, feedback_path, targets.payload_out)
+    feedback_target = check_targets(source, targets)
     report = RunReport(
         feed=Path(source.name),
-        feedback=feedback_path,
-        payload_out=targets.payload_out,
+        feedback=target_name(feedback_target),
+        payload_out=target_name(targets.payload_out) if targets.payload_out is not None else None,
+        rejected_out=target_name(targets.rejected) if targets.rejected is not None else None,
         dry_run=options.dry_run,
     )
+    report.start(clock)
+    report.settings = run_settings(options, settings, mode=tracking.mode, resume=tracking.resume)
+    phases = Phases(progress)
     with ExitStack() as stack:
         feed = stack.enter_context(source.open())
+        report.header = feed.header
+        # the start-up checks: nothing is written before the PIM and its catalog answer
+        own_client = client is None
         client = _client(stack, options, catalog, settings, client)
-        memory: RunMemory | None = None
         pim = tracking.target or (settings.base_url if settings is not None else "")
+        if client is not None:
+            base_url = getattr(client, "base_url", "") or pim  # fakes in tests may have none
+            report.pim = pim_host(base_url) if base_url else None
+            stats = client.stats
+            report.retries_now = lambda: stats.retries
+        if client is not None and own_client:
+            phases.phase(f"{LOGGING_IN} at {report.pim}")
+            log_in(client, interrupt)
+        if catalog is None:
+            assert client is not None
+            phases.phase(READING_CATALOG)
+            catalog = read_catalog(client, feed.header, interrupt)
+        memory: RunMemory | None = None
         if not options.dry_run:
             memory = RunMemory.open(source, options, tracking, pim, report)
             stack.callback(memory.close)
-        if catalog is None:
-            assert client is not None
-            catalog = _read_catalog(client, feed.header, report)
-            if catalog is None:  # nothing was sent; every row still gets its feedback line
-                interrupted = report.aborted == "interrupted"
-                message = INTERRUPTED_NOT_SENT if interrupted else f"Not sent: {report.aborted}"
-                ordered = OrderedFeedback(
-                    stack.enter_context(open_feedback(feedback_path, feed.format, feed.header)),
-                    report,
-                )
-                finish_rows(feed.rows(), ordered, 0, message, progress)
-                report.seconds = clock() - started
-                return report
         try:
-            scan = scan_feed(feed, catalog, options, index=not options.dry_run)
+            phases.phase(CHECKING_FEED)
+            scan = scan_feed(
+                feed, catalog, options, index=not options.dry_run, count=phases.wanted,
+                tick=phases.rows,
+            )  # fmt: skip
         except BaseException:
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
             raise
-        writer = stack.enter_context(open_feedback(feedback_path, feed.format, feed.header))
-        ordered = OrderedFeedback(writer, report)
+        # from here on, every data row gets its feedback row
+        writer = stack.enter_context(open_feedback(feedback_target, feed.format, feed.header))
+        rejected = None
+        if targets.rejected is not None:
+            rejected = stack.enter_context(
+                open_rejected(targets.rejected, feed.format, feed.header)
+            )
+        ordered = OrderedFeedback(writer, report, phases.rows if phases.wanted else None, rejected)
         rows = feed.rows()
         if scan.layout is None:
             report.header_problems = list(scan.problems)
-            finish_rows(rows, ordered, 400, rejected_message(scan.problems), progress)
+            phases.phase(WRITING, scan.rows)
+            finish_rows(rows, ordered, 400, rejected_message(scan.problems), phases.answered)
+            phases.rows(report.rows)
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
-            report.seconds = clock() - started
+            report.seconds = clock() - report.started
             return report
         layout = scan.layout
         report.warnings.extend(layout.warnings)
         decoder = RowDecoder(layout, options)
-        payload = None
-        if targets.payload_out is not None:
+        payload: BinaryIO | None = None
+        if isinstance(targets.payload_out, Path):
             payload = stack.enter_context(targets.payload_out.open("wb"))
+        elif targets.payload_out is not None:
+            payload = targets.payload_out  # a stream given: written, left open
+            stack.callback(payload.flush)
 
         if options.dry_run:
-            dry_run(rows, decoder, ordered, payload, progress)
+            phases.phase(CHECKING_ROWS, scan.rows)
+            dry_run(rows, decoder, ordered, payload, phases.answered)
         else:
             assert client is not None and memory is not None
             # what decoding depends on besides the row: the raw-row hashes are salted with it
@@ -149,12 +218,13 @@ def run_push(
             if feed_has_files(layout):
                 # the media cache is keyed like the state store: by the PIM's name
                 media = MediaStage.for_folder(client, source.folder, pim or client.base_url)
+            phases.phase(SENDING_FILES if media is not None else SENDING, scan.rows)
             pusher = LivePush(
                 ordered,
                 PayloadLog(payload) if payload is not None else None,
                 options,
                 report,
-                progress,
+                phases,
                 memory,
                 interrupt,
             )
@@ -168,7 +238,9 @@ def run_push(
             raise AssertionError(f"rows left without an outcome: {ordered.unresolved()[:10]}")
         if memory is not None and report.aborted is None:
             memory.finish()  # the feedback is complete: nothing to resume
-    report.seconds = clock() - started
+        phases.rows(report.rows)  # the last rows, then the next phase
+        phases.phase(WRITING)  # an XLSX file is assembled as its writer closes
+    report.seconds = clock() - report.started
     return report
 
 
@@ -193,20 +265,7 @@ def _client(
     return client
 
 
-def _read_catalog(
-    client: AkeneoClient, header: tuple[str, ...], report: RunReport
-) -> Catalog | None:
-    """The PIM's catalog for this header; None (``report.aborted`` says why) if unreadable."""
-    try:
-        return Catalog.from_dict(client.fetch_catalog(header_attribute_codes(header)))
-    except KeyboardInterrupt:
-        report.aborted = "interrupted"
-    except TransportError as exc:
-        report.aborted = f"could not read the PIM's catalog: {exc}"
-    return None
-
-
-def _feedback_path(source: FeedSource, targets: RunTargets) -> Path:
+def _feedback_target(source: FeedSource, targets: RunTargets) -> Target:
     if targets.feedback is not None:
         return targets.feedback
     if source.path is None:
@@ -226,16 +285,20 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.absolute() == b.absolute()
 
 
-def _refuse_collisions(feed_path: Path | None, feedback: Path, payload_out: Path | None) -> None:
-    """No output may be the feed or the other output: checked before anything is written."""
-    if feed_path is not None and _same_file(feedback, feed_path):
-        raise ConfigError(f"{feedback} is the feed itself: choose another output file")
-    if payload_out is None:
-        return
-    if feed_path is not None and _same_file(payload_out, feed_path):
-        raise ConfigError(f"{payload_out} is the feed itself: choose another output file")
-    if _same_file(payload_out, feedback):
-        raise ConfigError(
-            f"--payload-out {payload_out} is the feedback file too: both would be written "
-            "into it; choose another file for one of them"
-        )
+def _refuse_collisions(
+    feed_path: Path | None, outputs: Sequence[tuple[Target | None, str, str]]
+) -> None:
+    """No output may be the feed or another output: checked before anything is written."""
+    seen: list[tuple[Path, str]] = []
+    for target, what, flag in outputs:
+        if not isinstance(target, Path):
+            continue
+        if feed_path is not None and _same_file(target, feed_path):
+            raise ConfigError(f"{target} is the feed itself: choose another output file")
+        for other, other_what in seen:
+            if _same_file(target, other):
+                raise ConfigError(
+                    f"{flag} {target} is the {other_what} too: both would be written into it; "
+                    "choose another file for one of them"
+                )
+        seen.append((target, what))

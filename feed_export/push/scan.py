@@ -12,6 +12,7 @@ Both are taken only when needed; otherwise the pass only validates.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from feed_export.catalog.layout import FeedLayout, resolve_headers
@@ -21,6 +22,7 @@ from feed_export.errors import HeaderError
 from feed_export.feed.reader import Feed, Row
 from feed_export.push.decode import RowDecoder
 from feed_export.push.planner import FeedIndex, IndexBuilder, needs_index
+from feed_export.push.progress import CHECK_TICK
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +33,23 @@ class Scan:
     problems: tuple[str, ...] = ()  # the header's problems when ``layout`` is None
     index: FeedIndex | None = None
     has_data: tuple[bool, ...] | None = None  # per column, when a header is empty
+    rows: int | None = None  # data rows, blank ones included (when counted)
 
 
-def scan_feed(feed: Feed, catalog: Catalog, options: ExportOptions, *, index: bool) -> Scan:
-    """Run the validation pass of ``feed``; ``index``: build the key index if rows need it."""
+def scan_feed(
+    feed: Feed,
+    catalog: Catalog,
+    options: ExportOptions,
+    *,
+    index: bool,
+    count: bool = False,
+    tick: Callable[[int], None] | None = None,
+) -> Scan:
+    """Run the validation pass of ``feed``; ``index``: build the key index if rows need it.
+
+    ``count``: count the data rows (a progress bar's total), telling ``tick`` the count
+    every ``CHECK_TICK`` rows.
+    """
     header = feed.header
     blank = [i for i, h in enumerate(header) if not h.strip()]
     try:
@@ -46,8 +61,14 @@ def scan_feed(feed: Feed, catalog: Catalog, options: ExportOptions, *, index: bo
     if index and layout is not None and needs_index(layout):
         builder = IndexBuilder(RowDecoder(layout, options))
     seen = [False] * len(header)
+    counted = 0
 
     def watch(row: Row) -> None:
+        nonlocal counted
+        if count:
+            counted += 1
+            if tick is not None and counted % CHECK_TICK == 0:
+                tick(counted)
         cells = row.cells
         for i in blank:
             if not seen[i] and i < len(cells) and cells[i].strip():
@@ -55,7 +76,8 @@ def scan_feed(feed: Feed, catalog: Catalog, options: ExportOptions, *, index: bo
         if builder is not None:
             builder.add(row)
 
-    feed.check(watch if blank or builder is not None else None)
+    feed.check(watch if blank or builder is not None or count else None)
+    rows = counted if count else None
     has_data = (
         tuple(True if h.strip() else seen[i] for i, h in enumerate(header)) if blank else None
     )
@@ -66,5 +88,5 @@ def scan_feed(feed: Feed, catalog: Catalog, options: ExportOptions, *, index: bo
                 feed.path.as_posix(), header, catalog, options, column_has_data=has_data
             )
         except HeaderError as exc:
-            return Scan(None, tuple(exc.problems), has_data=has_data)
-    return Scan(layout, (), builder.index() if builder is not None else None, has_data)
+            return Scan(None, tuple(exc.problems), has_data=has_data, rows=rows)
+    return Scan(layout, (), builder.index() if builder is not None else None, has_data, rows)

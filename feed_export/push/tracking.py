@@ -26,7 +26,7 @@ from feed_export.push.journal import (
     journal_path,
 )
 from feed_export.push.state import StateStore, default_state_path, format_time
-from feed_export.report.summary import UNCHANGED_STATUS, RunReport, unchanged_message
+from feed_export.report.model import UNCHANGED_STATUS, RunReport, unchanged_message
 
 SendMode = Literal["all", "only-changed", "full"]
 

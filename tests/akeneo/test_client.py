@@ -968,3 +968,82 @@ def test_secrets_never_in_logs_messages_or_reprs(
         assert "tok1" not in text and "ref1" not in text
     assert "***" in str(info.value)
     assert caplog.records  # something was logged at DEBUG and WARNING
+
+
+# --- the start-up check: authenticate(quick=True) -----------------------------------------
+
+
+class _DeadPim(requests.Session):
+    """A session whose token requests fail with ``errors`` in turn; records the timeouts."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        super().__init__()
+        self.errors = list(errors)
+        self.timeouts: list[tuple[float, float]] = []
+
+    def post(self, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.timeouts.append(kwargs["timeout"])
+        error = self.errors.pop(0) if len(self.errors) > 1 else self.errors[0]
+        raise error
+
+
+def _refused() -> requests.ConnectionError:
+    """What requests raises for a closed port, with urllib3's chain of causes."""
+    reason = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection")  # type: ignore[arg-type]
+    reason.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    pool = urllib3.exceptions.MaxRetryError(None, "/api/oauth/v1/token", reason)  # type: ignore[arg-type]
+    return requests.ConnectionError(pool)
+
+
+@pytest.mark.parametrize(
+    ("errors", "attempts", "says"),
+    [
+        ([_refused()], 2, "cannot connect to the PIM at pim.test (connection refused): check AKENEO_BASE_URL and that the PIM is running"),
+        ([requests.ConnectTimeout("pool says")], 2, "the PIM at pim.test did not accept a connection within 5 s"),
+        ([requests.ReadTimeout("pool says")], 1, "the PIM at pim.test took the connection but did not answer the login within 10 s"),
+        ([requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)")], 2, "failed the TLS check (self-signed certificate): check AKENEO_BASE_URL, or pass --no-verify-tls"),
+        ([requests.ConnectionError(OSError("Name or service not known"))], 2, "cannot connect to the PIM at pim.test (the connection failed)"),
+        ([_refused(), requests.ReadTimeout("pool says")], 2, "did not answer the login within 10 s"),
+    ],
+    ids=["refused", "connect-timeout", "read-timeout-no-second-try", "tls", "other", "refused-then-silent"],
+)  # fmt: skip
+def test_quick_login_gives_up_within_15_s_in_one_plain_sentence(
+    fake: FakeTime, errors: list[BaseException], attempts: int, says: str
+) -> None:
+    session = _DeadPim(*errors)
+    client = AkeneoClient(
+        make_settings(max_attempts=6), session=session, clock=fake.clock, sleep=fake.sleep
+    )
+    with pytest.raises(RetriableError, match="PIM") as caught:
+        client.authenticate(quick=True)
+    message = str(caught.value)
+    assert says in message
+    for library_text in ("HTTPConnectionPool", "Max retries", "urllib3", "pool says", "_ssl.c"):
+        assert library_text not in message
+    assert len(session.timeouts) == attempts
+    assert all(t == (5.0, 10.0) for t in session.timeouts)
+    # a host that never answers costs its connect timeouts and the wait between them; a
+    # PIM that takes the connection and stays silent costs one read timeout, not two
+    assert sum(t[0] for t in session.timeouts) + sum(fake.sleeps) <= 15
+
+
+def test_quick_login_does_not_wait_for_retry_after(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    for _ in range(2):
+        rsps.post(TOKEN_URL, status=503, headers={"Retry-After": "120"}, body="down")
+    client = make_client(fake, max_attempts=6)
+    with pytest.raises(
+        RetriableError, match=r"the PIM at pim.test is not available \(503 Service Unavailable\)"
+    ):
+        client.authenticate(quick=True)
+    assert len(grants(rsps)) == 2 and sum(fake.sleeps) <= 1
+
+
+def test_quick_login_refused_credentials_say_what_to_check(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": PWD_REJECTED})
+    with pytest.raises(AuthenticationError, match="check AKENEO_USERNAME and AKENEO_PASSWORD"):
+        make_client(fake).authenticate(quick=True)
+    assert len(grants(rsps)) == 1  # refused credentials are not tried again

@@ -18,7 +18,9 @@ from feed_export.errors import ConfigError
 from feed_export.feed.headers import FEEDBACK_COLUMNS
 from feed_export.feed.reader import FeedFormat, Row, open_feed
 from feed_export.feed.writer import XLSX_MAX_CELL
+from feed_export.push.decode import LineError
 from feed_export.push.feedback import (
+    REPORT_EVERY,
     OrderedFeedback,
     Outcome,
     default_feedback_path,
@@ -28,25 +30,36 @@ from feed_export.push.feedback import (
 
 class Writer:
     def __init__(self) -> None:
-        self.written: list[tuple[int, int | None, str]] = []
+        self.written: list[tuple[int, int | None, str, LineError | None]] = []
 
-    def write(self, row: Row, outcome: Outcome) -> None:
+    def write(self, row: Row, outcome: Outcome, error: LineError | None = None) -> None:
         assert row.number == outcome.row
-        self.written.append((row.number, outcome.status, outcome.message))
+        self.written.append((row.number, outcome.status, outcome.message, error))
 
 
 class Report:
     def __init__(self) -> None:
-        self.recorded: list[tuple[int | None, str, tuple[str, ...]]] = []
+        self.rows = 0
+        self.recorded: list[tuple[int | None, str, tuple[str, ...], int, tuple[int, ...]]] = []
 
-    def record(self, status: int | None, message: str, problems: Sequence[str] = ()) -> None:
-        self.recorded.append((status, message, tuple(problems)))
+    def record(
+        self,
+        status: int | None,
+        message: str,
+        problems: Sequence[str] = (),
+        row: int = 0,
+        columns: Sequence[int] = (),
+    ) -> None:
+        self.rows += 1
+        self.recorded.append((status, message, tuple(problems), row, tuple(columns)))
 
 
-def ordered() -> tuple[OrderedFeedback, Writer, Report]:
+def ordered(**options: Any) -> tuple[Any, Writer, Report]:
     writer, report = Writer(), Report()
-    feedback: Any = OrderedFeedback(writer, report)  # type: ignore[arg-type]
-    return feedback, writer, report
+    return OrderedFeedback(writer, report, **options), writer, report  # type: ignore[arg-type]
+
+
+BAD_NAME = LineError(3, ("name: too long",), (1,))
 
 
 def test_outcomes_in_any_order_are_written_in_feed_order() -> None:
@@ -55,16 +68,21 @@ def test_outcomes_in_any_order_are_written_in_feed_order() -> None:
         feedback.add(Row(number, (f"k{number}",)))
     assert (feedback.pending, feedback.unresolved()) == (4, [2, 3, 4, 5])
     feedback.resolve(Outcome(4, 201, ""))
-    feedback.resolve(Outcome(3, 422, "bad"), problems=("name: too long",))
+    feedback.resolve(Outcome(3, 422, "Not sent: name: too long"), BAD_NAME)
     assert writer.written == []  # row 2 holds the others back
     assert (feedback.pending, feedback.unresolved()) == (4, [2, 5])
     feedback.resolve_many([Outcome(5, 204, ""), Outcome(2, 201, "")])
-    assert writer.written == [(2, 201, ""), (3, 422, "bad"), (4, 201, ""), (5, 204, "")]
+    assert writer.written == [
+        (2, 201, "", None),
+        (3, 422, "Not sent: name: too long", BAD_NAME),
+        (4, 201, "", None),
+        (5, 204, "", None),
+    ]
     assert report.recorded == [
-        (201, "", ()),
-        (422, "bad", ("name: too long",)),
-        (201, "", ()),
-        (204, "", ()),
+        (201, "", (), 2, ()),
+        (422, "Not sent: name: too long", ("name: too long",), 3, (1,)),
+        (201, "", (), 4, ()),
+        (204, "", (), 5, ()),
     ]
     assert (feedback.pending, feedback.unresolved()) == (0, [])
 
@@ -72,14 +90,41 @@ def test_outcomes_in_any_order_are_written_in_feed_order() -> None:
 def test_a_row_known_when_read_is_written_at_once_if_first() -> None:
     feedback, writer, report = ordered()
     feedback.add(Row(2, ("a",)), Outcome(2, None, "Skipped: empty row"))
-    assert writer.written == [(2, None, "Skipped: empty row")]
+    assert writer.written == [(2, None, "Skipped: empty row", None)]
     feedback.add(Row(3, ("b",)))
-    feedback.add(Row(4, ("c",)), Outcome(4, 422, "Not sent: x"), problems=("x",))
-    assert writer.written == [(2, None, "Skipped: empty row")]
+    feedback.add(Row(4, ("c",)), Outcome(4, 422, "Not sent: x"), LineError(4, ("x",), (-1,)))
+    assert len(writer.written) == 1
     assert feedback.unresolved() == [3]
     feedback.resolve(Outcome(3, 201, ""))
-    assert writer.written[1:] == [(3, 201, ""), (4, 422, "Not sent: x")]
-    assert report.recorded[-1] == (422, "Not sent: x", ("x",))
+    assert writer.written[1:] == [
+        (3, 201, "", None),
+        (4, 422, "Not sent: x", LineError(4, ("x",), (-1,))),
+    ]
+    assert report.recorded[-1] == (422, "Not sent: x", ("x",), 4, (-1,))
+
+
+def test_rows_not_accepted_also_go_to_the_rejected_file() -> None:
+    rejected = Writer()
+    feedback, writer, _ = ordered(rejected=rejected)
+    outcomes = [
+        Outcome(2, 201, ""),
+        Outcome(3, 422, "Validation failed"),
+        Outcome(4, None, "Skipped: empty row"),
+        Outcome(5, 0, "Not sent: run aborted (interrupted)"),
+        Outcome(6, 204, ""),
+    ]
+    for outcome in outcomes:
+        feedback.add(Row(outcome.row, ("k",)), outcome)
+    assert [written[0] for written in writer.written] == [2, 3, 4, 5, 6]
+    assert [written[0] for written in rejected.written] == [3, 5]
+
+
+def test_on_rows_hears_the_count_now_and_then() -> None:
+    heard: list[int] = []
+    feedback, _, _ = ordered(on_rows=heard.append)
+    for number in range(2, 2 + 3 * REPORT_EVERY + 5):
+        feedback.add(Row(number, ("k",)), Outcome(number, 201, ""))
+    assert heard == [REPORT_EVERY, 2 * REPORT_EVERY, 3 * REPORT_EVERY]
 
 
 SECOND_OUTCOME = {

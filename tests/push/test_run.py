@@ -1,13 +1,16 @@
 """run_push end to end, offline: golden payloads and feedback for every sample feed.
 
-Regenerate the golden files after an intended change with
+The summary's golden text is rendered with a clock that ticks 0.1 s per reading, so its
+timings are stable. Regenerate the golden files after an intended change with
 ``UPDATE_GOLDEN=1 python -m pytest tests/push/test_run.py``, and read the diff.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,6 +54,12 @@ def _as_csv_text(rows: list[list[str]]) -> str:
     return buf.getvalue()
 
 
+def ticking(step: float = 0.1) -> Callable[[], float]:
+    """A clock that moves ``step`` seconds each time it is read: timings become stable."""
+    ticks = itertools.count()
+    return lambda: next(ticks) * step
+
+
 @pytest.mark.parametrize("name", ["apparel.csv", "electronics.xlsx"])
 def test_sample_feed_matches_golden_files(name: str, catalog: Catalog, tmp_path: Path) -> None:
     feed = SAMPLE_FEEDS / name
@@ -62,10 +71,14 @@ def test_sample_feed_matches_golden_files(name: str, catalog: Catalog, tmp_path:
         ExportOptions(dry_run=True),
         catalog=catalog,
         targets=RunTargets(feedback=feedback, payload_out=payload),
+        clock=ticking(),
     )
     _compare(payload.read_text(encoding="utf-8"), GOLDEN / f"{stem}.payload.ndjson")
     rows = _feedback_rows(feedback)
     _compare(_as_csv_text(rows), GOLDEN / f"{stem}.feedback.csv")
+    report.catalog_file = DEMO_CATALOG
+    summary = report.to_text().replace(f"{tmp_path}/", "") + "\n"
+    _compare(summary, GOLDEN / f"{stem}.summary.txt")
     # the invariant: one feedback row per data row, in feed order
     with open_feed(feed) as f:
         assert [r.cells[0] for r in f.rows()] == [r[0] for r in rows[1:]]

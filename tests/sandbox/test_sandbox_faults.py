@@ -440,3 +440,42 @@ def test_a_client_within_the_limit_is_never_refused(sb: Sandbox, token: str) -> 
 def test_busy_port_is_a_config_error(sb: Sandbox) -> None:
     with pytest.raises(ConfigError, match="pick another --port"):
         serve_forever_cli(port=sb.port, out=io.StringIO())
+
+
+def test_the_banner_is_shell_export_lines_and_env_out_is_dotenv_text(tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+
+    from feed_export.config import load_settings
+
+    out = Banner()
+    stop = threading.Event()
+    env_file = tmp_path / "sandbox.env"
+    thread = threading.Thread(
+        target=lambda: serve_forever_cli(port=0, out=out, stop=stop, env_out=env_file)
+    )
+    thread.start()
+    try:
+        assert out.done.wait(timeout=10)
+        exports = [line.strip() for line in out.getvalue().splitlines() if "export AKENEO" in line]
+        assert [line.split("=")[0] for line in exports] == [
+            "export AKENEO_BASE_URL",
+            "export AKENEO_CLIENT_ID",
+            "export AKENEO_CLIENT_SECRET",
+            "export AKENEO_USERNAME",
+            "export AKENEO_PASSWORD",
+        ]
+        assert f"--env-file {env_file}" in out.getvalue()
+        # pasted into a shell, the lines set the variables
+        script = "\n".join(exports) + "\necho $AKENEO_BASE_URL $AKENEO_PASSWORD"
+        shown = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
+        url = exports[0].split("=", 1)[1]
+        assert shown.stdout.split() == [url, shlex.split(exports[4].split("=", 1)[1])[0]]
+        # the .env text is what --env-file reads
+        settings = load_settings({}, env={}, env_file=env_file)
+        assert settings.base_url == url
+        assert requests.post(f"{url}/api/oauth/v1/token", timeout=10).status_code != 404
+        assert env_file.stat().st_mode & 0o777 == 0o600
+    finally:
+        stop.set()
+        thread.join(timeout=10)

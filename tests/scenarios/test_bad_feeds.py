@@ -628,7 +628,7 @@ def test_xlsx_typed_cells_are_sent_as_a_person_reads_them(tmp_path: Path) -> Non
     result, _, payload, _ = _run(_case("xlsx-typed-cells-formulas-merged"), tmp_path)
     assert result.code == 1, result.err
     assert (
-        "Not sent: name~en_US: a formula with no saved value; open and save the file in Excel"
+        "name~en_US: a formula with no saved value; open and save the file in Excel\n      row 3"
         in result.out
     )
     values = [line["values"] for line in _payload(payload)]

@@ -392,14 +392,14 @@ def test_a_catalog_change_is_seen_through_the_shortcut(
 
 
 def test_unchanged_counts_as_accepted_in_the_summary() -> None:
-    from feed_export.report.summary import RunReport, unchanged_message
+    from feed_export.report.model import RunReport, unchanged_message
 
     report = RunReport(feed=Path("f.csv"), seconds=1.0)
     report.record(304, unchanged_message("2026-11-28T07:10:00Z"))
     report.record(201, "")
     assert (report.accepted, report.failed, report.exit_code) == (2, 0, 0)
     assert not report.messages  # not a problem to list
-    assert "304 unchanged: 1" in report.to_text()
+    assert "  1  unchanged" in report.to_text()
     report.record(422, "Validation failed.")
     assert (report.failed, report.exit_code) == (1, 1)
 

@@ -29,7 +29,7 @@ from feed_export.push.decode import RowDecoder
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.run import RunTargets, run_push
 from feed_export.push.tracking import Tracking
-from feed_export.report.summary import INTERRUPTED_NOT_SENT
+from feed_export.report.model import INTERRUPTED_NOT_SENT
 from feed_export.sandbox import Sandbox, start_sandbox
 
 GUARD = 10.0  # seconds: reached only when the behaviour under test is missing

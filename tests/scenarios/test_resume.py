@@ -35,7 +35,7 @@ from feed_export.push.interrupt import Interrupt
 from feed_export.push.journal import Journal, journal_path
 from feed_export.push.run import RunTargets, run_push
 from feed_export.push.tracking import Tracking
-from feed_export.report.summary import INTERRUPTED_NOT_SENT, INTERRUPTED_UNKNOWN
+from feed_export.report.model import INTERRUPTED_NOT_SENT, INTERRUPTED_UNKNOWN
 from feed_export.sandbox import Faults, Sandbox, start_sandbox
 
 GUARD = 30.0  # seconds: only reached when something hangs

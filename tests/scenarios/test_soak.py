@@ -32,7 +32,7 @@ from feed_export.push.batches import Batch
 from feed_export.push.decode import ProductLine
 from feed_export.push.run import RunTargets, run_push
 from feed_export.push.sender import send_batches
-from feed_export.report.summary import RunReport
+from feed_export.report.model import RunReport
 from feed_export.sandbox import Faults, Sandbox, start_sandbox
 
 ROWS = 4000
