@@ -1,8 +1,9 @@
 """The feedback writer: cases that mutation testing found unguarded (bench/mutation.py feedback).
 
-``OrderedFeedback`` (outcomes arrive in any order, rows are written in feed order) had no test
-of its own; the others are boundaries: a cell exactly at XLSX's limit, a short row beside old
-feedback columns, a ``.gz`` name with dots in it.
+``OrderedFeedback`` (outcomes arrive in any order, rows are written in feed order) and the
+``--rejected`` file had no test of their own; the others are boundaries and placements: a cell
+exactly at XLSX's limit, a short row beside old feedback columns, a ``.gz`` name with dots in
+it, which cell an XLSX note sits on.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from feed_export.push.feedback import (
     Outcome,
     default_feedback_path,
     open_feedback,
+    open_rejected,
 )
 
 
@@ -113,10 +115,14 @@ def test_rows_not_accepted_also_go_to_the_rejected_file() -> None:
         Outcome(5, 0, "Not sent: run aborted (interrupted)"),
         Outcome(6, 204, ""),
     ]
+    error = LineError(3, ("name: too long",), (1,))
     for outcome in outcomes:
-        feedback.add(Row(outcome.row, ("k",)), outcome)
+        feedback.add(Row(outcome.row, ("k",)), outcome, error if outcome.row == 3 else None)
     assert [written[0] for written in writer.written] == [2, 3, 4, 5, 6]
-    assert [written[0] for written in rejected.written] == [3, 5]
+    assert rejected.written == [
+        (3, 422, "Validation failed", error),
+        (5, 0, "Not sent: run aborted (interrupted)", None),
+    ]
 
 
 def test_on_rows_hears_the_count_now_and_then() -> None:
@@ -211,3 +217,58 @@ def test_an_unwritable_target_names_the_option(tmp_path: Path) -> None:
         match=r"cannot create the feedback file: .*; choose another path with --feedback$",
     ):
         open_feedback(blocker / "out.csv", FeedFormat(kind="csv"), ["sku"])
+
+
+def test_xlsx_notes_sit_on_the_bad_cells(tmp_path: Path) -> None:
+    out = tmp_path / "f.xlsx"
+    header = ["sku", "akeneo_status_code", "name", "color"]  # an old feedback column, dropped
+    error = LineError(
+        2,
+        ("sku: bad", "the whole row", "akeneo_status_code: x", "color: no option", "color: twice"),
+        (0, -1, 1, 3, 3),
+    )
+    with open_feedback(out, FeedFormat(kind="xlsx", sheet="S"), header) as writer:
+        writer.write(Row(2, ("a", "old", "n", "c")), Outcome(2, 422, error.message), error)
+        writer.write(Row(3, ("b", "old", "n", "c")), Outcome(3, 422, "x"), LineError(3, ("x",)))
+    sheet = load_workbook(out)["S"]
+    notes = {
+        cell.coordinate: cell.comment.text
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.comment is not None
+    }
+    assert notes == {"A2": "sku: bad", "C2": "color: no option\ncolor: twice"}
+
+
+@pytest.mark.parametrize("which", ["feedback", "rejected"])
+def test_xlsx_feedback_columns_are_widened(tmp_path: Path, which: str) -> None:
+    out = tmp_path / "f.xlsx"
+    opener = open_feedback if which == "feedback" else open_rejected
+    with opener(out, FeedFormat(kind="xlsx", sheet="S"), ["sku", "name"]) as writer:
+        writer.write(Row(2, ("a", "n")), Outcome(2, 422, "no"))
+    sheet = load_workbook(out)["S"]
+    widths = {key: dim.width for key, dim in sheet.column_dimensions.items() if dim.width}
+    assert widths == {"C": 12.0, "D": 80.0}
+    assert [cell.value for cell in sheet[1]] == ["sku", "name", *FEEDBACK_COLUMNS]
+
+
+def test_the_rejected_file_is_laid_out_as_the_feedback_file(tmp_path: Path) -> None:
+    out = tmp_path / "rejected.csv"
+    header = ["sku", "akeneo_status_code", "akeneo_message", "name"]  # a feedback file fed again
+    with open_rejected(out, FeedFormat(kind="csv", delimiter=";"), header) as writer:
+        assert writer.path == out
+        writer.write(Row(2, ("a", "201", "", "n")), Outcome(2, 422, "Not sent: bad"))
+    assert out.read_text("utf-8").splitlines() == [
+        "sku;name;akeneo_status_code;akeneo_message",
+        "a;n;422;Not sent: bad",
+    ]
+
+
+def test_an_unwritable_rejected_file_names_its_option(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(
+        ConfigError,
+        match=r"cannot create the rejected-rows file: .*; choose another path with --rejected$",
+    ):
+        open_rejected(blocker / "out.csv", FeedFormat(kind="csv"), ["sku"])
