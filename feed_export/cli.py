@@ -304,6 +304,14 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
         help="read timeout per request, in seconds (default: %(default)g)",
     )
     g.add_argument(
+        "--request-deadline",
+        type=_model_number(RetrySettings, "request_deadline", "seconds"),
+        default=retry["request_deadline"],
+        metavar="S",
+        help="the longest a whole request may take (connect, send, the answer), in seconds "
+        "(default: %(default)g)",
+    )
+    g.add_argument(
         "--max-attempts",
         type=_model_number(RetrySettings, "max_attempts"),
         default=retry["max_attempts"],
@@ -468,6 +476,20 @@ def _add_sending(p: argparse.ArgumentParser, options: dict[str, Any], push: bool
         action="store_true",
         help="let the PIM create the select options a row names and it lacks",
     )
+    g.add_argument(
+        "--allow-media-host",
+        action="append",
+        metavar="HOST",
+        type=_text,
+        help="fetch files named by URL from HOST whatever address it has (repeatable); "
+        "without it only public addresses are fetched",
+    )
+    g.add_argument(
+        "--allow-private-media",
+        action="store_true",
+        help="fetch files from loopback and private-network addresses too (an intranet "
+        "image server); link-local addresses (cloud metadata) stay refused",
+    )
 
 
 def _add_target(p: argparse.ArgumentParser) -> None:
@@ -615,6 +637,8 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             dry_run=dry_run,
             concurrency=args.concurrency,
             create_missing_options=args.create_missing_options,
+            allow_media_hosts=tuple(args.allow_media_host or ()),
+            allow_private_media=args.allow_private_media,
         )
     except ValidationError as exc:  # the flags' types check the same rules first
         raise ConfigError(_validation_problems(exc)) from None
@@ -636,6 +660,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     try:
         retry = RetrySettings(
             request_timeout=args.timeout,
+            request_deadline=args.request_deadline,
             max_attempts=args.max_attempts,
             max_retry_delay=args.max_retry_delay,
         )

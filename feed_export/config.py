@@ -94,6 +94,9 @@ class ExportOptions(BaseModel):
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)
     create_missing_options: bool = False
+    # files named by URL in cells: public addresses only, unless opened here
+    allow_media_hosts: tuple[str, ...] = ()  # fetched whatever they resolve to
+    allow_private_media: bool = False  # loopback and private ranges too (not link-local)
 
     @field_validator("date_format")
     @classmethod
@@ -122,6 +125,7 @@ class RetrySettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     request_timeout: float = Field(default=60.0, gt=0)  # seconds, per read
+    request_deadline: float = Field(default=300.0, gt=0)  # seconds, the whole request
     connect_timeout: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=6, ge=1, le=20)
     backoff_factor: float = Field(default=1.0, ge=0)  # first wait; doubles each attempt

@@ -40,6 +40,7 @@ from feed_export.push.feedback import (
     open_feedback,
     open_rejected,
 )
+from feed_export.push.files import MediaLimits
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.live import LivePush
 from feed_export.push.media import MediaStage, feed_has_files
@@ -217,7 +218,13 @@ def run_push(
             media = None
             if feed_has_files(layout):
                 # the media cache is keyed like the state store: by the PIM's name
-                media = MediaStage.for_folder(client, source.folder, pim or client.base_url)
+                limits = MediaLimits(
+                    allow_hosts=frozenset(options.allow_media_hosts),
+                    allow_private=options.allow_private_media,
+                )
+                media = MediaStage.for_folder(
+                    client, source.folder, pim or client.base_url, limits=limits
+                )
             phases.phase(SENDING_FILES if media is not None else SENDING, scan.rows)
             pusher = LivePush(
                 ordered,
