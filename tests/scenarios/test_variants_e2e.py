@@ -249,7 +249,10 @@ def push(feed_path: Path, sb: Sandbox, **options: Any) -> dict[int, Outcome]:
         with open_feed(feed_path) as again:
             index = FeedIndex.scan(again.rows(), decoder)
         media = MediaStage.for_folder(
-            client, feed_path.parent, sb.url, limits=MediaLimits(read_timeout=0.3, allow_private=True)
+            client,
+            feed_path.parent,
+            sb.url,
+            limits=MediaLimits(read_timeout=0.3, allow_private=True),
         )
         plan = SendPlan(
             client,
