@@ -84,7 +84,8 @@ class _Redact(logging.Filter):
         self.learn(secrets)
 
     def learn(self, secrets: Sequence[str]) -> None:
-        """Redact these too (values under 3 characters would blank out ordinary words)."""
+        """Redact these too: ``auth.redact_text``'s rule (short values only as whole words);
+        values under 3 characters are left alone (they would blank out ordinary words)."""
         known = set(self.secrets) | {s for s in secrets if s and len(s) >= 3}
         self.secrets = sorted(known, key=len, reverse=True)  # a whole form before its parts
 
@@ -102,9 +103,9 @@ class _Redact(logging.Filter):
         return True
 
     def _redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        from feed_export.akeneo.auth import redact_text
+
+        return redact_text(text, self.secrets)
 
 
 #: libraries whose own lines (connection pools, request logs with colours) only --debug shows

@@ -357,8 +357,8 @@ def read_answers(response: requests.Response, expected: int | None = None) -> An
 
     Bounded whatever the PIM sends: a line is kept up to ``MAX_ANSWER_LINE`` bytes (a
     longer one is dropped: that input line is sent again); with ``expected`` (the lines
-    sent), only answers for lines 1..expected are kept and reading stops once that many
-    answers arrived.
+    sent), only answers for lines 1..expected are kept, and reading stops once each of
+    them has one, or once the PIM sent more than twice as many answers as lines.
     """
     by_line: dict[int, LineResult] = {}
     parts: list[bytes] = []  # the pieces of the line being read: joined once, when complete
@@ -390,7 +390,8 @@ def read_answers(response: requests.Response, expected: int | None = None) -> An
             by_line[number] = line_result(obj)
 
     def done() -> bool:
-        return expected is not None and answers >= expected
+        # every line answered; or a PIM that answers far more than it was sent
+        return expected is not None and (len(by_line) >= expected or answers > 2 * expected)
 
     try:
         for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
