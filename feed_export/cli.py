@@ -698,10 +698,23 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 @contextmanager
 def _sandbox_settings(db: Path | None) -> Iterator[Settings]:
-    from feed_export.config import Settings
-    from feed_export.sandbox import start_sandbox
+    import secrets
 
-    with start_sandbox(db=str(db) if db else ":memory:") as sb:
+    from feed_export.config import Settings
+    from feed_export.sandbox import Sandbox
+
+    sandbox = Sandbox(db=str(db) if db else ":memory:")
+    # a secret and a password of this run only, set before it listens: any local process
+    # knows the published demo credentials
+    sandbox.client_secret = secrets.token_urlsafe(24)
+    sandbox.password = secrets.token_urlsafe(24)
+    _learn_secrets([sandbox.client_secret, sandbox.password])
+    try:
+        sandbox.start()
+    except BaseException:
+        sandbox.store.close()
+        raise
+    with sandbox as sb:
         yield Settings(
             base_url=sb.url,
             client_id=sb.client_id,
@@ -844,6 +857,8 @@ def _path_or_none(value: str | None) -> Path | None:
 
 def _write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: bool) -> None:
     """The report page, the JSON summary, then the text summary (stderr when stdout is taken)."""
+    from feed_export.feed.output import write_text
+
     if args.report:
         from feed_export.report.html import render_html
 
@@ -851,13 +866,13 @@ def _write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: bo
         if args.report == "-":
             sys.stdout.write(page)
         else:
-            Path(args.report).write_text(page, encoding="utf-8")
+            write_text(Path(args.report), page, "report")
     if args.summary_json:
         text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
         if args.summary_json == "-":
             print(text)
         else:
-            Path(args.summary_json).write_text(text + "\n", encoding="utf-8")
+            write_text(Path(args.summary_json), text + "\n", "summary")
     if not args.quiet:
         print(report.to_text(), file=sys.stderr if stdout_taken else sys.stdout)
     for warning in report.warnings:
@@ -1032,7 +1047,9 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
             if not args.quiet:
                 _err(f"catalog written to standard output: {counts}")
         else:
-            Path(args.output).write_text(text, encoding="utf-8")
+            from feed_export.feed.output import write_text
+
+            write_text(Path(args.output), text, "catalog file")
             if not args.quiet:
                 print(f"catalog written to {args.output}: {counts}")
         return 0

@@ -31,6 +31,7 @@ from feed_export._version import __version__
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
+from feed_export.feed.output import create_file
 from feed_export.feed.source import FeedSource
 from feed_export.feed.writer import Target, check_writable, target_name
 from feed_export.push.decode import RowDecoder
@@ -197,7 +198,13 @@ def run_push(
         decoder = RowDecoder(layout, options)
         payload: BinaryIO | None = None
         if isinstance(targets.payload_out, Path):
-            payload = stack.enter_context(targets.payload_out.open("wb"))
+            try:
+                payload = stack.enter_context(create_file(targets.payload_out, "payload file"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"{targets.payload_out}: cannot create the payload file: "
+                    f"{exc.strerror or exc}; choose another path with --payload-out"
+                ) from exc
         elif targets.payload_out is not None:
             payload = targets.payload_out  # a stream given: written, left open
             stack.callback(payload.flush)
