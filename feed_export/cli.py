@@ -407,6 +407,29 @@ def _add_reading(p: argparse.ArgumentParser) -> None:
         help="the CSV delimiter, e.g. ';' or '\\t' (default: guessed among , ; TAB |)",
     )
     g.add_argument("--sheet", help="the XLSX sheet to read (default: the first visible one)")
+    options = _defaults(ExportOptions)
+    g.add_argument(
+        "--max-feed-size",
+        type=_model_number(ExportOptions, "max_feed_size", "MB"),
+        default=options["max_feed_size"],
+        metavar="MB",
+        help="refuse a .gz feed or an XLSX workbook that inflates to more (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-cells",
+        type=_model_number(ExportOptions, "max_cells"),
+        default=options["max_cells"],
+        metavar="N",
+        help="refuse an XLSX sheet whose area, from its first to its last cell, is larger "
+        "(default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-columns",
+        type=_model_number(ExportOptions, "max_columns"),
+        default=options["max_columns"],
+        metavar="N",
+        help="refuse a feed whose header has more columns (default: %(default)s)",
+    )
 
 
 def _add_cells(p: argparse.ArgumentParser, options: dict[str, Any]) -> None:
@@ -638,6 +661,9 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             dry_run=dry_run,
             concurrency=args.concurrency,
             create_missing_options=args.create_missing_options,
+            max_feed_size=args.max_feed_size,
+            max_cells=args.max_cells,
+            max_columns=args.max_columns,
             allow_media_hosts=tuple(args.allow_media_host or ()),
             allow_private_media=args.allow_private_media,
         )
@@ -959,7 +985,7 @@ def _interrupts(interrupt: Interrupt) -> Iterator[None]:
 def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     from feed_export.catalog.structure import Catalog
     from feed_export.feed.reader import check_feed_file
-    from feed_export.feed.source import FeedSource
+    from feed_export.feed.source import FeedSource, read_limits
     from feed_export.push.interrupt import Interrupt
     from feed_export.push.run import RunTargets, check_targets, run_push
 
@@ -977,7 +1003,11 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
             "terminal; redirect it (> feedback.xlsx) or give a file name"
         )
     source = FeedSource.file(
-        args.feed, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
+        args.feed,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        sheet=options.sheet,
+        limits=read_limits(options),
     )
     targets = RunTargets(
         feedback=_target(args.feedback),

@@ -90,6 +90,10 @@ class ExportOptions(BaseModel):
     encoding: str | None = None  # None: UTF-8 (BOM tolerated)
     delimiter: str | None = None  # None: sniffed among , ; TAB |
     sheet: str | None = None  # XLSX sheet name; None: the first
+    # how large a feed may be (``feed.table.ReadLimits``): beyond, it is refused unread
+    max_feed_size: int = Field(default=4096, ge=1)  # MB, inflated (gzip, XLSX parts)
+    max_cells: int = Field(default=30_000_000, ge=1)  # XLSX: the sheet's area, shared strings
+    max_columns: int = Field(default=20_000, ge=1)  # header columns
     # sending
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)

@@ -182,7 +182,7 @@ def request_deadline(seconds: float | None) -> Iterator[Deadline | None]:
 # --- where a connection may go -----------------------------------------------------------
 
 
-class AddressRefused(NewConnectionError):
+class _AddressRefused(NewConnectionError):
     """No address of the host is one the policy allows: nothing was connected to."""
 
 
@@ -257,7 +257,7 @@ class AddressPolicy:
         return is_public(ip) or (self.allow_private and _is_private_range(ip))
 
     def connect(self, conn: HTTPConnection, timeout: Any) -> socket.socket:
-        """A socket to one of ``conn``'s allowed addresses; ``AddressRefused`` if none."""
+        """A socket to one of ``conn``'s allowed addresses; ``_AddressRefused`` if none."""
         host = conn._dns_host  # what urllib3 resolves: no brackets
         try:
             addresses = self.resolve(host, conn.port or 0)
@@ -266,7 +266,7 @@ class AddressPolicy:
         allowed = [a for a in addresses if self.allows(host, a)]
         if not allowed:
             log.debug("not connecting to %s: %s are not public addresses", host, addresses)
-            raise AddressRefused(conn, f"{host}: no address that may be connected to")
+            raise _AddressRefused(conn, f"{host}: no address that may be connected to")
         last: OSError | None = None
         for address in allowed:
             try:
@@ -284,7 +284,7 @@ class AddressPolicy:
             peer = str(sock.getpeername()[0])
             if not self.allows(host, peer):  # what was connected to, not what was asked
                 sock.close()
-                raise AddressRefused(conn, f"{host}: no address that may be connected to")
+                raise _AddressRefused(conn, f"{host}: no address that may be connected to")
             return sock
         raise NewConnectionError(conn, f"cannot connect to {host}: {last}")
 
@@ -344,6 +344,22 @@ def _pool_classes(policy: AddressPolicy | None) -> dict[str, type[HTTPConnection
             "GuardedHTTPSConnectionPool", (HTTPSConnectionPool,), {"ConnectionCls": https}
         ),
     }
+
+
+def refused_by_policy(exc: BaseException) -> bool:
+    """Whether a failed request was refused by an ``AddressPolicy`` (nothing connected)."""
+    seen: set[int] = set()
+    todo: list[Any] = [exc]
+    while todo:
+        current = todo.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _AddressRefused):
+            return True
+        todo += [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
+    return False
 
 
 def allowed_hosts(names: Iterable[str]) -> frozenset[str]:

@@ -48,10 +48,10 @@ from feed_export.akeneo.responses import Action, read_verdict, status_phrase
 from feed_export.akeneo.retry import RetryPolicy
 from feed_export.akeneo.transport import (
     AddressPolicy,
-    AddressRefused,
     GuardedAdapter,
     Resolver,
     allowed_hosts,
+    refused_by_policy,
     request_deadline,
     system_resolver,
 )
@@ -273,7 +273,7 @@ class FileReader:
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
-                if _refused(exc):
+                if refused_by_policy(exc):
                     # not retried, and worded as a server that cannot be reached: the
                     # feedback must not tell an address refused from a port closed
                     raise _Failed(f"could not fetch it: {CANNOT_CONNECT}") from None
@@ -408,19 +408,3 @@ def _describe(exc: requests.RequestException, limits: MediaLimits) -> str:
 def _late(deadline: float, received: int | None = None) -> str:
     so_far = f" ({received:,} bytes so far)" if received is not None else ""
     return f"could not fetch it: not complete after {deadline:g} s{so_far}"
-
-
-def _refused(exc: BaseException) -> bool:
-    """Whether the address policy refused the connection (``AddressRefused`` in the chain)."""
-    seen: set[int] = set()
-    todo: list[Any] = [exc]
-    while todo:
-        current = todo.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, AddressRefused):
-            return True
-        todo += [current.__cause__, current.__context__, getattr(current, "reason", None)]
-        todo += [arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException)]
-    return False

@@ -32,7 +32,7 @@ from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
 from feed_export.feed.output import create_file
-from feed_export.feed.source import FeedSource
+from feed_export.feed.source import FeedSource, read_limits
 from feed_export.feed.writer import Target, check_writable, target_name
 from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import (
@@ -129,7 +129,11 @@ def run_push(
     """
     if not isinstance(source, FeedSource):
         source = FeedSource.file(
-            source, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
+            source,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            sheet=options.sheet,
+            limits=read_limits(options),
         )
     feedback_target = check_targets(source, targets)
     report = RunReport(
