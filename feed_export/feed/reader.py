@@ -47,7 +47,7 @@ from feed_export.feed.table import Feed as Feed
 from feed_export.feed.table import FeedFormat as FeedFormat
 from feed_export.feed.table import ReadLimits as ReadLimits
 from feed_export.feed.table import Row as Row
-from feed_export.feed.table import check_header_size
+from feed_export.feed.table import check_header_size, too_many_columns
 from feed_export.feed.table import is_blank as is_blank
 from feed_export.feed.xlsx import cell_text as cell_text
 from feed_export.feed.xlsx import check_workbook_zip, open_xlsx
@@ -360,8 +360,10 @@ def _check_text(path: Path, head: bytes) -> None:
 def _check_header_line(path: Path, line: str, delimiter: str, limits: ReadLimits) -> None:
     """Refuse a header of far too many columns before the ``csv`` module splits it."""
     if line.count(delimiter) + 1 > limits.max_columns:
-        # quoted delimiters are counted too: only refuse what parsing would refuse
-        header = next(csv.reader(io.StringIO(line[: 64 * 1024 * 1024]), delimiter=delimiter), [])
+        if '"' not in line:  # no quote: the count is exact, and splitting would cost
+            raise too_many_columns(path, line.count(delimiter) + 1, limits)
+        # a quoted cell may hold delimiters: only refuse what parsing refuses
+        header = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
         check_header_size(path, tuple(header), limits)
 
 

@@ -54,20 +54,23 @@ class ReadLimits:
     max_line_chars: int = 64 * 1024 * 1024  # the longest line of a CSV (a cell: 50 MB)
 
 
-def check_header_size(path: Path, header: tuple[str, ...], limits: ReadLimits) -> None:
+def check_header_size(path: Path, header: Sequence[str], limits: ReadLimits) -> None:
     """``FeedReadError`` for a header of too many columns or a name too long to be one."""
     if len(header) > limits.max_columns:
-        raise FeedReadError(
-            f"{path}: the header row has {len(header):,} columns, more than "
-            f"{limits.max_columns:,}: the feed is not read. If it really has that many, pass "
-            "--max-columns N"
-        )
+        raise too_many_columns(path, len(header), limits)
     for number, name in enumerate(header, 1):
         if len(name) > limits.max_header_chars:
             raise FeedReadError(
                 f"{path}: header {number} is {len(name):,} characters long, more than "
                 f"{limits.max_header_chars:,}: not a column name (is row 1 the header?)"
             )
+
+
+def too_many_columns(path: Path, count: int, limits: ReadLimits) -> FeedReadError:
+    return FeedReadError(
+        f"{path}: the header row has {count:,} columns, more than {limits.max_columns:,}: "
+        "the feed is not read. If it really has that many, pass --max-columns N"
+    )
 
 
 class Feed:

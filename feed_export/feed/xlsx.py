@@ -296,9 +296,11 @@ def _scan_cells(stream: IO[bytes]) -> dict[int, list[tuple[int, str, str]]]:
         parents.pop()
         if element.tag == f"{_MAIN_NS}row":
             # a row's cells are scanned: drop it from its parent, so memory stays flat
-            # whatever the number of rows (a cleared element still costs its place)
-            if parents and len(parents[-1]) and parents[-1][-1] is element:
-                del parents[-1][-1]
+            # whatever the number of rows (a cleared element still costs its place). The
+            # parser runs ahead of the events: the rows after it may be there already, so
+            # the row that ends is the parent's first child
+            if parents and len(parents[-1]) and parents[-1][0] is element:
+                del parents[-1][0]
             continue
         if element.tag != f"{_MAIN_NS}c":
             continue
