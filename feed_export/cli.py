@@ -387,6 +387,13 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
         help="only the rows not accepted, as a feed in the feed's own format, with the "
         "PIM's status and message: fix the cells and push this file",
     )
+    g.add_argument(
+        "--safe-feedback",
+        action="store_true",
+        help="in a CSV feedback or --rejected file, prefix with ' the feed's own cells that "
+        "a spreadsheet would run as a formula (=, +, -, @...); such a file no longer pushes "
+        "back the same values",
+    )
     g.add_argument("--summary-json", metavar="FILE", help="the summary as JSON")
     g.add_argument(
         "--report",
@@ -661,6 +668,7 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             dry_run=dry_run,
             concurrency=args.concurrency,
             create_missing_options=args.create_missing_options,
+            safe_feedback=args.safe_feedback,
             max_feed_size=args.max_feed_size,
             max_cells=args.max_cells,
             max_columns=args.max_columns,

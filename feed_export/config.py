@@ -94,6 +94,9 @@ class ExportOptions(BaseModel):
     max_feed_size: int = Field(default=4096, ge=1)  # MB, inflated (gzip, XLSX parts)
     max_cells: int = Field(default=30_000_000, ge=1)  # XLSX: the sheet's area, shared strings
     max_columns: int = Field(default=20_000, ge=1)  # header columns
+    # writing: escape the feed's own cells in a CSV feedback file too (a spreadsheet
+    # would run "=..." as a formula); off, the feedback pushes back unchanged
+    safe_feedback: bool = False
     # sending
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)

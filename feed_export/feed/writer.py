@@ -6,8 +6,9 @@ feed echoed with two more columns) and, for the pull direction, feeds read from 
 Decisions where the contract is silent:
 - Spreadsheet safety: in XLSX every cell is a string cell, never a formula or an error
   value, and characters XML cannot hold become U+FFFD. In CSV the writer leaves cells as
-  given; ``safe_cell`` is for the cells feed_export writes itself (the caller decides,
-  because a feed's own cells are echoed unchanged).
+  given; ``safe_cell`` is for the cells feed_export writes itself, and for the feed's own
+  cells when the user asks (``--safe-feedback``): the caller decides, because a feed's
+  cells are echoed unchanged by default (docs/DECISIONS.md).
 - Compression follows the target's name: ``.gz`` is gzip; a target named for the other
   kind of file (``.csv`` for XLSX, ``.xlsx`` for CSV) is refused rather than mislabelled.
 - Rows go straight to the target (no temporary file) and are flushed every few thousand
@@ -52,7 +53,10 @@ MAX_NOTE = 2000
 #: a million bad cells gets its first notes, and tinted rows for the rest
 MAX_NOTES = 20_000
 
-_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# what a spreadsheet may read as a formula once it trims the leading blanks, in ASCII and
+# the fullwidth forms some applications fold to ASCII
+_FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # what openpyxl refuses in a cell: XML 1.0 cannot carry these control characters
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XLSX_ERROR_VALUES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
@@ -63,10 +67,17 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 def safe_cell(text: str) -> str:
     """Text that a spreadsheet will not run as a formula (OWASP CSV-injection advice).
 
+    A cell starting with ``= + - @``, a tab or a line break, or whose first character after
+    leading blanks is one of them or their fullwidth form (U+FF1D...), gets a leading ``'``.
+
     >>> safe_cell("=HYPERLINK(...)"), safe_cell("-5 is below 0"), safe_cell("Created")
     ("'=HYPERLINK(...)", "'-5 is below 0", 'Created')
+    >>> safe_cell(" =1+1"), safe_cell("\\n=1+1"), safe_cell("\uff1d1+1") == "'\uff1d1+1"
+    ("' =1+1", "'\\n=1+1", True)
     """
-    return "'" + text if text.startswith(_UNSAFE_START) else text
+    if text.startswith(_UNSAFE_START) or text.lstrip(" \t\r\n\u3000").startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 #: where a table goes: a file, or an open binary stream (left open when done)

@@ -180,11 +180,14 @@ def run_push(
                 memory.finish()  # nothing was sent: nothing to resume
             raise
         # from here on, every data row gets its feedback row
-        writer = stack.enter_context(open_feedback(feedback_target, feed.format, feed.header))
+        safe = options.safe_feedback
+        writer = stack.enter_context(
+            open_feedback(feedback_target, feed.format, feed.header, safe=safe)
+        )
         rejected = None
         if targets.rejected is not None:
             rejected = stack.enter_context(
-                open_rejected(targets.rejected, feed.format, feed.header)
+                open_rejected(targets.rejected, feed.format, feed.header, safe=safe)
             )
         ordered = OrderedFeedback(writer, report, phases.rows if phases.wanted else None, rejected)
         rows = feed.rows()

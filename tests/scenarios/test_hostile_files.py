@@ -147,3 +147,18 @@ def test_the_sandbox_of_a_push_refuses_the_demo_credentials(
     result = run_cli(["push", str(feed), "--sandbox"])
     assert result.code == 0, result.err
     assert answers and all(status in (401, 422) for status in answers)
+
+
+def test_the_feeds_own_formulas_are_echoed_unless_safe_feedback(feed: Path) -> None:
+    """Echoed as read by default (the feedback pushes back the same values); escaped with
+    --safe-feedback."""
+    feed.write_text('sku,name~en_US\nA1,"=HYPERLINK(""http://evil.test"")"\n', encoding="utf-8")
+    plain = feed.parent / "plain.csv"
+    safe = feed.parent / "safe.csv"
+    assert run_cli(["push", str(feed), "--sandbox", "--feedback", str(plain)]).code == 0
+    assert (
+        run_cli(["push", str(feed), "--sandbox", "--feedback", str(safe), "--safe-feedback"]).code
+        == 0
+    )
+    assert '\nA1,"=HYPERLINK(""http://evil.test"")",201,' in plain.read_text(encoding="utf-8")
+    assert '\nA1,"\'=HYPERLINK(""http://evil.test"")",201,' in safe.read_text(encoding="utf-8")
