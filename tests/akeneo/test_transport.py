@@ -161,12 +161,12 @@ def test_a_deadline_ends_a_request_that_never_ends(which: str, request: Any) -> 
 
 
 def test_a_request_within_its_deadline_is_untouched() -> None:
-    with DripServer(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", drip=b"") as server:
+    head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+    with DripServer(head, drip=b"") as server:
         session = _session(None)
         with request_deadline(5) as deadline:
             assert session.get(server.url, timeout=2).content == b"ok"
         assert deadline is not None and not deadline.expired
-        # the pooled connection is reused by the next call, under a new deadline
         with request_deadline(5) as again:
             assert session.get(server.url, timeout=2).content == b"ok"
         assert again is not None and not again.expired
