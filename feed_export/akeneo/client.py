@@ -236,7 +236,9 @@ class AkeneoClient:
         """Every item of a paginated list, following ``_links.next`` (items lose ``_links``).
 
         Stops when there is no next link or a page is empty: Akeneo gives a next link
-        whenever a page is full, so the last page may be empty (akeneo-api.md §6.1).
+        whenever a page is full, so the last page may be empty (akeneo-api.md §6.1). A
+        next link seen before, one outside the list's path, or more than ``MAX_PAGES``
+        pages raise ``TransportError``; each page is read within ``PAGE_BODY_LIMIT``.
         """
         url: str | None = f"{self._api}/{resource}"
         list_path = _path_of(f"{self._api}/{resource}")
