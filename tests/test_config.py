@@ -114,7 +114,8 @@ def test_option_bounds(kwargs: dict[str, object], ok: bool) -> None:
     if ok:
         ExportOptions.model_validate(kwargs)
     else:
-        with pytest.raises(ValueError):
+        field = next(iter(kwargs))
+        with pytest.raises(ValueError, match=rf"1 validation error for ExportOptions\n{field}\n"):
             ExportOptions.model_validate(kwargs)
 
 

@@ -95,7 +95,12 @@ def test_a_refused_host_is_never_connected_to() -> None:
         resolved.append((host, port))
         return ["10.0.0.1", "169.254.169.254"]
 
-    with loopback_only() as asked, pytest.raises(requests.ConnectionError) as caught:
+    with (
+        loopback_only() as asked,
+        pytest.raises(
+            requests.ConnectionError, match="no address that may be connected to"
+        ) as caught,
+    ):
         _session(AddressPolicy(resolve=resolve)).get("http://intranet.test:8080/x", timeout=2)
     assert refused_by_policy(caught.value)
     assert resolved == [("intranet.test", 8080)]
@@ -123,7 +128,12 @@ def test_the_address_connected_to_is_the_one_checked(monkeypatch: pytest.MonkeyP
             lookups.append(host)
             return ["93.184.216.34"]  # public: allowed, and never reached (see above)
 
-        with loopback_only(), pytest.raises(requests.ConnectionError) as caught:
+        with (
+            loopback_only(),
+            pytest.raises(
+                requests.ConnectionError, match="no address that may be connected to"
+            ) as caught,
+        ):
             _session(AddressPolicy(resolve=resolve)).get("http://cdn.test/a.jpg", timeout=2)
     assert refused_by_policy(caught.value)
     assert lookups == ["cdn.test"]

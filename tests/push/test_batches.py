@@ -71,7 +71,7 @@ def test_streaming_pulls_only_what_a_batch_needs() -> None:
 
 def test_batch_is_frozen() -> None:
     batch = Batch(1, "products", tuple(lines(1)))
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="cannot assign to field 'seq'"):
         batch.seq = 2  # type: ignore[misc]
 
 

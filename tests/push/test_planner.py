@@ -418,7 +418,7 @@ def test_an_abort_leaves_unfinished_rows_to_the_caller() -> None:
     pim = FakePim(auth_after=1)  # the first request passes, the next is refused
     plan = SendPlan(pim, entity="products", batch_size=10, concurrency=1)
     seen: list[Outcome] = []
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError, match="token refused"):
         for outcome in plan.run([mk(2, "A", links=assoc("B")), mk(3, "B"), mk(4, "C")]):
             seen.append(outcome)
     # one request saves A, B and C; the second pass (A's associations) is refused

@@ -88,11 +88,15 @@ def test_faults_are_reproducible_by_seed() -> None:
 
 def test_drop_closes_the_connection_without_an_answer_or_a_write(sb: Sandbox, token: str) -> None:
     sb.faults = Faults(rate_drop=1.0)
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(
+        requests.ConnectionError, match="Remote end closed connection without response"
+    ):
         patch(sb, token, ["dropped-1"])
     assert sb.state.product("dropped-1") is None
     sb.faults = Faults(rate_drop=1.0, drop_after_processing=True)
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(
+        requests.ConnectionError, match="Remote end closed connection without response"
+    ):
         patch(sb, token, ["dropped-2"])
     assert sb.state.product("dropped-2") is not None  # applied, answer lost
     assert sb.stats.faults["drop"] == 2
@@ -136,7 +140,9 @@ def test_cut_off_stream_applies_only_the_lines_sent(sb: Sandbox, token: str) -> 
     r = patch(sb, token, identifiers, stream=True)
     assert r.status_code == 200
     received = b""
-    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+    with pytest.raises(
+        requests.exceptions.ChunkedEncodingError, match="Response ended prematurely"
+    ):
         for chunk in r.iter_content(chunk_size=None):
             received += chunk
     assert [json.loads(x)["line"] for x in received.split(b"\n")] == [1, 2, 3]
@@ -147,7 +153,9 @@ def test_cut_at_a_random_line_is_seeded(sb: Sandbox, token: str) -> None:
     def written(seed: int) -> int:
         sb.faults = Faults(seed=seed, rate_cut=1.0)
         prefix = f"seed{seed}-"
-        with pytest.raises(requests.RequestException):
+        with pytest.raises(
+            requests.RequestException, match=r"Response ended prematurely|Connection aborted"
+        ):
             patch(sb, token, [f"{prefix}{i}" for i in range(20)]).content  # noqa: B018
         return sum(1 for p in sb.state.products() if p["identifier"].startswith(prefix))
 
@@ -190,18 +198,18 @@ def test_code_instead_of_status_code_on_products_uuid_error_lines(sb: Sandbox, t
 
 
 @pytest.mark.parametrize(
-    "settings",
+    ("settings", "problem"),
     [
-        {"rate_drop": 0.6, "rate_429": 0.5},
-        {"rate_5xx": 1.5},
-        {"statuses_5xx": (404,)},
-        {"targets": frozenset({"everything"})},
-        {"latency": -1},
+        ({"rate_drop": 0.6, "rate_429": 0.5}, "fault rates must each be within 0..1 and sum"),
+        ({"rate_5xx": 1.5}, "fault rates must each be within 0..1 and sum"),
+        ({"statuses_5xx": (404,)}, "statuses_5xx must be 5xx codes"),
+        ({"targets": frozenset({"everything"})}, r"unknown fault targets \['everything'\]"),
+        ({"latency": -1}, "latency must not be negative"),
     ],
     ids=["rates-over-1", "rate-over-1", "not-5xx", "unknown-target", "negative-latency"],
 )
-def test_impossible_faults_are_refused(settings: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def test_impossible_faults_are_refused(settings: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
         Faults(**settings)
 
 

@@ -909,7 +909,9 @@ def test_faults_reach_the_new_routes(fresh: Api, method: str, path: str) -> None
     )
     assert (r.status_code, r.headers.get("Retry-After")) == (429, "3")
     fresh.sb.faults = Faults(rate_drop=1.0)
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(
+        requests.ConnectionError, match="Remote end closed connection without response"
+    ):
         fresh.session.request(
             method, f"{fresh.sb.url}/api/rest/v1{path}", headers=fresh.headers(), timeout=10
         )

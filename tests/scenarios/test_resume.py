@@ -358,7 +358,7 @@ class Crash(BaseException):
 def crash_after(batches: int) -> Callable[[int], None]:
     def progress(done: int) -> None:
         if done >= batches * 20:
-            raise Crash
+            raise Crash(f"killed after {done} rows")
 
     return progress
 
@@ -366,7 +366,7 @@ def crash_after(batches: int) -> Callable[[int], None]:
 def test_crash_then_resume_in_process(sandbox: tuple[Sandbox, Gate], tmp_path: Path) -> None:
     sb, _ = sandbox
     feed = make_feed(tmp_path / "f.csv")
-    with pytest.raises(Crash):
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
         run_push(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(10))
     answered = journaled(feed)
     assert len(answered) >= 200
@@ -377,10 +377,10 @@ def test_resume_twice(sandbox: tuple[Sandbox, Gate], tmp_path: Path) -> None:
     """A resumed push that is killed again resumes from both runs' answers."""
     sb, _ = sandbox
     feed = make_feed(tmp_path / "f.csv")
-    with pytest.raises(Crash):
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
         run_push(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(8))
     first = journaled(feed)
-    with pytest.raises(Crash):
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
         run_push(
             feed,
             OPTIONS,
@@ -401,7 +401,7 @@ def test_unchanged_rows_stay_unchanged_on_resume(
     tracking = Tracking(mode="only-changed")
     run_push(feed, OPTIONS, settings=settings_of(sb), tracking=tracking)
     make_feed(feed, 1)
-    with pytest.raises(Crash):
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
         run_push(
             feed, OPTIONS, settings=settings_of(sb), tracking=tracking, progress=crash_after(3)
         )
@@ -418,7 +418,7 @@ def test_unchanged_rows_stay_unchanged_on_resume(
 
 
 def interrupted_push(sb: Sandbox, feed: Path) -> None:
-    with pytest.raises(Crash):
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
         run_push(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(2))
 
 

@@ -372,7 +372,10 @@ def test_tls_verification_is_on_in_the_library_default(sends: list[dict[str, Any
         retry=RetrySettings(max_attempts=1),
     )
     assert settings.verify_tls is True
-    with AkeneoClient(settings) as client, pytest.raises(FeedExportError):
+    with (
+        AkeneoClient(settings) as client,
+        pytest.raises(FeedExportError, match="token request: connection failed"),
+    ):
         client.authenticate()
     assert [s["verify"] for s in sends] == [True]
 
