@@ -80,9 +80,17 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _BAD_IDENTIFIER_RE = re.compile(r"[,;]|^\s|\s$")
 
 _TEXT_TYPES = frozenset({"pim_catalog_text", "pim_catalog_textarea"})
-_STRING_TYPES = frozenset({"pim_catalog_reference_data_simpleselect", "akeneo_reference_entity"})
+# reference data under the PIM's type codes (pim_reference_data_*) and the older docs' ones
+_STRING_TYPES = frozenset(
+    {
+        "pim_reference_data_simpleselect",
+        "pim_catalog_reference_data_simpleselect",
+        "akeneo_reference_entity",
+    }
+)
 _STRING_LIST_TYPES = frozenset(
     {
+        "pim_reference_data_multiselect",
         "pim_catalog_reference_data_multiselect",
         "akeneo_reference_entity_collection",
         "pim_catalog_asset_collection",

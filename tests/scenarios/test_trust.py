@@ -95,3 +95,33 @@ def test_the_feedback_of_a_csv_feed_is_unaffected(tmp_path: Path) -> None:
     # in a CSV file "#DIV/0!" is text someone typed: judged as a number like any text
     assert rows[1][2] == "422"
     assert 'stock_quantity: not a number: "#DIV/0!"' in rows[1][3]
+
+
+def test_reference_data_types_go_out_in_the_pim_spelling_and_shape(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """The sandbox answers the PIM's type codes; a multi-select cell goes out as a list."""
+    from feed_export.akeneo.client import AkeneoClient
+    from feed_export.config import load_settings
+
+    client = AkeneoClient(load_settings({}))
+    kinds = {
+        a["code"]: a["type"]
+        for a in client.fetch_catalog(["fabrics", "lining_color"])["attributes"]
+    }
+    client.close()
+    assert kinds == {
+        "fabrics": "pim_reference_data_multiselect",
+        "lining_color": "pim_reference_data_simpleselect",
+    }
+    feed = tmp_path / "feed.csv"
+    feed.write_text("sku,fabrics,lining_color\nRD-1,silk<###>cotton,navy\n", encoding="utf-8")
+    payload = tmp_path / "lines.ndjson"
+    result = run_cli(["push", str(feed), "--payload-out", str(payload)])
+    assert result.code == 0, result.err
+    line = payload.read_text(encoding="utf-8")
+    assert '"fabrics":[{"locale":null,"scope":null,"data":["silk","cotton"]}]' in line
+    product = sandbox.state.product("RD-1")
+    assert product is not None
+    assert product["values"]["fabrics"][0]["data"] == ["silk", "cotton"]
+    assert product["values"]["lining_color"][0]["data"] == "navy"
