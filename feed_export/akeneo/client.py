@@ -17,6 +17,7 @@ not here. What this module adds per endpoint:
 
 from __future__ import annotations
 
+import json
 import logging
 import random as _random
 import time
@@ -46,7 +47,7 @@ from feed_export.akeneo.responses import (
 )
 from feed_export.akeneo.retry import RetryPolicy
 from feed_export.akeneo.stats import ClientStats
-from feed_export.config import Entity, Settings
+from feed_export.config import IDENTIFIER_FIELD, Entity, Settings
 from feed_export.errors import (
     AuthenticationError,
     BatchRejected,
@@ -310,10 +311,10 @@ class AkeneoClient:
         url = f"{self._api}/{entity}"
         # the PIM only looks for the parameter's presence (openapi: "regardless of value")
         params = {"create_missing_options": "true"} if create_missing_options else None
-        return self._patch_lines(url, params, lines)
+        return self._patch_lines(url, params, lines, IDENTIFIER_FIELD[entity])
 
     def _patch_lines(
-        self, url: str, params: Mapping[str, str] | None, lines: Sequence[bytes]
+        self, url: str, params: Mapping[str, str] | None, lines: Sequence[bytes], key_field: str
     ) -> list[LineResult]:
         results: list[LineResult | None] = [None] * len(lines)
         pending = list(range(len(lines)))  # positions still without an answer
@@ -330,7 +331,7 @@ class AkeneoClient:
             try:
                 answers = self._patch_once(url, params, body, len(pending))
             except _TooLarge as exc:
-                self._split(url, params, lines, pending, results, exc)
+                self._split(url, params, lines, pending, results, exc, key_field)
                 return  # every pending line has its result
             except BatchRejected as exc:
                 refused = LineResult(exc.status, str(exc))
@@ -342,8 +343,11 @@ class AkeneoClient:
                 answer = answers.by_line.get(number)
                 if answer is None:
                     missing.append(i)
-                else:
-                    results[i] = answer
+                    continue
+                named = answers.named.get(number)
+                if named is not None:
+                    answer = _check_named(answer, named, lines[i], key_field, url, number)
+                results[i] = answer
             if missing:
                 why = f" ({answers.interrupted})" if answers.interrupted else ""
                 answered = len(pending) - len(missing)
@@ -370,6 +374,7 @@ class AkeneoClient:
         pending: list[int],
         results: list[LineResult | None],
         exc: _TooLarge,
+        key_field: str,
     ) -> None:
         """Send the ``pending`` lines again in two halves (each with its own attempts)."""
         if len(pending) == 1:
@@ -379,7 +384,7 @@ class AkeneoClient:
         half = len(pending) // 2
         log.warning("PATCH %s: %s; splitting %d lines in two", _path_of(url), exc, len(pending))
         for part in (pending[:half], pending[half:]):
-            answered = self._patch_lines(url, params, [lines[i] for i in part])
+            answered = self._patch_lines(url, params, [lines[i] for i in part], key_field)
             for i, result in zip(part, answered, strict=True):
                 results[i] = result
 
@@ -562,6 +567,42 @@ def _chunk_codes(codes: Iterable[str]) -> Iterator[list[str]]:
         size += cost
     if chunk:
         yield chunk
+
+
+def _check_named(
+    answer: LineResult, named: str, line: bytes, key_field: str, url: str, number: int
+) -> LineResult:
+    """``answer`` if it names the key ``line`` was sent with, else an Unknown result.
+
+    An answer matched by its line number alone could give a row another row's verdict
+    (a proxy that adds or shifts lines): the key it names must be the line's own.
+    Compared case-insensitively, as the PIM compares codes.
+    """
+    try:
+        sent = orjson.loads(line).get(key_field)
+    except (orjson.JSONDecodeError, AttributeError):
+        return answer  # not an object: the PIM names no key for such a line anyway
+    if not isinstance(sent, str) or sent.casefold() == named.casefold():
+        return answer
+    what = "product model" if key_field == "code" else "product"
+    theirs, ours = _quoted(named), _quoted(sent)
+    log.warning(
+        "PATCH %s: the answer to line %d names %s %s, but that line sent %s: its row is Unknown",
+        _path_of(url),
+        number,
+        what,
+        theirs,
+        ours,
+    )
+    return LineResult(
+        0,
+        f"Unknown: the PIM's answer named another {what} ({theirs} instead of {ours}); "
+        "the PIM may or may not have saved this row",
+    )
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(quote_body(text, 80), ensure_ascii=False)
 
 
 def _complete(results: list[LineResult | None]) -> list[LineResult]:

@@ -33,7 +33,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
@@ -330,11 +330,31 @@ class Answers:
 
     by_line: dict[int, LineResult]  # 1-based line of the request -> its result
     interrupted: str  # why the body stopped early ("" when it ended normally)
+    #: 1-based line -> the identifier, code or uuid its answer names (when it names one):
+    #: the caller checks it against the line it sent, never trusting the number alone
+    named: dict[int, str] = field(default_factory=dict)
+
+
+def answer_key(obj: Mapping[str, Any]) -> str | None:
+    """The identifier, uuid or code an answer line names, or None.
+
+    ``code`` counts only as text: recent PIMs put the (numeric) status there on
+    products-uuid error lines.
+
+    >>> answer_key({"line": 1, "code": "tee", "status_code": 201}), answer_key({"code": 422})
+    ('tee', None)
+    """
+    for name in ("identifier", "uuid", "code"):
+        value = obj.get(name)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def read_answers(response: requests.Response) -> Answers:
     """Read a streamed collection response, keeping every line that arrived."""
     by_line: dict[int, LineResult] = {}
+    named: dict[int, str] = {}
     buffer = b""
     interrupted = ""
 
@@ -352,6 +372,9 @@ def read_answers(response: requests.Response) -> Answers:
         number = obj.get("line")
         if isinstance(number, int) and not isinstance(number, bool) and number not in by_line:
             by_line[number] = line_result(obj)
+            key = answer_key(obj)
+            if key is not None:
+                named[number] = key
 
     try:
         for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
@@ -363,7 +386,7 @@ def read_answers(response: requests.Response) -> Answers:
     except requests.RequestException as exc:
         interrupted = describe_exception(exc)
     take(buffer)
-    return Answers(by_line, interrupted)
+    return Answers(by_line, interrupted, named)
 
 
 def _decode_line(raw: bytes) -> Any:

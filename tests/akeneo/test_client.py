@@ -1047,3 +1047,54 @@ def test_quick_login_refused_credentials_say_what_to_check(
     with pytest.raises(AuthenticationError, match="check AKENEO_USERNAME and AKENEO_PASSWORD"):
         make_client(fake).authenticate(quick=True)
     assert len(grants(rsps)) == 1  # refused credentials are not tried again
+
+
+def test_an_answer_naming_another_product_gives_unknown_never_its_verdict(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A proxy that adds a line first: line 1's answer names sku3 (issue 11)."""
+    token_ok(rsps)
+    rsps.patch(
+        PRODUCTS,
+        body=stream(
+            {"line": 1, "identifier": "sku3", "status_code": 422, "message": "Bad."},
+            {"line": 1, "identifier": "sku1", "status_code": 201},
+            {"line": 2, "identifier": "SKU2", "status_code": 204},  # the PIM's case: same product
+            {"line": 3, "status_code": 400, "message": "Invalid json message received"},
+        ),
+    )
+    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.client"):
+        results = make_client(fake).patch_collection("products", lines_of(3))
+    assert results == [
+        LineResult(
+            0,
+            'Unknown: the PIM\'s answer named another product ("sku3" instead of "sku1"); '
+            "the PIM may or may not have saved this row",
+        ),
+        LineResult(204, ""),
+        LineResult(400, "Invalid json message received"),  # names nothing: trusted by its line
+    ]
+    assert [r.getMessage() for r in caplog.records] == [
+        'PATCH /api/rest/v1/products: the answer to line 1 names product "sku3", but that line '
+        'sent "sku1": its row is Unknown'
+    ]
+
+
+def test_product_model_answers_are_checked_by_code(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.patch(
+        f"{BASE}/api/rest/v1/product-models",
+        body=stream(
+            {"line": 1, "code": "tee-blue", "status_code": 201},
+            {"line": 2, "code": "tee-blue", "status_code": 201},
+        ),
+    )
+    lines = [orjson.dumps({"code": "tee-blue"}), orjson.dumps({"code": "tee-red"})]
+    results = make_client(fake).patch_collection("product-models", lines)
+    assert results[0] == LineResult(201, "")
+    assert results[1].status == 0
+    assert results[1].message.startswith(
+        'Unknown: the PIM\'s answer named another product model ("tee-blue" instead of "tee-red")'
+    )

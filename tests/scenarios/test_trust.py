@@ -125,3 +125,67 @@ def test_reference_data_types_go_out_in_the_pim_spelling_and_shape(
     assert product is not None
     assert product["values"]["fabrics"][0]["data"] == ["silk", "cotton"]
     assert product["values"]["lining_color"][0]["data"] == "navy"
+
+
+def _csv_outcomes(feedback: Path) -> list[tuple[str, str, str]]:
+    with feedback.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    return [(row[0], row[-2], row[-1]) for row in rows[1:]]
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        (
+            "extra",
+            [
+                (
+                    "A-1",
+                    "0",
+                    'Unknown: the PIM\'s answer named another product ("C-3" instead '
+                    'of "A-1"); the PIM may or may not have saved this row',
+                ),
+                ("B-2", "201", ""),
+                ("C-3", "201", ""),
+            ],
+        ),
+        (
+            "shift",
+            [
+                ("A-1", "0", "no answer for this line"),
+                (
+                    "B-2",
+                    "0",
+                    'Unknown: the PIM\'s answer named another product ("A-1" instead '
+                    'of "B-2"); the PIM may or may not have saved this row',
+                ),
+                (
+                    "C-3",
+                    "0",
+                    'Unknown: the PIM\'s answer named another product ("B-2" instead '
+                    'of "C-3"); the PIM may or may not have saved this row',
+                ),
+            ],
+        ),
+    ],
+    ids=["an-extra-answer-first", "answers-shifted-by-one"],
+)
+def test_misplaced_answers_never_give_a_row_another_rows_verdict(
+    sandbox: Sandbox, tmp_path: Path, fault: str, expected: list[tuple[str, str, str]]
+) -> None:
+    from feed_export.sandbox import Faults
+
+    sandbox.faults = Faults(answers=fault)  # type: ignore[arg-type]
+    feed = tmp_path / "feed.csv"
+    feed.write_text("sku,name~en_US\nA-1,a\nB-2,b\nC-3,c\n", encoding="utf-8")
+    result = run_cli(["push", str(feed), "--max-attempts", "1"])
+    assert result.code == 1
+    outcomes = _csv_outcomes(tmp_path / "feed.feedback.csv")
+    for (sku, status, message), (want_sku, want_status, want_message) in zip(
+        outcomes, expected, strict=True
+    ):
+        assert (sku, status) == (want_sku, want_status)
+        assert message.startswith(want_message) if want_message else message == ""
+    assert "names product" in result.err and "its row is Unknown" in result.err
+    # every line was applied: only the answers were misplaced
+    assert all(sandbox.state.product(sku) is not None for sku in ("A-1", "B-2", "C-3"))
