@@ -476,7 +476,8 @@ def _add_target(p: argparse.ArgumentParser) -> None:
         "--catalog",
         type=Path,
         metavar="FILE",
-        help="a catalog file (feed-export catalog pull): check without a PIM",
+        help="a catalog file (feed-export catalog pull): check without a PIM; with "
+        "--sandbox, the catalog the sandbox serves",
     )
     g.add_argument(
         "--sandbox",
@@ -671,11 +672,13 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 @contextmanager
-def _sandbox_settings(db: Path | None) -> Iterator[Settings]:
+def _sandbox_settings(db: Path | None, catalog: Path | None = None) -> Iterator[Settings]:
+    """A sandbox for one command; ``catalog``: the catalog file it serves (else the demo's,
+    or the one ``db`` holds)."""
     from feed_export.config import Settings
     from feed_export.sandbox import start_sandbox
 
-    with start_sandbox(db=str(db) if db else ":memory:") as sb:
+    with start_sandbox(db=str(db) if db else ":memory:", catalog=catalog) as sb:
         yield Settings(
             base_url=sb.url,
             client_id=sb.client_id,
@@ -954,9 +957,13 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     try:
         with _interrupts(interrupt), ExitStack() as stack:
             if args.sandbox:
-                settings = stack.enter_context(_sandbox_settings(args.sandbox_db))
+                # the sandbox serves the catalog file given: the push reads it from there,
+                # as it would from a real PIM
+                settings = stack.enter_context(_sandbox_settings(args.sandbox_db, args.catalog))
                 if not args.quiet:
                     _err(f"{PROG}: sandbox PIM at {settings.base_url}")
+                if not dry_run:
+                    catalog = None
             report = run_push(
                 source,
                 options,

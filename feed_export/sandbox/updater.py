@@ -245,6 +245,40 @@ class Updater:
         self.new_uuid = new_uuid
         self._create_options = False
 
+    def seed_product_models(self, models: list[tuple[str, str | None, str | None]]) -> int:
+        """Create the product models a catalog file lists (code, family variant, parent)
+        that the store lacks, without values, parents first; how many were created."""
+        pending = [m for m in models if self.store.product_model(m[0]) is None]
+        created = 0
+        while pending:
+            waiting = {code.lower() for code, _, _ in pending}
+            ready = [m for m in pending if not m[2] or m[2].lower() not in waiting]
+            if not ready:
+                ready = pending  # a cycle in the file: take them as they are
+            now = _timestamp(self.clock())
+            for code, variant_code, parent_code in ready:
+                parent = self.store.product_model(parent_code) if parent_code else None
+                if parent is not None:
+                    variant_code = parent.get("family_variant")
+                variant = self.catalog.family_variants.get(variant_code or "")
+                self.store.save_product_model(
+                    {
+                        "code": code,
+                        "family": variant.family if variant is not None else None,
+                        "family_variant": variant_code,
+                        "parent": parent["code"] if parent is not None else None,
+                        "categories": [],
+                        "values": {},
+                        "created": now,
+                        "updated": now,
+                        "associations": {},
+                        "quantified_associations": {},
+                    }
+                )
+                created += 1
+            pending = [m for m in pending if m not in ready]
+        return created
+
     # -- entry point ---------------------------------------------------------------------
     def upsert(
         self,
