@@ -94,6 +94,9 @@ class ExportOptions(BaseModel):
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)
     create_missing_options: bool = False
+    # a value the PIM would drop without a word (a variant's parent-level attribute): sent
+    # and reported (False), or its row refused (True)
+    refuse_dropped_values: bool = False
 
     @field_validator("date_format")
     @classmethod
