@@ -32,9 +32,7 @@ HEADER = ("sku", "name~en_US", "stock_quantity", "brand")
 UNCHANGED = re.compile(r"^Unchanged since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(not sent\)$")
 
 
-def write_feed(
-    path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER
-) -> Path:
+def write_feed(path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(header)
