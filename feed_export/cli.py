@@ -466,7 +466,15 @@ def _add_sending(p: argparse.ArgumentParser, options: dict[str, Any], push: bool
     g.add_argument(
         "--create-missing-options",
         action="store_true",
-        help="let the PIM create the select options a row names and it lacks",
+        help="let the PIM create the select options a row names and it lacks (only for "
+        "attributes that allow creating options during import, as in Akeneo)",
+    )
+    g.add_argument(
+        "--refuse-dropped-values",
+        action="store_true",
+        help="refuse a row carrying values the PIM would drop without a word (a variant's "
+        "value of an attribute of its parent's level) instead of sending it and naming them "
+        "in its feedback",
     )
 
 
@@ -616,6 +624,7 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             dry_run=dry_run,
             concurrency=args.concurrency,
             create_missing_options=args.create_missing_options,
+            refuse_dropped_values=args.refuse_dropped_values,
         )
     except ValidationError as exc:  # the flags' types check the same rules first
         raise ConfigError(_validation_problems(exc)) from None

@@ -78,9 +78,9 @@ SEARCH_CHUNK_CHARS = 4000
 #: catalog lists read at once: Akeneo allows 4 concurrent requests per token
 CATALOG_READERS = 4
 #: more catalog lists ``fetch_catalog`` reads on demand, by catalog section -> API resource
+#: (product groups have no list in the API: a catalog file may list them, the PIM cannot)
 CODE_LISTS: dict[str, str] = {
     "categories": "categories",
-    "groups": "groups",
     "association_types": "association-types",
 }
 _ACCEPT_JSON = {"Accept": "application/json"}
@@ -203,8 +203,8 @@ class AkeneoClient:
         written (the PIM's code filter is case-sensitive): codes it does not find are
         simply absent. ``families``: add every family (one more list);
         ``family_variants``: and every family's variants (one list per family, each
-        item with its ``family``). ``lists``: more of ``CODE_LISTS`` (``categories`` and
-        ``groups`` as codes, ``association_types`` as items).
+        item with its ``family``). ``lists``: more of ``CODE_LISTS`` (``categories`` as
+        codes, ``association_types`` as items).
         """
         codes = None if attribute_codes is None else list(dict.fromkeys(attribute_codes))
         readers: dict[str, Callable[[], Any]] = {

@@ -251,9 +251,14 @@ class CatalogChecks:
             if key in seen:
                 continue
             seen.add(key)
+            how = (
+                "the PIM's API does not list product groups"
+                if section == "groups"
+                else "feed-export catalog pull writes a catalog with it"
+            )
             self.warnings.append(
-                f"the catalog has no {section} section: {what} are not checked before sending; "
-                "the PIM will check them (write a full catalog with feed-export catalog pull)"
+                f"the catalog has no {section} section: {what} are not checked before sending, "
+                f"the PIM will check them ({how})"
             )
 
     # -- per cell ----------------------------------------------------------------------

@@ -12,7 +12,8 @@ catalog knows: the attributes the header names (searched as written, since the P
 code filter is case-sensitive; when one is not found, the whole list, so that codes
 match whatever their case and an unknown one gets a "did you mean" hint), the options of
 its select attributes, and, by the columns it has, the families and their variants,
-the categories, the groups and the association types. After the validation pass,
+the categories and the association types (product groups have no list in the API: the
+PIM checks them). After the validation pass,
 ``read_product_models`` asks for the parents the rows name that the feed does not define.
 """
 
@@ -63,7 +64,6 @@ def read_catalog(
         name
         for name, used in (
             ("categories", bool(fields & {"categories", "add_categories", "remove_categories"})),
-            ("groups", "groups" in fields),
             ("association_types", associations),
         )
         if used

@@ -98,6 +98,9 @@ def run_settings(
         "batch size": options.batch_size,
         "concurrency": options.concurrency,
         "create missing options": options.create_missing_options,
+        "values the PIM would drop": "refused"
+        if options.refuse_dropped_values
+        else "sent, named in the feedback",
     }
     if not options.dry_run:
         shown["send mode"] = {"all": "every row", "only-changed": "only changed rows"}.get(

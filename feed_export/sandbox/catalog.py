@@ -355,6 +355,25 @@ class SandboxCatalog:
         ]
         self.association_types = frozenset(t.code for t in types if not t.is_quantified)
         self.quantified_association_types = frozenset(t.code for t in types if t.is_quantified)
+        # codes are found whatever their case, as MySQL's collation finds them in Akeneo
+        # (findOneByIdentifier), and stored in the catalog's spelling
+        self._spellings: dict[str, dict[str, str]] = {
+            kind: {code.lower(): code for code in codes}
+            for kind, codes in (
+                ("family", self.families),
+                ("category", self.categories),
+                ("group", self.groups),
+                ("family_variant", self.family_variants),
+                ("association_type", self.association_types),
+                ("quantified_association_type", self.quantified_association_types),
+            )
+        }
+
+    def spelling(self, kind: str, code: str) -> str | None:
+        """The catalog's spelling of a ``family``, ``category``, ``group``,
+        ``family_variant``, ``association_type`` or ``quantified_association_type`` code,
+        matched whatever its case; None when there is none."""
+        return self._spellings[kind].get(code.lower())
 
     def attribute(self, code: str) -> AttributeSpec | None:
         """The attribute named ``code``, matched like MySQL does: case-insensitively."""
