@@ -235,6 +235,26 @@ def _delimiter(text: str) -> str:
     return value
 
 
+#: the catalog sections ``catalog pull --without`` may leave out (``OPTIONAL_PULLS``)
+_PULLED_SECTIONS = (
+    "families",
+    "family_variants",
+    "attribute_options",
+    "categories",
+    "association_types",
+    "product_models",
+)
+
+
+def _sections(text: str) -> str:
+    unknown = [c.strip() for c in text.split(",") if c.strip() not in _PULLED_SECTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown section {unknown[0]!r}; use {', '.join(_PULLED_SECTIONS)}"
+        )
+    return text
+
+
 def _encoding(text: str) -> str:
     import codecs
 
@@ -544,8 +564,10 @@ def build_parser() -> argparse.ArgumentParser:
     pull = cat_sub.add_parser(
         "pull",
         help="write the PIM's catalog to a file",
-        description="write the PIM's catalog (attributes, channels, locales, currencies, "
-        "measurement families) to a file, for --catalog",
+        description="write the PIM's catalog to a file, for --catalog: attributes, channels, "
+        "locales, currencies, measurement families, and what a dry run checks like the PIM: "
+        "families and their variants, the options of select attributes, categories, "
+        "association types and where each product model sits",
     )
     pull.add_argument(
         "-o",
@@ -558,6 +580,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--attributes",
         metavar="CODES",
         help="comma-separated attribute codes (default: every attribute)",
+    )
+    pull.add_argument(
+        "--without",
+        metavar="SECTIONS",
+        type=_sections,
+        help="comma-separated sections to leave out, of: "
+        + ", ".join(_PULLED_SECTIONS)
+        + " (a dry run then skips the checks that need them, saying so)",
     )
     pull.add_argument("--sandbox", action="store_true", help="pull from the embedded sandbox PIM")
     _add_connection(pull)
@@ -997,12 +1027,14 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
 
 def _cmd_catalog_pull(args: argparse.Namespace) -> int:
     from feed_export.akeneo.client import AkeneoClient
+    from feed_export.catalog.structure import write_catalog
     from feed_export.feed.writer import check_writable
     from feed_export.push.startup import log_in
 
     codes = (
         [c.strip() for c in args.attributes.split(",") if c.strip()] if args.attributes else None
     )
+    without = [c.strip() for c in args.without.split(",") if c.strip()] if args.without else []
     if args.sandbox and args.env_file:
         raise ConfigError("--env-file names a PIM, --sandbox starts one: pass only one of them")
     if args.output != "-":
@@ -1012,19 +1044,29 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
         client = AkeneoClient(settings)
         try:
             log_in(client)
-            data = client.fetch_catalog(codes)
+            sections = client.catalog_sections(codes, without=without)
+            if args.output == "-":
+                counts = write_catalog(sys.stdout, sections)
+            else:
+                # written beside the target, then moved: a pull that fails midway (its
+                # options and product models are read as they are written) leaves the
+                # catalog file as it was
+                target = Path(args.output)
+                part = target.with_name(target.name + ".part")
+                try:
+                    with part.open("w", encoding="utf-8") as out:
+                        counts = write_catalog(out, sections)
+                    os.replace(part, target)
+                finally:
+                    part.unlink(missing_ok=True)
         finally:
             client.close()
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list))
+        said = ", ".join(f"{count} {name}" for name, count in counts.items())
         if args.output == "-":
-            sys.stdout.write(text)
             if not args.quiet:
-                _err(f"catalog written to standard output: {counts}")
-        else:
-            Path(args.output).write_text(text, encoding="utf-8")
-            if not args.quiet:
-                print(f"catalog written to {args.output}: {counts}")
+                _err(f"catalog written to standard output: {said}")
+        elif not args.quiet:
+            print(f"catalog written to {args.output}: {said}")
         return 0
 
     if args.sandbox:

@@ -83,6 +83,17 @@ CODE_LISTS: dict[str, str] = {
     "categories": "categories",
     "association_types": "association-types",
 }
+#: the attribute types whose options ``GET /attributes/{code}/options`` lists
+SELECT_TYPES = frozenset({"pim_catalog_simpleselect", "pim_catalog_multiselect"})
+#: what ``catalog_sections`` may leave out
+OPTIONAL_PULLS = (
+    "families",
+    "family_variants",
+    "attribute_options",
+    "categories",
+    "association_types",
+    "product_models",
+)
 _ACCEPT_JSON = {"Accept": "application/json"}
 _BARE_403 = (
     "Request refused by the PIM (403 Forbidden, without an Akeneo message; on Akeneo SaaS "
@@ -234,6 +245,39 @@ class AkeneoClient:
                 for variant in found
             ]
         return catalog
+
+    def catalog_sections(
+        self, attribute_codes: Iterable[str] | None = None, *, without: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Every section of a catalog file (``catalog.structure.write_catalog``), for a dry
+        run to check what the PIM checks; the big ones lazily, page by page: the options
+        of the select attributes pulled (codes), and the product models (where each sits).
+
+        ``without``: sections of ``OPTIONAL_PULLS`` to leave out (a PIM with a million
+        product models may rather leave them to the push).
+        """
+        skip = set(without)
+        unknown = skip - set(OPTIONAL_PULLS)
+        if unknown:
+            raise ValueError(f"unknown catalog sections {sorted(unknown)}; use {OPTIONAL_PULLS}")
+        lists = [name for name in ("categories", "association_types") if name not in skip]
+        sections: dict[str, Any] = self.fetch_catalog(
+            attribute_codes,
+            families="families" not in skip,
+            family_variants="family_variants" not in skip,
+            lists=lists,
+        )
+        if "families" in skip:
+            sections.pop("families", None)
+        if "attribute_options" not in skip:
+            sections["attribute_options"] = {
+                item["code"]: self.option_codes(item["code"])
+                for item in sections["attributes"]
+                if item.get("type") in SELECT_TYPES and isinstance(item.get("code"), str)
+            }
+        if "product_models" not in skip:
+            sections["product_models"] = self.product_models()
+        return sections
 
     def fetch_options(self, attribute_codes: Iterable[str]) -> dict[str, list[str]]:
         """The option codes of each of these (select) attributes, read side by side."""

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -213,6 +213,69 @@ OPTIONAL_SECTIONS = (
     "association_types",
     "product_models",
 )
+
+#: a catalog file's sections, in the order ``write_catalog`` writes them
+SECTION_ORDER = (
+    "attributes",
+    "channels",
+    "locales",
+    "currencies",
+    "measurement_families",
+    "families",
+    "family_variants",
+    "attribute_options",
+    "categories",
+    "groups",
+    "association_types",
+    "product_models",
+)
+
+CatalogSection = Iterable[Any] | Mapping[str, Iterable[Any]]
+
+
+def write_catalog(out: TextIO, sections: Mapping[str, CatalogSection]) -> dict[str, int]:
+    """Write a catalog file, one item a line, reading each section as it goes; the counts.
+
+    A section is a list of items (read lazily: an iterator is written as its pages come),
+    or, for ``attribute_options``, an object of attribute code -> option codes. Sections
+    are written in ``SECTION_ORDER``, others after them.
+
+    >>> import io
+    >>> buffer = io.StringIO()
+    >>> write_catalog(buffer, {"categories": iter(["men", "women"])})
+    {'categories': 2}
+    >>> json.loads(buffer.getvalue())
+    {'categories': ['men', 'women']}
+    """
+    counts: dict[str, int] = {}
+    names = [n for n in SECTION_ORDER if n in sections]
+    names += [n for n in sections if n not in SECTION_ORDER]
+    out.write("{")
+    for i, name in enumerate(names):
+        section = sections[name]
+        out.write(("," if i else "") + f"\n  {json.dumps(name)}: ")
+        if isinstance(section, Mapping):
+            out.write("{")
+            total = 0
+            for j, (key, items) in enumerate(section.items()):
+                out.write(("," if j else "") + f"\n    {json.dumps(key)}: ")
+                total += _write_items(out, items, "    ")
+            out.write("\n  }" if section else "}")
+            counts[name] = total
+        else:
+            counts[name] = _write_items(out, section, "  ")
+    out.write("\n}\n")
+    return counts
+
+
+def _write_items(out: TextIO, items: Iterable[Any], indent: str) -> int:
+    count = 0
+    for item in items:
+        out.write(("," if count else "[") + f"\n{indent}  {json.dumps(item, ensure_ascii=False)}")
+        count += 1
+    out.write(f"\n{indent}]" if count else "[]")
+    return count
+
 
 # ---------------------------------------------------------------------------
 # units
