@@ -78,6 +78,7 @@ class FeedModelsBuilder:
         variant = _cell(cells, self._variant)
         known = self._places.get(key)
         if known is not None:  # a later row of the same model fills what an earlier left out
+            code = known.code
             variant = known.family_variant or variant
             parent = known.parent or parent
         self._places[key] = ModelPlace(code, variant, parent)
