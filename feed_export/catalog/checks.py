@@ -52,7 +52,8 @@ _MAX_DEPTH = 5
 
 
 def _listing(codes: Iterable[str]) -> str:
-    shown = list(codes)
+    """Codes in alphabetical order (a catalog file and the PIM may list them differently)."""
+    shown = sorted(codes, key=str.lower)
     if not shown:
         return "none"
     text = ", ".join(shown[:_LISTED])

@@ -189,3 +189,103 @@ def test_misplaced_answers_never_give_a_row_another_rows_verdict(
     assert "names product" in result.err and "its row is Unknown" in result.err
     # every line was applied: only the answers were misplaced
     assert all(sandbox.state.product(sku) is not None for sku in ("A-1", "B-2", "C-3"))
+
+
+def test_wrong_case_headers_and_hints_online_as_offline(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The live catalog resolves codes like the offline one (issue 11, point 3)."""
+    feed = tmp_path / "feed.csv"
+    feed.write_text("SKU;Name~EN_us;COLOR;Family\nW-1;Hello;Black;CLOTHING\n", encoding="utf-8")
+    payload = tmp_path / "lines.ndjson"
+    check = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "-q"])
+    push = run_cli(["push", str(feed), "-q", "--payload-out", str(payload)])
+    assert (check.code, push.code) == (0, 0), check.err + push.err
+    # the payload in the PIM's spelling: codes as the catalog writes them
+    assert payload.read_text(encoding="utf-8") == (
+        '{"identifier":"W-1","family":"clothing","values":{"name":[{"locale":"en_US",'
+        '"scope":null,"data":"Hello"}],"color":[{"locale":null,"scope":null,"data":"black"}]}}\n'
+    )
+    product = sandbox.state.product("W-1")
+    assert product is not None and product["family"] == "clothing"
+    typo = tmp_path / "typo.csv"
+    typo.write_text("sku,nmae~en_US\nW-2,x\n", encoding="utf-8")
+    offline = run_cli(["check", str(typo), "--catalog", str(DEMO_CATALOG), "-q"])
+    online = run_cli(["push", str(typo), "-q"])
+    hint = 'column 2 "nmae~en_US": unknown attribute "nmae"; did you mean "name"?'
+    assert offline.code == online.code == 2
+    assert hint in offline.err and hint in online.err
+
+
+def test_push_sandbox_serves_the_catalog_file_given(tmp_path: Path) -> None:
+    """``push --sandbox --catalog FILE``: the sandbox serves FILE (issue 11, point 7)."""
+    import json
+
+    data = json.loads(DEMO_CATALOG.read_text(encoding="utf-8"))
+    data["families"].append({"code": "toys", "attributes": ["sku", "name"]})
+    data["categories"] = ["toys_all"]  # as catalog pull writes them: codes
+    catalog = tmp_path / "catalog.json"
+    catalog.write_text(json.dumps(data), encoding="utf-8")
+    feed = tmp_path / "feed.csv"
+    feed.write_text("sku,family,categories\nT-1,toys,toys_all\n", encoding="utf-8")
+    result = run_cli(["push", str(feed), "--sandbox", "--catalog", str(catalog), "-q"])
+    assert result.code == 0, result.err
+    assert _csv_outcomes(tmp_path / "feed.feedback.csv") == [("T-1", "201", "")]
+    demo = run_cli(["push", str(feed), "--sandbox", "-q"])  # the demo PIM has neither
+    assert demo.code == 1
+    assert _csv_outcomes(tmp_path / "feed.feedback.csv")[0][2] == (
+        'Not sent: family: unknown family "toys" (known: accessories, clothing, electronics); '
+        'categories: unknown category "toys_all"'
+    )
+
+
+def test_variants_under_models_of_the_pim_pulled_checked_and_pushed(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """Models already in the PIM: catalog pull lists them, check and push place their
+    variants alike, and name the values the PIM drops (issue 11, points 1 and 4)."""
+    models = tmp_path / "models.csv"
+    models.write_text(
+        "code,family_variant,parent,color,name~en_US\n"
+        "tee,clothing_color_size,,,Tee\n"
+        "tee-red,,tee,red,\n",
+        encoding="utf-8",
+    )
+    assert run_cli(["push", str(models), "--entity", "product-models", "-q"]).code == 0
+    catalog = tmp_path / "catalog.json"
+    assert run_cli(["catalog", "pull", "-o", str(catalog), "-q"]).code == 0
+    import json
+
+    assert json.loads(catalog.read_text())["product_models"] == [
+        {"code": "tee", "family_variant": "clothing_color_size", "parent": None},
+        {"code": "tee-red", "family_variant": "clothing_color_size", "parent": "tee"},
+    ]
+    feed = tmp_path / "variants.csv"
+    feed.write_text(
+        "sku,parent,size,name~en_US,ean\n"
+        "tee-red-m,tee-red,m,Red tee M,4006381000001\n"
+        "tee-red-l,tee-red,l,,4006381000002\n"
+        "tee-red-x,tea-red,xl,,\n",
+        encoding="utf-8",
+    )
+    check = run_cli(["check", str(feed), "--catalog", str(catalog), "-q"])
+    checked = _csv_outcomes(tmp_path / "variants.feedback.csv")
+    push = run_cli(["push", str(feed), "-q"])
+    pushed = _csv_outcomes(tmp_path / "variants.feedback.csv")
+    assert (check.code, push.code) == (1, 1), check.err + push.err
+    note = (
+        "name~en_US not kept: it belongs to the product model level of family variant "
+        "clothing_color_size"
+    )
+    assert checked == [
+        ("tee-red-m", "", f"Valid (dry run), except: {note}"),
+        ("tee-red-l", "", "Valid (dry run)"),
+        ("tee-red-x", "422", 'Not sent: parent: product model "tea-red" does not exist in the '
+         'PIM nor in this feed; did you mean "tee-red"?'),
+    ]  # fmt: skip
+    assert pushed == [
+        ("tee-red-m", "201", f"Saved (201), except: {note}"),
+        ("tee-red-l", "201", ""),
+        checked[2],
+    ]
+    product = sandbox.state.product("tee-red-m")
+    assert product is not None
+    assert product["values"]["name"][0]["data"] == "Tee"  # the model's, not the row's
