@@ -266,10 +266,14 @@ def test_variants_under_models_of_the_pim_pulled_checked_and_pushed(
         "tee-red-x,tea-red,xl,,\n",
         encoding="utf-8",
     )
-    check = run_cli(["check", str(feed), "--catalog", str(catalog), "-q"])
+    check = run_cli(["check", str(feed), "--catalog", str(catalog)])
     checked = _csv_outcomes(tmp_path / "variants.feedback.csv")
-    push = run_cli(["push", str(feed), "-q"])
+    push = run_cli(["push", str(feed), "--summary-json", str(tmp_path / "s.json"), "-q"])
     pushed = _csv_outcomes(tmp_path / "variants.feedback.csv")
+    assert "  1 row with values the PIM would drop without a word (named on each row)" in (
+        check.out
+    )
+    assert json.loads((tmp_path / "s.json").read_text())["values_not_kept"] == 1
     assert (check.code, push.code) == (1, 1), check.err + push.err
     note = (
         "name~en_US not kept: it belongs to the product model level of family variant "
