@@ -302,8 +302,12 @@ class CatalogChecks:
             )
         code = attribute.code
         multi = attribute.type == "pim_catalog_multiselect"
+        exact = {spelled: spelled for spelled in options.values()}
 
         def check(cell: str) -> Any:
+            hit = exact.get(cell)  # the usual cell: one code as the catalog writes it
+            if hit is not None:
+                return [hit] if multi else hit
             data = convert(cell)
             if data is EMPTY:
                 return data
@@ -311,7 +315,7 @@ class CatalogChecks:
             spelled: list[str] = []
             unknown: list[str] = []
             for option in given:
-                found = options.get(option.lower())
+                found = exact.get(option) or options.get(option.lower())
                 if found is not None:
                     spelled.append(found)
                 elif creates:
@@ -550,7 +554,12 @@ def _label(column: Column) -> str:
 
 
 def _one_code(convert: Converter, index: Mapping[str, str], what: str) -> Converter:
+    exact = {spelled: spelled for spelled in index.values()}
+
     def check(cell: str) -> Any:
+        hit = exact.get(cell)  # the usual cell: the code as the catalog writes it
+        if hit is not None:
+            return hit
         code = convert(cell)
         if not isinstance(code, str):
             return code
@@ -563,14 +572,19 @@ def _one_code(convert: Converter, index: Mapping[str, str], what: str) -> Conver
 
 
 def _codes(convert: Converter, index: Mapping[str, str], what: str) -> Converter:
+    exact = {spelled: spelled for spelled in index.values()}
+
     def check(cell: str) -> Any:
+        hit = exact.get(cell)  # a cell of one code as the catalog writes it
+        if hit is not None:
+            return [hit]
         codes = convert(cell)
         if not isinstance(codes, list):
             return codes
         spelled: list[str] = []
         unknown: list[str] = []
         for code in codes:
-            found = index.get(code.lower())
+            found = exact.get(code) or index.get(code.lower())
             if found is None:
                 unknown.append(code)
             elif found not in spelled:
