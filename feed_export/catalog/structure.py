@@ -203,6 +203,15 @@ _SECTIONS: dict[str, type[_Item]] = {
 }
 #: sections of plain codes (strings, or items with a ``code``)
 _CODE_SECTIONS = ("categories", "groups")
+#: the sections only the checks read: a new option or category in the PIM changes no line
+#: already sent (``--only-changed`` salts its hashes with the rest of the catalog)
+CHECK_SECTIONS = (
+    "attribute_options",
+    "categories",
+    "groups",
+    "association_types",
+    "product_models",
+)
 #: every optional section, as ``Catalog.has`` names them
 OPTIONAL_SECTIONS = (
     "families",
@@ -690,8 +699,14 @@ class Catalog:
             )
         return cls.from_dict(data, source=str(path))
 
-    def to_dict(self) -> dict[str, Any]:
-        """The catalog-file shape: items as given (or as validated when built in code)."""
+    def to_dict(self, *, without: Iterable[str] = ()) -> dict[str, Any]:
+        """The catalog-file shape: items as given (or as validated when built in code).
+
+        ``without``: sections to leave out.
+        """
+        left_out = set(without)
+        if left_out:
+            return {k: v for k, v in self.to_dict().items() if k not in left_out}
         if self._raw is not None:
             return copy.deepcopy(self._raw)
         out: dict[str, Any] = {}

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from feed_export._version import __version__
 from feed_export.catalog.checks import CatalogChecks
-from feed_export.catalog.structure import Catalog, ProductModel
+from feed_export.catalog.structure import CHECK_SECTIONS, Catalog, ProductModel
 from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
 from feed_export.feed.source import FeedSource
@@ -227,8 +227,7 @@ def run_push(
                 list(feed.header),
                 list(scan.has_data) if scan.has_data is not None else None,
                 payload_options(options),
-                catalog.to_dict(),
-                [model.model_dump(mode="json") for model in pim_models],
+                catalog.to_dict(without=CHECK_SECTIONS),
             )
             media = None
             if feed_has_files(layout):

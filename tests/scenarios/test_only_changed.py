@@ -431,3 +431,14 @@ def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
         sent.append(pim.lines - before)
     assert sent == [1, 0, 1]
     assert pim.uploads == 2
+
+
+def test_a_new_option_in_the_pim_changes_no_row(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The live catalog now holds options (issue 11): they are not part of the rows' hashes,
+    so a PIM that gained an option does not make every row look changed."""
+    feed = write_feed(tmp_path / "f.csv", catalog_rows(20))
+    assert push(sandbox, feed, "--only-changed")[0] == 0
+    sandbox.catalog.add_option("brand", "brand_new")
+    code, out, sent = push(sandbox, feed, "--only-changed")
+    assert (code, sent) == (0, 0)
+    assert {s for _, s, _ in out} == {"304"}
