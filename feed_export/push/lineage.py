@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from feed_export.catalog.checks import ModelPlace, ModelTree
+from feed_export.catalog.layout import FeedLayout
 from feed_export.catalog.structure import Catalog, ProductModel
 from feed_export.feed.reader import Row
 from feed_export.push.decode import LineError, ProductLine, RowDecoder
@@ -45,11 +46,9 @@ class FeedModels:
         ]
 
 
-def needs_models(decoder: RowDecoder) -> bool:
+def needs_models(layout: FeedLayout) -> bool:
     """Whether the feed's rows may name product models (a parent or family variant column)."""
-    return any(
-        c.kind == "field" and c.name in ("parent", "family_variant") for c in decoder.layout.columns
-    )
+    return any(c.kind == "field" and c.name in ("parent", "family_variant") for c in layout.columns)
 
 
 class FeedModelsBuilder:

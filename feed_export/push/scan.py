@@ -64,11 +64,11 @@ def scan_feed(
         layout = None
     builder = None
     models = None
-    if layout is not None:
+    if layout is not None and ((index and needs_index(layout)) or needs_models(layout)):
         keys = RowDecoder(layout, options)  # keys only: no catalog checks
         if index and needs_index(layout):
             builder = IndexBuilder(keys)
-        if needs_models(keys):
+        if needs_models(layout):
             models = FeedModelsBuilder(keys)
     seen = [False] * len(header)
     counted = 0
