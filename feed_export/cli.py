@@ -84,7 +84,8 @@ class _Redact(logging.Filter):
         self.learn(secrets)
 
     def learn(self, secrets: Sequence[str]) -> None:
-        """Redact these too (values under 3 characters would blank out ordinary words)."""
+        """Redact these too: ``auth.redact_text``'s rule (short values only as whole words);
+        values under 3 characters are left alone (they would blank out ordinary words)."""
         known = set(self.secrets) | {s for s in secrets if s and len(s) >= 3}
         self.secrets = sorted(known, key=len, reverse=True)  # a whole form before its parts
 
@@ -102,9 +103,9 @@ class _Redact(logging.Filter):
         return True
 
     def _redact(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, "***")
-        return text
+        from feed_export.akeneo.auth import redact_text
+
+        return redact_text(text, self.secrets)
 
 
 #: libraries whose own lines (connection pools, request logs with colours) only --debug shows
@@ -324,6 +325,14 @@ def _add_connection(p: argparse.ArgumentParser) -> None:
         help="read timeout per request, in seconds (default: %(default)g)",
     )
     g.add_argument(
+        "--request-deadline",
+        type=_model_number(RetrySettings, "request_deadline", "seconds"),
+        default=retry["request_deadline"],
+        metavar="S",
+        help="the longest a whole request may take (connect, send, the answer), in seconds "
+        "(default: %(default)g)",
+    )
+    g.add_argument(
         "--max-attempts",
         type=_model_number(RetrySettings, "max_attempts"),
         default=retry["max_attempts"],
@@ -398,6 +407,13 @@ def _add_outputs(p: argparse.ArgumentParser) -> None:
         help="only the rows not accepted, as a feed in the feed's own format, with the "
         "PIM's status and message: fix the cells and push this file",
     )
+    g.add_argument(
+        "--safe-feedback",
+        action="store_true",
+        help="in a CSV feedback or --rejected file, prefix with ' the feed's own cells that "
+        "a spreadsheet would run as a formula (=, +, -, @...); such a file no longer pushes "
+        "back the same values",
+    )
     g.add_argument("--summary-json", metavar="FILE", help="the summary as JSON")
     g.add_argument(
         "--report",
@@ -418,6 +434,29 @@ def _add_reading(p: argparse.ArgumentParser) -> None:
         help="the CSV delimiter, e.g. ';' or '\\t' (default: guessed among , ; TAB |)",
     )
     g.add_argument("--sheet", help="the XLSX sheet to read (default: the first visible one)")
+    options = _defaults(ExportOptions)
+    g.add_argument(
+        "--max-feed-size",
+        type=_model_number(ExportOptions, "max_feed_size", "MB"),
+        default=options["max_feed_size"],
+        metavar="MB",
+        help="refuse a .gz feed or an XLSX workbook that inflates to more (default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-cells",
+        type=_model_number(ExportOptions, "max_cells"),
+        default=options["max_cells"],
+        metavar="N",
+        help="refuse an XLSX sheet whose area, from its first to its last cell, is larger "
+        "(default: %(default)s)",
+    )
+    g.add_argument(
+        "--max-columns",
+        type=_model_number(ExportOptions, "max_columns"),
+        default=options["max_columns"],
+        metavar="N",
+        help="refuse a feed whose header has more columns (default: %(default)s)",
+    )
 
 
 def _add_cells(p: argparse.ArgumentParser, options: dict[str, Any]) -> None:
@@ -495,6 +534,20 @@ def _add_sending(p: argparse.ArgumentParser, options: dict[str, Any], push: bool
         help="refuse a row carrying values the PIM would drop without a word (a variant's "
         "value of an attribute of its parent's level) instead of sending it and naming them "
         "in its feedback",
+    )
+    g.add_argument(
+        "--allow-media-host",
+        action="append",
+        metavar="HOST",
+        type=_text,
+        help="fetch files named by URL from HOST whatever address it has (repeatable); "
+        "without it only public addresses are fetched",
+    )
+    g.add_argument(
+        "--allow-private-media",
+        action="store_true",
+        help="fetch files from loopback and private-network addresses too (an intranet "
+        "image server); link-local addresses (cloud metadata) stay refused",
     )
 
 
@@ -655,6 +708,12 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             concurrency=args.concurrency,
             create_missing_options=args.create_missing_options,
             refuse_dropped_values=args.refuse_dropped_values,
+            safe_feedback=args.safe_feedback,
+            max_feed_size=args.max_feed_size,
+            max_cells=args.max_cells,
+            max_columns=args.max_columns,
+            allow_media_hosts=tuple(args.allow_media_host or ()),
+            allow_private_media=args.allow_private_media,
         )
     except ValidationError as exc:  # the flags' types check the same rules first
         raise ConfigError(_validation_problems(exc)) from None
@@ -668,19 +727,25 @@ def _validation_problems(exc: Any) -> str:
     )
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _retry_settings(args: argparse.Namespace) -> RetrySettings:
+    """The retry flags, for a real PIM and the sandbox alike."""
     from pydantic import ValidationError
 
-    from feed_export.config import load_settings
-
     try:
-        retry = RetrySettings(
+        return RetrySettings(
             request_timeout=args.timeout,
+            request_deadline=args.request_deadline,
             max_attempts=args.max_attempts,
             max_retry_delay=args.max_retry_delay,
         )
     except ValidationError as exc:  # the flags' types check the same rules first
         raise ConfigError(_validation_problems(exc)) from None
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from feed_export.config import load_settings
+
+    retry = _retry_settings(args)
     flags = {
         "base_url": args.base_url,
         "client_id": args.client_id,
@@ -711,19 +776,35 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 @contextmanager
-def _sandbox_settings(db: Path | None, catalog: Path | None = None) -> Iterator[Settings]:
+def _sandbox_settings(
+    db: Path | None, retry: RetrySettings, catalog: Path | None = None
+) -> Iterator[Settings]:
     """A sandbox for one command; ``catalog``: the catalog file it serves (else the demo's,
     or the one ``db`` holds)."""
-    from feed_export.config import Settings
-    from feed_export.sandbox import start_sandbox
+    import secrets
 
-    with start_sandbox(db=str(db) if db else ":memory:", catalog=catalog) as sb:
+    from feed_export.config import Settings
+    from feed_export.sandbox import Sandbox
+
+    sandbox = Sandbox(db=str(db) if db else ":memory:", catalog=catalog)
+    # a secret and a password of this run only, set before it listens: any local process
+    # knows the published demo credentials
+    sandbox.client_secret = secrets.token_urlsafe(24)
+    sandbox.password = secrets.token_urlsafe(24)
+    _learn_secrets([sandbox.client_secret, sandbox.password])
+    try:
+        sandbox.start()
+    except BaseException:
+        sandbox.store.close()
+        raise
+    with sandbox as sb:
         yield Settings(
             base_url=sb.url,
             client_id=sb.client_id,
             client_secret=sb.client_secret,  # type: ignore[arg-type]
             username=sb.username,
             password=sb.password,  # type: ignore[arg-type]
+            retry=retry,
         )
 
 
@@ -860,6 +941,8 @@ def _path_or_none(value: str | None) -> Path | None:
 
 def _write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: bool) -> None:
     """The report page, the JSON summary, then the text summary (stderr when stdout is taken)."""
+    from feed_export.feed.output import write_text
+
     if args.report:
         from feed_export.report.html import render_html
 
@@ -867,13 +950,13 @@ def _write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: bo
         if args.report == "-":
             sys.stdout.write(page)
         else:
-            Path(args.report).write_text(page, encoding="utf-8")
+            write_text(Path(args.report), page, "report")
     if args.summary_json:
         text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
         if args.summary_json == "-":
             print(text)
         else:
-            Path(args.summary_json).write_text(text + "\n", encoding="utf-8")
+            write_text(Path(args.summary_json), text + "\n", "summary")
     if not args.quiet:
         print(report.to_text(), file=sys.stderr if stdout_taken else sys.stdout)
     for warning in report.warnings:
@@ -960,7 +1043,7 @@ def _interrupts(interrupt: Interrupt) -> Iterator[None]:
 def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     from feed_export.catalog.structure import Catalog
     from feed_export.feed.reader import check_feed_file
-    from feed_export.feed.source import FeedSource
+    from feed_export.feed.source import FeedSource, read_limits
     from feed_export.push.interrupt import Interrupt
     from feed_export.push.run import RunTargets, check_targets, run_push
 
@@ -978,7 +1061,11 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
             "terminal; redirect it (> feedback.xlsx) or give a file name"
         )
     source = FeedSource.file(
-        args.feed, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
+        args.feed,
+        encoding=options.encoding,
+        delimiter=options.delimiter,
+        sheet=options.sheet,
+        limits=read_limits(options),
     )
     targets = RunTargets(
         feedback=_target(args.feedback),
@@ -998,7 +1085,9 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
             if args.sandbox:
                 # the sandbox serves the catalog file given: the push reads it from there,
                 # as it would from a real PIM
-                settings = stack.enter_context(_sandbox_settings(args.sandbox_db, args.catalog))
+                settings = stack.enter_context(
+                    _sandbox_settings(args.sandbox_db, _retry_settings(args), args.catalog)
+                )
                 if not args.quiet:
                     _err(f"{PROG}: sandbox PIM at {settings.base_url}")
                 if not dry_run:
@@ -1051,10 +1140,18 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
                 # written beside the target, then moved: a pull that fails midway (its
                 # options and product models are read as they are written) leaves the
                 # catalog file as it was
+                import io
+
+                from feed_export.feed.output import create_file
+
                 target = Path(args.output)
                 part = target.with_name(target.name + ".part")
                 try:
-                    with part.open("w", encoding="utf-8") as out:
+                    # created without following a planted symlink; the move replaces
+                    # whatever is at the target's name, a link included, never its target
+                    with io.TextIOWrapper(
+                        create_file(part, "catalog file"), encoding="utf-8"
+                    ) as out:
                         counts = write_catalog(out, sections)
                     os.replace(part, target)
                 finally:
@@ -1070,7 +1167,7 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
         return 0
 
     if args.sandbox:
-        with _sandbox_settings(None) as settings:
+        with _sandbox_settings(None, _retry_settings(args)) as settings:
             return pull(settings)
     return pull(_settings(args))
 

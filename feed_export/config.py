@@ -90,6 +90,13 @@ class ExportOptions(BaseModel):
     encoding: str | None = None  # None: UTF-8 (BOM tolerated)
     delimiter: str | None = None  # None: sniffed among , ; TAB |
     sheet: str | None = None  # XLSX sheet name; None: the first
+    # how large a feed may be (``feed.table.ReadLimits``): beyond, it is refused unread
+    max_feed_size: int = Field(default=4096, ge=1)  # MB, inflated (gzip, XLSX parts)
+    max_cells: int = Field(default=30_000_000, ge=1)  # XLSX: the sheet's area, shared strings
+    max_columns: int = Field(default=20_000, ge=1)  # header columns
+    # writing: escape the feed's own cells in a CSV feedback file too (a spreadsheet
+    # would run "=..." as a formula); off, the feedback pushes back unchanged
+    safe_feedback: bool = False
     # sending
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)
@@ -97,6 +104,9 @@ class ExportOptions(BaseModel):
     # a value the PIM would drop without a word (a variant's parent-level attribute): sent
     # and reported (False), or its row refused (True)
     refuse_dropped_values: bool = False
+    # files named by URL in cells: public addresses only, unless opened here
+    allow_media_hosts: tuple[str, ...] = ()  # fetched whatever they resolve to
+    allow_private_media: bool = False  # loopback and private ranges too (not link-local)
 
     @field_validator("date_format")
     @classmethod
@@ -125,6 +135,7 @@ class RetrySettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     request_timeout: float = Field(default=60.0, gt=0)  # seconds, per read
+    request_deadline: float = Field(default=300.0, gt=0)  # seconds, the whole request
     connect_timeout: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=6, ge=1, le=20)
     backoff_factor: float = Field(default=1.0, ge=0)  # first wait; doubles each attempt

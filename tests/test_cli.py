@@ -9,6 +9,7 @@ import logging
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DEMO_CATALOG, SAMPLE_FEEDS, run_cli
@@ -650,3 +651,24 @@ def test_catalog_pull_to_standard_output() -> None:
     assert result.code == 0, result.err
     assert {"attributes", "channels", "locales"} <= set(json.loads(result.out))
     assert result.err.startswith("catalog written to standard output: ")
+
+
+def test_sandbox_pushes_use_the_retry_flags(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from feed_export.akeneo import client as client_module
+
+    seen = []
+    original = client_module.AkeneoClient.__init__
+
+    def spy(self: Any, settings: Any, **kwargs: Any) -> None:
+        seen.append(settings.retry)
+        original(self, settings, **kwargs)
+
+    monkeypatch.setattr(client_module.AkeneoClient, "__init__", spy)
+    feed = tmp_path / "apparel.csv"
+    feed.write_bytes((SAMPLE_FEEDS / "apparel.csv").read_bytes())
+    args = ["push", str(feed), "--sandbox", "-q"]
+    result = run_cli([*args, "--max-attempts", "2", "--max-retry-delay", "0", "--timeout", "7"])
+    assert result.code == 1, result.err
+    assert [(r.max_attempts, r.max_retry_delay, r.request_timeout) for r in seen] == [(2, 0.0, 7.0)]

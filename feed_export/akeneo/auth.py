@@ -3,7 +3,13 @@
 ``AkeneoAuth`` asks ``/api/oauth/v1/token`` for a token (password grant), renews it with
 the refresh token shortly before it expires and once after a 401, and puts it on every
 request as ``Authorization: Bearer ...``. ``secret_forms`` lists every form in which the
-secret and the password travel, so that no message or log line shows one.
+secret and the password travel, and ``AkeneoAuth.redact`` takes them and the tokens out of
+any text the PIM sends back, so that no message or log line shows one.
+
+How a secret is found in a text (``redact_text``): one of ``MIN_SUBSTRING`` characters or
+more is replaced wherever it occurs; a shorter one only where it stands alone (no letter
+or digit right before or after it), so that a one-letter password ``d`` does not turn
+``404 Not Found`` into ``404 Not Foun***`` while ``"password":"d"`` still loses it.
 """
 
 from __future__ import annotations
@@ -12,16 +18,24 @@ import base64
 import contextlib
 import json
 import logging
+import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from urllib.parse import quote, quote_plus
 
 import requests
 from pydantic import BaseModel, ConfigDict, ValidationError
 from requests.auth import AuthBase, HTTPBasicAuth
 
-from feed_export.akeneo.responses import Action, describe_exception, read_verdict
+from feed_export.akeneo.responses import (
+    Action,
+    Verdict,
+    describe_exception,
+    read_limited,
+    read_verdict,
+)
 from feed_export.akeneo.stats import ClientStats
+from feed_export.akeneo.transport import request_deadline
 from feed_export.config import Settings
 from feed_export.errors import AuthenticationError, RetriableError
 
@@ -30,6 +44,10 @@ log = logging.getLogger(__name__)
 TOKEN_PATH = "/api/oauth/v1/token"
 #: renew the access token this long before ``expires_in`` runs out (at most 10 % of it)
 REFRESH_MARGIN = 60.0
+#: the largest token answer read (a token is a few hundred bytes)
+TOKEN_BODY_LIMIT = 64 * 1024
+#: secrets at least this long are redacted wherever they occur; shorter ones as whole words
+MIN_SUBSTRING = 8
 _TOKEN_HINTS = (
     (
         '"client_id"',
@@ -73,6 +91,7 @@ class AkeneoAuth(AuthBase):
         timeout: tuple[float, float],
         clock: Callable[[], float],
         stats: ClientStats,
+        deadline: float | None = None,
     ) -> None:
         self._base_url = settings.base_url
         self._url = settings.base_url + TOKEN_PATH
@@ -83,6 +102,7 @@ class AkeneoAuth(AuthBase):
         self._verify = settings.verify_tls
         self._session = session
         self._timeout = timeout
+        self._deadline = deadline
         self._clock = clock
         self._stats = stats
         self._lock = threading.Lock()
@@ -174,33 +194,30 @@ class AkeneoAuth(AuthBase):
     def _grant(self, body: dict[str, str], timeout: tuple[float, float] | None = None) -> None:
         """One token request; stores the token or raises _GrantRejected / RetriableError."""
         started = self._clock()
+        # a quick login's timeouts bound the whole request too
+        limit = self._deadline if timeout is None else sum(timeout)
+        if self._deadline is not None:
+            limit = min(limit, self._deadline) if limit is not None else self._deadline
         timeout = timeout or self._timeout
-        try:
-            response = self._session.post(
-                self._url,
-                json=body,
-                # client id and secret go in a Basic header (akeneo-api.md §1.1)
-                auth=HTTPBasicAuth(self._client_id, self._client_secret.get_secret_value()),
-                headers={"Accept": "application/json"},
-                timeout=timeout,
-                verify=self._verify,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise RetriableError(f"token request: {describe_exception(exc, timeout)}", 0) from None
-        finally:
-            self._stats.add("requests_sent")
-        # a PIM or a proxy may echo the request (JSON body, Basic header) in its answer:
-        # the verdict's words are redacted, before and after the body is described
-        verdict = read_verdict(response, redact=self._redact)
+        with request_deadline(limit) as deadline:
+            try:
+                verdict, text = self._ask(body, timeout)
+            except RetriableError:
+                if deadline is not None and deadline.expired:
+                    raise RetriableError(
+                        f"token request: no complete answer within {deadline.seconds:g} s", 0
+                    ) from None
+                raise
+            if deadline is not None and deadline.expired:
+                raise RetriableError(
+                    f"token request: no complete answer within {deadline.seconds:g} s", 0
+                )
         if verdict.action is Action.RETRY:
             raise verdict.retry_error("token request: ")
         if verdict.action is not Action.SUCCESS:
             raise _GrantRejected(verdict.status, verdict.reason)
-        with response:
-            text = response.text
         try:
-            answer = _TokenAnswer.model_validate_json(text)
+            answer = _TokenAnswer.model_validate_json(text or b"")
         except ValidationError:
             raise AuthenticationError(
                 f"the PIM at {self._base_url} answered the token request ({verdict.status}) "
@@ -211,6 +228,45 @@ class AkeneoAuth(AuthBase):
             self._refresh_token = answer.refresh_token  # Akeneo issues a new one each time
         margin = min(REFRESH_MARGIN, answer.expires_in * 0.1)
         self._renew_at = started + answer.expires_in - margin
+
+    def _ask(
+        self, body: dict[str, str], timeout: tuple[float, float]
+    ) -> tuple[Verdict, bytes | None]:
+        """The token request, its verdict and (on success) its body, read within a cap."""
+        try:
+            response = self._session.post(
+                self._url,
+                json=body,
+                # client id and secret go in a Basic header (akeneo-api.md §1.1)
+                auth=HTTPBasicAuth(self._client_id, self._client_secret.get_secret_value()),
+                headers={"Accept": "application/json"},
+                timeout=timeout,
+                verify=self._verify,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.RequestException as exc:
+            raise RetriableError(f"token request: {describe_exception(exc, timeout)}", 0) from None
+        finally:
+            self._stats.add("requests_sent")
+        # a PIM or a proxy may echo the request (JSON body, Basic header) in its answer:
+        # the verdict's words are redacted, before and after the body is described
+        verdict = read_verdict(response, redact=self.redact)
+        if verdict.action is not Action.SUCCESS:
+            return verdict, None
+        with response:
+            try:
+                text = read_limited(response, TOKEN_BODY_LIMIT)
+            except requests.RequestException as exc:
+                raise RetriableError(
+                    f"token request: {describe_exception(exc, timeout)}", 0
+                ) from None
+        if text is None:
+            raise AuthenticationError(
+                f"the PIM at {self._base_url} answered the token request with more than "
+                f"{TOKEN_BODY_LIMIT // 1024} KB: is AKENEO_BASE_URL the address of an Akeneo PIM?"
+            )
+        return verdict, text
 
     def _rejection(self, exc: _GrantRejected) -> str:
         hint = "check the API connection settings"
@@ -230,13 +286,27 @@ class AkeneoAuth(AuthBase):
         self._refused = self._rejection(exc)
         return AuthenticationError(self._refused)
 
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
         """``text`` with every form of the secret, the password and the tokens as ``***``."""
         tokens = [t for t in (self._access_token, self._refresh_token) if t]
-        for secret in (*self._secret_forms, *tokens):
-            if secret in text:
-                text = text.replace(secret, "***")
-        return text
+        return redact_text(text, (*self._secret_forms, *tokens))
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with each of ``secrets`` as ``***`` (see the module's rule on short ones).
+
+    >>> redact_text("404 Not Found; password=d", ["d"])
+    '404 Not Found; password=***'
+    """
+    for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
+        if secret not in text:
+            continue
+        if len(secret) >= MIN_SUBSTRING:
+            text = text.replace(secret, "***")
+        else:
+            alone = rf"(?<![0-9A-Za-z]){re.escape(secret)}(?![0-9A-Za-z])"
+            text = re.sub(alone, "***", text)
+    return text
 
 
 def secret_forms(client_id: str, secret: str, password: str) -> tuple[str, ...]:

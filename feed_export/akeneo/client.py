@@ -17,6 +17,7 @@ not here. What this module adds per endpoint:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random as _random
@@ -30,7 +31,6 @@ from urllib.parse import quote, urlsplit
 import orjson
 import requests
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from requests.adapters import HTTPAdapter
 
 from feed_export._version import __version__
 from feed_export.akeneo.auth import TOKEN_PATH, AkeneoAuth
@@ -42,12 +42,14 @@ from feed_export.akeneo.responses import (
     Verdict,
     describe_exception,
     read_answers,
+    read_limited,
     read_verdict,
     status_phrase,
     unreachable_reason,
 )
 from feed_export.akeneo.retry import RetryPolicy
 from feed_export.akeneo.stats import ClientStats
+from feed_export.akeneo.transport import Deadline, GuardedAdapter, request_deadline
 from feed_export.config import IDENTIFIER_FIELD, Entity, Settings
 from feed_export.errors import (
     AuthenticationError,
@@ -71,6 +73,11 @@ API_PATH = "/api/rest/v1"
 COLLECTION_CONTENT_TYPE = "application/vnd.akeneo.collection+json"
 #: Akeneo's maximum page size (akeneo-api.md §6.1)
 PAGE_LIMIT = 100
+#: the largest page (or other JSON answer) read; a page of 100 items is far smaller
+PAGE_BODY_LIMIT = 32 * 1024 * 1024
+#: the most pages one list may have (a million items): a PIM whose next links never end
+#: is stopped there
+MAX_PAGES = 10_000
 #: codes per ``search`` filter, and the budget of their URL-encoded length (proxies
 #: commonly cap a request line at 8 KiB)
 SEARCH_CHUNK = 100
@@ -133,8 +140,9 @@ class AkeneoClient:
         self._own_session = session is None
         if session is None:
             session = requests.Session()
-            # room for the most batches the sender keeps in flight (concurrency <= 10)
-            adapter = HTTPAdapter(pool_connections=2, pool_maxsize=16)
+            # room for the most batches the sender keeps in flight (concurrency <= 10);
+            # its connections obey the whole-request deadline (transport.py)
+            adapter = GuardedAdapter(pool_connections=2, pool_maxsize=16)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         session.headers["User-Agent"] = USER_AGENT
@@ -146,7 +154,12 @@ class AkeneoClient:
         )
         self.stats = ClientStats()
         self._auth = AkeneoAuth(
-            settings, session, timeout=self.retry.timeout, clock=clock, stats=self.stats
+            settings,
+            session,
+            timeout=self.retry.timeout,
+            clock=clock,
+            stats=self.stats,
+            deadline=self.retry.request_deadline,
         )
         if not settings.verify_tls:
             log.warning("TLS certificates are not verified (verify_tls is off)")
@@ -382,12 +395,22 @@ class AkeneoClient:
         """Every item of a paginated list, following ``_links.next`` (items lose ``_links``).
 
         Stops when there is no next link or a page is empty: Akeneo gives a next link
-        whenever a page is full, so the last page may be empty (akeneo-api.md §6.1).
+        whenever a page is full, so the last page may be empty (akeneo-api.md §6.1). A
+        next link seen before, one outside the list's path, or more than ``MAX_PAGES``
+        pages raise ``TransportError``; each page is read within ``PAGE_BODY_LIMIT``.
         """
         url: str | None = f"{self._api}/{resource}"
+        list_path = _path_of(f"{self._api}/{resource}")
         query: dict[str, str] | None = {"limit": str(PAGE_LIMIT), **(params or {})}
         seen: set[str] = set()
+        pages = 0
         while url is not None:
+            pages += 1
+            if pages > MAX_PAGES:
+                raise TransportError(
+                    f"GET {list_path}: more than {MAX_PAGES:,} pages; the PIM's next-page "
+                    "links do not end"
+                )
             page = self._get_json(url, query)
             if not isinstance(page, dict):
                 raise TransportError(
@@ -409,6 +432,12 @@ class AkeneoClient:
             # follow the link's path and query on *our* base URL: a PIM behind a proxy may
             # advertise an internal host, and the bearer token must go nowhere else
             url = self._same_origin(next_href)
+            next_path = _path_of(url)
+            if next_path != list_path and not next_path.startswith(list_path + "/"):
+                raise TransportError(
+                    f"GET {list_path}: the PIM's next-page link leads elsewhere "
+                    f"({quote_body(_path_of(url), 120)})"
+                )
             if url in seen:
                 raise TransportError(f"GET {_path_of(url)}: the PIM's next-page link loops")
             seen.add(url)
@@ -437,16 +466,21 @@ class AkeneoClient:
         path = _path_of(url)
 
         def once() -> Any:
-            response, verdict = self._exchange("GET", url, params=params, headers=_ACCEPT_JSON)
-            if missing_ok and verdict.status == 404:
-                raise _NotFound(path)
+            with self._deadline(f"GET {path}"):
+                response, verdict = self._exchange(
+                    "GET", url, params=params, headers=_ACCEPT_JSON, stream=True
+                )
+                if missing_ok and verdict.status == 404:
+                    raise _NotFound(path)
+                if verdict.action is Action.SUCCESS:
+                    with response:
+                        content = self._read_body(response, f"GET {path}")
             if verdict.action is Action.SUCCESS:
-                with response:
-                    content = response.content
                 try:
                     return orjson.loads(content)
                 except orjson.JSONDecodeError:
-                    shown = quote_body(response.text, 200)
+                    text = content[:1000].decode("utf-8", "replace")
+                    shown = quote_body(self._auth.redact(text), 200)
                     raise TransportError(
                         f"GET {path}: the PIM did not answer with JSON ({shown})"
                     ) from None
@@ -553,19 +587,34 @@ class AkeneoClient:
     def _patch_once(
         self, url: str, params: Mapping[str, str] | None, body: bytes, count: int
     ) -> Answers:
-        response, verdict = self._exchange(
-            "PATCH",
-            url,
-            params=params,
-            data=body,
-            headers={"Content-Type": COLLECTION_CONTENT_TYPE},
-            # streamed: the lines that arrived before a dropped connection are kept
-            stream=True,
-        )
+        with request_deadline(self.retry.request_deadline) as deadline:
+            try:
+                response, verdict = self._exchange(
+                    "PATCH",
+                    url,
+                    params=params,
+                    data=body,
+                    headers={"Content-Type": COLLECTION_CONTENT_TYPE},
+                    # streamed: the lines that arrived before a dropped connection are kept
+                    stream=True,
+                )
+            except RetriableError as exc:
+                raise _late(deadline) or exc from None
+            if verdict.action is Action.SUCCESS:
+                with response:
+                    # at most one answer per line sent, each line of bounded length
+                    answers = read_answers(response, count)
+                if deadline is not None and deadline.expired:
+                    answers.interrupted = _late_words(deadline)
+                answers.by_line = {
+                    n: r if not r.message else LineResult(r.status, self._auth.redact(r.message))
+                    for n, r in answers.by_line.items()
+                }
+                return answers
+            late = _late(deadline)
+            if late is not None:
+                raise late
         status = verdict.status
-        if verdict.action is Action.SUCCESS:
-            with response:
-                return read_answers(response)
         if verdict.action is Action.TOO_LARGE:
             if status == 403 and count == 1:
                 raise BatchRejected(_BARE_403, 403)
@@ -609,13 +658,14 @@ class AkeneoClient:
         def once() -> MediaUpload:
             # a retried upload after a lost answer may store the file twice: the value
             # then names the second copy, which is harmless
-            response, verdict = self._exchange(
-                "POST", url, data=body, headers={"Content-Type": multipart}
-            )
+            with self._deadline(f"POST {API_PATH}/media-files"):
+                response, verdict = self._exchange(
+                    "POST", url, data=body, headers={"Content-Type": multipart}, stream=True
+                )
+                response.close()
             if verdict.action is not Action.SUCCESS:
                 return MediaUpload(verdict.status, verdict.reason)
-            with response:
-                location = response.headers.get("Location") or ""
+            location = self._auth.redact(response.headers.get("Location") or "")
             _, found, code = location.partition(API_PATH + "/media-files/")
             if found and code:
                 return MediaUpload(verdict.status, "", code)
@@ -633,10 +683,11 @@ class AkeneoClient:
         """
         url = f"{self._api}/media-files/{quote(code, safe='/')}"
         try:
-            response, verdict = self._exchange("GET", url, headers=_ACCEPT_JSON)
+            with self._deadline(f"GET {API_PATH}/media-files"):
+                response, verdict = self._exchange("GET", url, headers=_ACCEPT_JSON, stream=True)
+                response.close()
         except RetriableError:
             return None
-        response.close()
         return {200: True, 404: False}.get(verdict.status)
 
     # --- one exchange -----------------------------------------------------------------
@@ -678,7 +729,8 @@ class AkeneoClient:
                 raise RetriableError(describe_exception(exc, self.retry.timeout), 0) from exc
             self.stats.add("requests_sent")
             log.debug("%s %s -> %d", method, _path_of(url), response.status_code)
-            verdict = read_verdict(response)
+            # whatever the PIM (or a proxy) quotes back may echo the token or a secret
+            verdict = read_verdict(response, redact=self._auth.redact)
             if verdict.action is Action.RETRY:
                 raise verdict.retry_error()
             if verdict.action is not Action.RENEW_TOKEN:
@@ -695,6 +747,48 @@ class AkeneoClient:
 
     def _count_retry(self) -> None:
         self.stats.add("retries")
+
+    @contextlib.contextmanager
+    def _deadline(self, what: str) -> Iterator[None]:
+        """The call inside must end within the request deadline (else ``RetriableError``).
+
+        A deadline that ran out may still leave a truncated answer looking complete (a
+        server cut off within its headers): it counts as a failure either way.
+        """
+        with request_deadline(self.retry.request_deadline) as deadline:
+            try:
+                yield
+            except (RetriableError, TransportError, requests.RequestException) as exc:
+                late = _late(deadline)
+                if late is None:
+                    raise
+                raise late from exc
+            late = _late(deadline)
+            if late is not None:
+                raise late
+
+    def _read_body(self, response: requests.Response, what: str) -> bytes:
+        """A success body, within ``PAGE_BODY_LIMIT``; ``RetriableError`` if the read fails."""
+        try:
+            content = read_limited(response, PAGE_BODY_LIMIT)
+        except requests.RequestException as exc:
+            raise RetriableError(describe_exception(exc, self.retry.timeout), 0) from exc
+        if content is None:
+            raise TransportError(
+                f"{what}: the PIM's answer is larger than {PAGE_BODY_LIMIT // (1024 * 1024)} MB"
+            )
+        return content
+
+
+def _late_words(deadline: Deadline) -> str:
+    return f"no complete answer within {deadline.seconds:g} s (the request deadline)"
+
+
+def _late(deadline: Deadline | None) -> RetriableError | None:
+    """The error of a request whose deadline ran out, or None."""
+    if deadline is None or not deadline.expired:
+        return None
+    return RetriableError(_late_words(deadline), 0)
 
 
 class _Link(BaseModel):

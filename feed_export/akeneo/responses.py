@@ -51,6 +51,8 @@ RETRIABLE_STATUSES = frozenset({408, 429, *range(500, 600)})
 #: how much of an error body is read: enough for a message, never a whole huge page
 ERROR_BODY_LIMIT = 64 * 1024
 _CHUNK_BYTES = 16 * 1024  # small: a body cut mid-read loses at most one chunk
+#: the longest line of a collection PATCH answer that is read (a line's errors included)
+MAX_ANSWER_LINE = 1024 * 1024
 
 
 # --- result types -------------------------------------------------------------------------
@@ -185,6 +187,24 @@ def read_capped(response: requests.Response, limit: int = ERROR_BODY_LIMIT) -> s
     except requests.RequestException:
         pass  # what arrived is all there is to quote
     return b"".join(parts)[:limit].decode(response.encoding or "utf-8", "replace")
+
+
+def read_limited(response: requests.Response, limit: int) -> bytes | None:
+    """A success body whole, or None once it is longer than ``limit`` bytes (read no further).
+
+    Network failures propagate (``requests.RequestException``), as with ``content``.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    parts: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=64 * 1024):
+        size += len(chunk)
+        if size > limit:
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
 
 
 def parse_retry_after(value: str | None, date: str | None = None) -> float | None:
@@ -351,14 +371,24 @@ def answer_key(obj: Mapping[str, Any]) -> str | None:
     return None
 
 
-def read_answers(response: requests.Response) -> Answers:
-    """Read a streamed collection response, keeping every line that arrived."""
+def read_answers(response: requests.Response, expected: int | None = None) -> Answers:
+    """Read a streamed collection response, keeping every line that arrived.
+
+    Bounded whatever the PIM sends: a line is kept up to ``MAX_ANSWER_LINE`` bytes (a
+    longer one is dropped: that input line is sent again); with ``expected`` (the lines
+    sent), only answers for lines 1..expected are kept, and reading stops once each of
+    them has one, or once the PIM sent more than twice as many answers as lines.
+    """
     by_line: dict[int, LineResult] = {}
     named: dict[int, str] = {}
-    buffer = b""
+    parts: list[bytes] = []  # the pieces of the line being read: joined once, when complete
+    size = 0
+    overlong = False
+    answers = 0
     interrupted = ""
 
     def take(raw: bytes) -> None:
+        nonlocal answers
         raw = raw.strip()
         if not raw:
             return
@@ -366,26 +396,54 @@ def read_answers(response: requests.Response) -> Answers:
         if not isinstance(obj, dict):
             log.debug(
                 "ignoring non-JSON content in the PATCH response: %s",
-                quote_body(raw.decode("utf-8", "replace"), 120),
+                quote_body(raw[:1000].decode("utf-8", "replace"), 120),
             )
             return
+        answers += 1
         number = obj.get("line")
-        if isinstance(number, int) and not isinstance(number, bool) and number not in by_line:
+        if (
+            isinstance(number, int)
+            and not isinstance(number, bool)
+            and number not in by_line
+            and (expected is None or 1 <= number <= expected)
+        ):
             by_line[number] = line_result(obj)
             key = answer_key(obj)
             if key is not None:
                 named[number] = key
 
+    def done() -> bool:
+        # every line answered; or a PIM that answers far more than it was sent
+        return expected is not None and (len(by_line) >= expected or answers > 2 * expected)
+
     try:
         for chunk in response.iter_content(chunk_size=_CHUNK_BYTES):
-            buffer += chunk
-            if b"\n" in chunk:
-                *complete, buffer = buffer.split(b"\n")
-                for raw in complete:
-                    take(raw)
+            start = 0
+            while (end := chunk.find(b"\n", start)) >= 0:
+                if not overlong:
+                    parts.append(chunk[start:end])
+                    take(b"".join(parts))
+                parts, size, overlong = [], 0, False
+                start = end + 1
+                if done():
+                    break
+            if done():
+                break
+            rest = chunk[start:]
+            if rest and not overlong:
+                size += len(rest)
+                if size > MAX_ANSWER_LINE:
+                    log.warning(
+                        "an answer line of the PATCH response is longer than %d bytes: dropped",
+                        MAX_ANSWER_LINE,
+                    )
+                    parts, overlong = [], True
+                else:
+                    parts.append(rest)
     except requests.RequestException as exc:
         interrupted = describe_exception(exc)
-    take(buffer)
+    if not overlong and not done():
+        take(b"".join(parts))
     return Answers(by_line, interrupted, named)
 
 

@@ -9,6 +9,8 @@ builds it, and as in dlt's retry helper):
     max_retry_delay   the cap on any single wait, a server's Retry-After included
     connect_timeout   seconds to open a connection (every request to the PIM)
     request_timeout   seconds to wait for each read of an answer
+    request_deadline  seconds for a whole request: connect, send, headers and body
+                      (``transport.request_deadline`` enforces it while reading)
 
 ``run`` calls a function until it stops raising ``RetriableError`` or the attempts run
 out (then ``RetriesExhausted``); each retry is logged once, at WARNING. ``clock``,
@@ -48,6 +50,7 @@ class RetryPolicy:
     max_retry_delay: float = 60.0
     connect_timeout: float = 10.0
     request_timeout: float = 60.0
+    request_deadline: float = 300.0
     clock: Callable[[], float] = field(default=time.monotonic, repr=False, compare=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False, compare=False)
     random: Callable[[], float] = field(default=_random.random, repr=False, compare=False)
@@ -72,6 +75,7 @@ class RetryPolicy:
             max_retry_delay=settings.max_retry_delay,
             connect_timeout=settings.connect_timeout,
             request_timeout=settings.request_timeout,
+            request_deadline=settings.request_deadline,
             clock=clock,
             sleep=sleep,
             random=random,

@@ -19,6 +19,10 @@ Decisions where the contract is silent:
   ``groups`` are for products only.
 - ``categories`` with ``add_categories`` / ``remove_categories`` is refused: Akeneo
   does not accept the combination.
+- ``--ignore-unknown-columns`` drops the columns naming no attribute of the catalog. A
+  malformed header that starts with a known attribute, a field or an association keyword
+  (``price@EUR``, ``family@x``, ``associations~X_SELL``) is still a problem: the user meant
+  that column, and dropping it would lose its data without a word.
 - A mixed feed (products and product models) has an ``entity`` column whose cells say
   ``product`` or ``product_model``, with ``--entity products`` (or ``products-uuid``).
   It then needs both key columns: the product key for product rows and ``code`` for
@@ -53,6 +57,8 @@ from feed_export.feed.headers import (
 
 _PRICE = "pim_catalog_price_collection"
 _METRIC = "pim_catalog_metric"
+#: a malformed header starting with one of these is a problem, never an unknown column
+_KNOWN_HEADS = FIELD_SET | {"associations", "quantified_associations"}
 
 ColumnKind = Literal[
     "key",
@@ -187,7 +193,7 @@ class _Resolver:
                 self.options.ignore_unknown_columns
                 and code
                 and self.catalog.attribute(code) is None
-                and code.lower() not in FIELD_SET
+                and code.lower() not in _KNOWN_HEADS
             ):
                 self.unknown.append(pos)
             else:

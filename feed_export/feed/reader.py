@@ -38,13 +38,16 @@ import itertools
 import logging
 import zlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from feed_export.errors import ConfigError, FeedReadError
 from feed_export.feed.table import Feed as Feed
 from feed_export.feed.table import FeedFormat as FeedFormat
+from feed_export.feed.table import ReadLimits as ReadLimits
 from feed_export.feed.table import Row as Row
+from feed_export.feed.table import check_header_size, too_many_columns
 from feed_export.feed.table import is_blank as is_blank
 from feed_export.feed.xlsx import cell_text as cell_text
 from feed_export.feed.xlsx import check_workbook_zip, open_xlsx
@@ -58,6 +61,7 @@ MAX_CELL_CHARS = 50 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 
 _CHUNK = 1 << 20
+_READ_LIMITS = ReadLimits()
 _GUARD_CHUNK = 64 * 1024  # small: memory stays flat while the whole file is checked
 _UTF8_BOM = codecs.BOM_UTF8
 _SENTINEL = "\x00feed_export end of file\x00"
@@ -90,8 +94,12 @@ def open_feed(
     delimiter: str | None = None,
     sheet: str | None = None,
     check: bool = True,
+    limits: ReadLimits = _READ_LIMITS,
 ) -> Feed:
     """Open a CSV/TSV (optionally gzip) or XLSX feed and read its header row.
+
+    ``limits``: how large the feed may be (inflated size, sheet cells, header columns);
+    a feed beyond them is refused with ``FeedReadError`` before it is loaded.
 
     Raises ``FeedReadError`` when the file cannot be read as a table and ``ConfigError``
     for an unknown encoding or a delimiter that is not one character. With ``check`` (the
@@ -106,10 +114,10 @@ def open_feed(
     path = Path(path)
     magic = check_feed_file(path)
     if magic.startswith(b"PK\x03\x04"):
-        check_workbook_zip(path)
+        check_workbook_zip(path, limits)
         if encoding is not None or delimiter is not None:
             log.warning("%s: an XLSX workbook: --encoding and --delimiter are ignored", path)
-        feed = open_xlsx(path, sheet)
+        feed = open_xlsx(path, sheet, limits)
     elif path.suffix.lower() in {".xlsx", ".xlsm"}:
         raise FeedReadError(
             f"{path}: named {path.suffix} but not an XLSX workbook (it is not a zip archive); "
@@ -118,7 +126,7 @@ def open_feed(
     else:
         if sheet is not None:
             log.warning("%s: not a workbook: the sheet option %r is ignored", path, sheet)
-        feed = _open_csv(path, magic.startswith(b"\x1f\x8b"), encoding, delimiter)
+        feed = _open_csv(path, magic.startswith(b"\x1f\x8b"), encoding, delimiter, limits)
     if check:
         try:
             feed.check()
@@ -151,7 +159,9 @@ def check_feed_file(path: Path) -> bytes:
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | None) -> Feed:
+def _open_csv(
+    path: Path, is_gzip: bool, encoding: str | None, delimiter: str | None, limits: ReadLimits
+) -> Feed:
     if csv.field_size_limit() < MAX_CELL_CHARS:
         csv.field_size_limit(MAX_CELL_CHARS)
     given_delimiter = check_delimiter(delimiter)
@@ -164,13 +174,13 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
     if not codec.startswith(("utf-16", "utf-32")):
         _check_text(path, head)
     _check_byte_order_mark(path, head, codec)
+    # every pass reads through a guard: a line, and a gzip feed's inflated size, bounded
+    guard = _Limits(limits.max_line_chars, limits.max_bytes if is_gzip else None)
 
     def open_text() -> IO[str]:
-        if is_gzip:
-            return gzip.open(path, "rt", encoding=codec, newline="")
-        return path.open(encoding=codec, newline="")
+        return _open_guarded(open_raw, codec, guard, nul=False)
 
-    sample = _read_sample(path, open_text, is_gzip)
+    sample = _read_sample(path, open_text, is_gzip, limits)
     sniffed = _sniff_delimiter(sample, tab_first=_is_tsv(path))
     if given_delimiter is not None:
         if sniffed != given_delimiter and given_delimiter not in _first_line(sample):
@@ -193,12 +203,14 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
     )
 
     def check(watch: Callable[[Row], None] | None) -> None:
-        _validate_csv(path, open_raw, open_text, fmt, codec, watch)
+        _validate_csv(path, open_raw, open_text, fmt, codec, guard, watch)
 
-    header = _csv_header(path, open_text, delim)
+    _check_header_line(path, _first_line(sample), delim, limits)
+    header = _csv_header(path, open_text, delim, fmt)
     if header is None:  # unreadable or blank: the validation pass says exactly why
         check(None)
         raise FeedReadError(f"{path}: no header row")  # unreachable unless the file changed
+    check_header_size(path, header, limits)
     streams: list[IO[str]] = []
 
     def rows() -> Iterator[Row]:
@@ -211,6 +223,8 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
         try:
             next(reader, None)  # the header
             yield from _csv_rows(path, reader)
+        except _Refused as exc:  # only if the file changed after the validation pass
+            raise FeedReadError(exc.message(path, fmt)) from None
         finally:
             text.close()
 
@@ -222,12 +236,14 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
 
 
 def _csv_header(
-    path: Path, open_text: Callable[[], IO[str]], delimiter: str
+    path: Path, open_text: Callable[[], IO[str]], delimiter: str, fmt: FeedFormat
 ) -> tuple[str, ...] | None:
     """The first record, or None when it cannot be read or is blank."""
     try:
         with open_text() as text:
             header = next(csv.reader(text, delimiter=delimiter), None)
+    except _Refused as exc:
+        raise FeedReadError(exc.message(path, fmt)) from None
     except (UnicodeError, csv.Error, OSError, EOFError, zlib.error):
         return None
     if header is None or is_blank(header):
@@ -341,13 +357,27 @@ def _check_text(path: Path, head: bytes) -> None:
         raise FeedReadError(f"{path}: the file holds only whitespace: no header row")
 
 
-def _read_sample(path: Path, open_text: Callable[[], IO[str]], is_gzip: bool) -> str:
+def _check_header_line(path: Path, line: str, delimiter: str, limits: ReadLimits) -> None:
+    """Refuse a header of far too many columns before the ``csv`` module splits it."""
+    if line.count(delimiter) + 1 > limits.max_columns:
+        if '"' not in line:  # no quote: the count is exact, and splitting would cost
+            raise too_many_columns(path, line.count(delimiter) + 1, limits)
+        # a quoted cell may hold delimiters: only refuse what parsing refuses
+        header = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+        check_header_size(path, tuple(header), limits)
+
+
+def _read_sample(
+    path: Path, open_text: Callable[[], IO[str]], is_gzip: bool, limits: ReadLimits
+) -> str:
     """The start of the file, at least through its first line break (for sniffing)."""
     parts: list[str] = []
     size = 0
+    # the longest header line there can be: more is refused when the header is read
+    most = min(MAX_CELL_CHARS, limits.max_columns * (limits.max_header_chars + 3))
     try:
         with open_text() as text:
-            while size < MAX_CELL_CHARS:
+            while size < most:
                 chunk = text.read(64 * 1024)
                 if not chunk:
                     break
@@ -357,6 +387,8 @@ def _read_sample(path: Path, open_text: Callable[[], IO[str]], is_gzip: bool) ->
                     break
     except UnicodeError:  # UnicodeDecodeError, or a codec's own complaint
         return "".join(parts)  # the validation pass reports it with its byte offset
+    except _Refused as exc:
+        raise FeedReadError(exc.message(path, None)) from None
     except (OSError, EOFError, zlib.error) as exc:
         raise FeedReadError(_gzip_message(path, exc) if is_gzip else f"{path}: {exc}") from exc
     return "".join(parts)
@@ -404,6 +436,7 @@ def _validate_csv(
     open_text: Callable[[], IO[str]],
     fmt: FeedFormat,
     codec: str,
+    guard: _Limits,
     watch: Callable[[Row], None] | None = None,
 ) -> None:
     """Decode and parse the whole file once, so it cannot fail after rows were sent.
@@ -419,7 +452,7 @@ def _validate_csv(
     last: list[str] = []
     held: tuple[str, ...] = ()
     try:
-        with _open_guarded(open_raw, open_text, codec) as text:
+        with _open_guarded(open_raw, codec, guard, nul=True) as text:
             # The sentinel line forms a record of its own unless a quote is still open at
             # the end of the file, in which case it lands inside that quoted cell.
             reader = csv.reader(itertools.chain(text, (_SENTINEL,)), delimiter=fmt.delimiter)
@@ -445,6 +478,8 @@ def _validate_csv(
         ) from exc
     except _NulByte as exc:
         raise FeedReadError(_nul_message(path, open_raw, fmt, codec, exc.offset)) from None
+    except _Refused as exc:
+        raise FeedReadError(exc.message(path, fmt)) from None
     except csv.Error as exc:
         row = records + 1
         hint = (
@@ -480,30 +515,88 @@ class _NulByte(Exception):
         self.offset = offset
 
 
-class _NulGuard(io.RawIOBase):
-    """The feed's bytes, refusing the first NUL byte.
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """What the guard enforces: the longest line, the most bytes (None: any)."""
+
+    max_line: int
+    max_bytes: int | None
+
+
+class _Refused(Exception):
+    """The feed broke a ``ReadLimits`` bound while being read."""
+
+    def __init__(self, what: str, line: int, limit: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.line = line
+        self.limit = limit
+
+    def message(self, path: Path, fmt: FeedFormat | None) -> str:
+        size = _mb(self.limit)
+        if self.what == "line":
+            return (
+                f"{path}: line {self.line:,} is longer than {size} without a line break: "
+                "not a table (binary data, or one endless line); the feed is not read"
+            )
+        return (
+            f"{path}: inflates to more than {size} (a damaged or hostile file?); the feed is "
+            f"not read. If it really is that large, pass --max-feed-size "
+            f"{self.limit // (1024 * 1024) * 4}"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+class _Guard(io.RawIOBase):
+    """The feed's bytes, within its bounds: each line (bytes between two ``\\n``) and the
+    whole; with ``nul``, refusing the first NUL byte too.
 
     ``_check_text`` only looks at the first 64 KiB; without this guard a NUL further down
     would be read (Python 3.11's ``csv`` accepts it) and sent, so the same bytes would be
-    refused or sent depending on where they sit. One ``find`` per 64 KiB: no cost per row.
+    refused or sent depending on where they sit. A line without end would be read whole
+    by the text layer before ``csv`` sees it (a 3 GB line: MemoryError). A few ``find``
+    per 64 KiB: no cost per row. In UTF-16/32 a byte ``\\n`` may sit inside another
+    character: lines then only look shorter, never longer.
     """
 
-    def __init__(self, raw: io.BufferedIOBase) -> None:
+    def __init__(self, raw: io.BufferedIOBase, limits: _Limits, nul: bool) -> None:
         super().__init__()
         self._raw = raw
+        self._limits = limits
+        self._nul = nul
         self._offset = 0
+        self._line_start = 0  # offset where the current line began
+        self._lines = 1
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         data = self._raw.read(len(buffer))
-        at = data.find(b"\x00")
-        if at >= 0:
-            raise _NulByte(self._offset + at)
+        if self._nul:
+            at = data.find(b"\x00")
+            if at >= 0:
+                raise _NulByte(self._offset + at)
         size = len(data)
+        last = data.rfind(b"\n")
+        if last >= 0:
+            first = data.find(b"\n")
+            if self._offset + first - self._line_start > self._limits.max_line:
+                raise _Refused("line", self._lines, self._limits.max_line)
+            self._lines += data.count(b"\n")
+            self._line_start = self._offset + last + 1
+            # a long line between two breaks of this chunk: a chunk is far shorter than
+            # any line limit, so only the run from the last break on needs watching
+        end = self._offset + size
+        if end - self._line_start > self._limits.max_line:
+            raise _Refused("line", self._lines, self._limits.max_line)
+        if self._limits.max_bytes is not None and end > self._limits.max_bytes:
+            raise _Refused("size", self._lines, self._limits.max_bytes)
         buffer[:size] = data
-        self._offset += size
+        self._offset = end
         return size
 
     def close(self) -> None:
@@ -514,17 +607,17 @@ class _NulGuard(io.RawIOBase):
 
 
 def _open_guarded(
-    open_raw: Callable[[], io.BufferedIOBase], open_text: Callable[[], IO[str]], codec: str
+    open_raw: Callable[[], io.BufferedIOBase], codec: str, limits: _Limits, *, nul: bool
 ) -> IO[str]:
-    """The feed as text for the validation pass; NUL bytes raise ``_NulByte``.
+    """The feed as text, read through a ``_Guard``.
 
-    In UTF-16 and UTF-32 a NUL byte is part of ordinary characters, so no guard there.
+    ``nul`` (the validation pass): NUL bytes raise ``_NulByte``; never in UTF-16 and
+    UTF-32, where a NUL byte is part of ordinary characters.
     """
-    if codec.startswith(("utf-16", "utf-32")):
-        return open_text()
+    nul = nul and not codec.startswith(("utf-16", "utf-32"))
     raw = open_raw()
     try:
-        buffered = io.BufferedReader(_NulGuard(raw), _GUARD_CHUNK)
+        buffered = io.BufferedReader(_Guard(raw, limits, nul), _GUARD_CHUNK)
     except BaseException:
         raw.close()
         raise

@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from feed_export.config import ExportOptions
 from feed_export.errors import FeedReadError
-from feed_export.feed.reader import Feed, FeedFormat, Row, open_feed
+from feed_export.feed.reader import Feed, FeedFormat, ReadLimits, Row, open_feed
 
 #: how rows in memory describe themselves in messages
 ROWS_IN_MEMORY = "<rows in memory>"
@@ -48,12 +49,17 @@ class FeedSource:
         encoding: str | None = None,
         delimiter: str | None = None,
         sheet: str | None = None,
+        limits: ReadLimits | None = None,
     ) -> FeedSource:
         """A CSV/TSV (optionally gzip) or XLSX file, read as ``open_feed`` reads it."""
         path = Path(path)
+        bounds = limits or ReadLimits()
 
         def open_file() -> Feed:
-            return open_feed(path, encoding=encoding, delimiter=delimiter, sheet=sheet, check=False)
+            return open_feed(
+                path, encoding=encoding, delimiter=delimiter, sheet=sheet, check=False,
+                limits=bounds,
+            )  # fmt: skip
 
         return cls(str(path), path, path.parent, open_file)
 
@@ -94,6 +100,15 @@ class FeedSource:
     def open(self) -> Feed:
         """The feed with its header read; run ``check`` (the validation pass), then ``rows``."""
         return self._open()
+
+
+def read_limits(options: ExportOptions) -> ReadLimits:
+    """The ``ReadLimits`` the options ask for (``--max-feed-size``, ``--max-cells``...)."""
+    return ReadLimits(
+        max_bytes=options.max_feed_size * 1024 * 1024,
+        max_cells=options.max_cells,
+        max_columns=options.max_columns,
+    )
 
 
 def _nothing() -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from feed_export.errors import FeedReadError
+
 
 @dataclass(frozen=True, slots=True)
 class Row:
@@ -36,6 +38,39 @@ class FeedFormat:
     gzip: bool = False
     sheet: str | None = None  # xlsx: the sheet read
     line_end: str = "\r\n"  # csv: the header's line ending, reused for the feedback file
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """How large a feed may be before it is refused, unread (a ``FeedReadError`` that names
+    the limit and the flag raising it). Tiny hostile files claim huge sizes: a gzip or XLSX
+    part that inflates without end, a sheet that claims a cell at ``XFD1048576``, a header
+    of millions of columns; each is refused before it is loaded."""
+
+    max_bytes: int = 4 * 1024**3  # inflated: a gzip feed, an XLSX's parts (--max-feed-size)
+    max_cells: int = 30_000_000  # XLSX: cells of the sheet's area, shared strings (--max-cells)
+    max_columns: int = 20_000  # header columns (--max-columns)
+    max_header_chars: int = 1_000  # the longest header name
+    max_line_chars: int = 64 * 1024 * 1024  # the longest line of a CSV (a cell: 50 MB)
+
+
+def check_header_size(path: Path, header: Sequence[str], limits: ReadLimits) -> None:
+    """``FeedReadError`` for a header of too many columns or a name too long to be one."""
+    if len(header) > limits.max_columns:
+        raise too_many_columns(path, len(header), limits)
+    for number, name in enumerate(header, 1):
+        if len(name) > limits.max_header_chars:
+            raise FeedReadError(
+                f"{path}: header {number} is {len(name):,} characters long, more than "
+                f"{limits.max_header_chars:,}: not a column name (is row 1 the header?)"
+            )
+
+
+def too_many_columns(path: Path, count: int, limits: ReadLimits) -> FeedReadError:
+    return FeedReadError(
+        f"{path}: the header row has {count:,} columns, more than {limits.max_columns:,}: "
+        "the feed is not read. If it really has that many, pass --max-columns N"
+    )
 
 
 class Feed:

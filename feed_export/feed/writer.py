@@ -6,13 +6,15 @@ feed echoed with two more columns) and, for the pull direction, feeds read from 
 Decisions where the contract is silent:
 - Spreadsheet safety: in XLSX every cell is a string cell, never a formula or an error
   value, and characters XML cannot hold become U+FFFD. In CSV the writer leaves cells as
-  given; ``safe_cell`` is for the cells feed_export writes itself (the caller decides,
-  because a feed's own cells are echoed unchanged).
+  given; ``safe_cell`` is for the cells feed_export writes itself, and for the feed's own
+  cells when the user asks (``--safe-feedback``): the caller decides, because a feed's
+  cells are echoed unchanged by default (docs/DECISIONS.md).
 - Compression follows the target's name: ``.gz`` is gzip; a target named for the other
   kind of file (``.csv`` for XLSX, ``.xlsx`` for CSV) is refused rather than mislabelled.
 - Rows go straight to the target (no temporary file) and are flushed every few thousand
-  rows; an XLSX file is assembled at ``close`` (openpyxl's write-only mode streams rows to
-  its own temporary file meanwhile, so memory stays flat).
+  rows; a file is created without following a symlink at its name (``feed.output``); an
+  XLSX file is assembled at ``close`` (openpyxl's write-only mode streams rows to its own
+  temporary file meanwhile, so memory stays flat).
 - Characters the encoding cannot hold (say "…" in latin-1) are written as ``?``.
 - A target is a path or an open binary stream (standard output for ``--feedback -``); a
   stream is written the same way and left open (never compressed: the shell can pipe it).
@@ -35,6 +37,7 @@ from types import TracebackType
 from typing import IO, Any, BinaryIO
 
 from feed_export.errors import ConfigError, FeedExportError
+from feed_export.feed.output import create_file
 from feed_export.feed.reader import FeedFormat
 
 #: rows between two flushes of the file
@@ -50,7 +53,10 @@ MAX_NOTE = 2000
 #: a million bad cells gets its first notes, and tinted rows for the rest
 MAX_NOTES = 20_000
 
-_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
+_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+# what a spreadsheet may read as a formula once it trims the leading blanks, in ASCII and
+# the fullwidth forms some applications fold to ASCII
+_FORMULA_START = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 # what openpyxl refuses in a cell: XML 1.0 cannot carry these control characters
 _XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _XLSX_ERROR_VALUES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
@@ -61,10 +67,17 @@ _XLSX_SUFFIXES = {".xlsx", ".xlsm"}
 def safe_cell(text: str) -> str:
     """Text that a spreadsheet will not run as a formula (OWASP CSV-injection advice).
 
+    A cell starting with ``= + - @``, a tab or a line break, or whose first character after
+    leading blanks is one of them or their fullwidth form (U+FF1D...), gets a leading ``'``.
+
     >>> safe_cell("=HYPERLINK(...)"), safe_cell("-5 is below 0"), safe_cell("Created")
     ("'=HYPERLINK(...)", "'-5 is below 0", 'Created')
+    >>> safe_cell(" =1+1"), safe_cell("\\n=1+1"), safe_cell("\uff1d1+1") == "'\uff1d1+1"
+    ("' =1+1", "'\\n=1+1", True)
     """
-    return "'" + text if text.startswith(_UNSAFE_START) else text
+    if text.startswith(_UNSAFE_START) or text.lstrip(" \t\r\n\u3000").startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 #: where a table goes: a file, or an open binary stream (left open when done)
@@ -89,6 +102,11 @@ def check_writable(path: Path, what: str, flag: str) -> None:
     Outputs are checked before a run starts anything, so that a typo in a folder name is
     not found after the whole feed was sent.
     """
+    if path.is_symlink():
+        raise ConfigError(
+            f"{path} is a symbolic link: the {what} is never written through one (it could "
+            f"point at any file); remove the link or choose another path ({flag})"
+        )
     if path.is_dir():
         raise ConfigError(f"{path}: is a folder; give the {what} a file name ({flag})")
     if path.exists():
@@ -188,13 +206,17 @@ class _CsvWriter(TableWriter):
         encoding = "utf-8-sig" if fmt.bom and fmt.encoding == "utf-8" else fmt.encoding
         stream: IO[str]  # owned by the writer, closed in close()
         self._borrowed = not isinstance(target, Path)
+        self._raw: BinaryIO | None = None  # a gzip file's own file, closed after it
         if not isinstance(target, Path):
             # a stream given (standard output): written through, detached, never closed
             stream = io.TextIOWrapper(target, encoding=encoding, errors="replace", newline="")
         elif target.name.lower().endswith(".gz"):
-            stream = gzip.open(target, "wt", encoding=encoding, errors="replace", newline="")  # noqa: SIM115
+            self._raw = create_file(target, what)
+            packed = gzip.GzipFile(filename=str(target), mode="wb", fileobj=self._raw)
+            stream = io.TextIOWrapper(packed, encoding=encoding, errors="replace", newline="")
         else:
-            stream = target.open("w", encoding=encoding, errors="replace", newline="")
+            raw = create_file(target, what)
+            stream = io.TextIOWrapper(raw, encoding=encoding, errors="replace", newline="")
         self._stream = stream
         self._delimiter = fmt.delimiter
         self._line_end = fmt.line_end
@@ -224,7 +246,11 @@ class _CsvWriter(TableWriter):
             self._stream.flush()
             self._stream.detach()
         else:
-            self._stream.close()
+            try:
+                self._stream.close()
+            finally:
+                if self._raw is not None:
+                    self._raw.close()
 
 
 class _XlsxWriter(TableWriter):
@@ -320,7 +346,11 @@ class _XlsxWriter(TableWriter):
         # filter buttons over the whole table (openpyxl writes them after the rows)
         last = get_column_letter(max(self._width, 1))
         self._sheet.auto_filter.ref = f"A1:{last}{self.rows_written + 1}"
-        self._book.save(self._target)  # a stream too: zipfile writes to a pipe
+        if isinstance(self._target, Path):
+            with create_file(self._target, self.what) as out:  # never through a symlink
+                self._book.save(out)
+        else:
+            self._book.save(self._target)  # a stream too: zipfile writes to a pipe
 
 
 def open_table(

@@ -26,7 +26,9 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -42,19 +44,39 @@ from python_calamine import (
 )
 
 from feed_export.errors import FeedReadError
-from feed_export.feed.table import Feed, FeedFormat, Row, is_blank
+from feed_export.feed.table import Feed, FeedFormat, ReadLimits, Row, check_header_size, is_blank
+
+_READ_LIMITS = ReadLimits()
+_MB = 1024 * 1024
+#: a run of text longer than this between two tags is more than a cell can hold (Excel:
+#: 32,767 characters): the file is implausible. Runs up to twice as long may pass.
+MAX_TEXT_RUN = _MB
+_SCAN_CHUNK = _MB
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\b[^>]*?\sref=\"([A-Z]{1,4})?(\d{1,9})?(?::([A-Z]{1,4})(\d{1,9}))?\""
+)
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d{1,9})\"")
+_CELL_REF = re.compile(rb"\sr=\"([A-Z]{1,4})(\d{1,9})\"")
 
 
-def check_workbook_zip(path: Path) -> None:
+def check_workbook_zip(path: Path, limits: ReadLimits = _READ_LIMITS) -> None:
+    """``FeedReadError`` unless ``path`` is an XLSX workbook within ``limits``.
+
+    Before calamine loads anything (it reads the shared strings when the workbook is
+    opened, the whole sheet when it is asked for): every part's real inflated size (a
+    part that inflates beyond what it declares is damaged), their total, the number of
+    shared strings and the longest run of text in them.
+    """
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
+            if "xl/workbook.xml" in names:
+                _check_parts(path, archive, limits)
+                return
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
         raise FeedReadError(
             f"{path}: a damaged zip archive, not a readable workbook: {exc}"
         ) from exc
-    if "xl/workbook.xml" in names:
-        return
     if "xl/workbook.bin" in names:
         raise FeedReadError(f"{path}: an Excel binary workbook (.xlsb): save it as .xlsx or CSV")
     if "mimetype" in names and "content.xml" in names:
@@ -64,7 +86,7 @@ def check_workbook_zip(path: Path) -> None:
     )
 
 
-def open_xlsx(path: Path, sheet: str | None) -> Feed:
+def open_xlsx(path: Path, sheet: str | None, limits: ReadLimits = _READ_LIMITS) -> Feed:
     try:
         book = CalamineWorkbook.from_path(str(path))
     except PasswordError as exc:
@@ -75,6 +97,7 @@ def open_xlsx(path: Path, sheet: str | None) -> Feed:
         raise FeedReadError(f"{path}: cannot be read as an XLSX workbook: {exc}") from exc
     try:
         name = _pick_sheet(path, book, sheet)
+        check_sheet_extent(path, name, limits)  # before calamine sizes the sheet in memory
         try:
             data = book.get_sheet_by_name(name)
         except (CalamineError, ValueError) as exc:
@@ -85,6 +108,7 @@ def open_xlsx(path: Path, sheet: str | None) -> Feed:
         if first is None:
             raise FeedReadError(f"{path}: sheet {name!r} is empty: no header row")
         header = _xlsx_cells(first, offset)
+        _check_header(path, header, limits)
         if is_blank(header):
             raise FeedReadError(
                 f"{path}: sheet {name!r}: row 1 is empty: the header must be the first row "
@@ -207,7 +231,7 @@ def number_text(value: float) -> str:
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+_FLAW_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 #: what says a sheet may hold a formula or an error cell at all (checked before parsing)
 _MARKERS = (b"<f>", b"<f ", b"<f/>", b't="e"', b"t='e'", b":f>", b":f ")
 
@@ -264,7 +288,20 @@ def _has_markers(archive: zipfile.ZipFile, part: str) -> bool:
 
 def _scan_cells(stream: IO[bytes]) -> dict[int, list[tuple[int, str, str]]]:
     flaws: dict[int, list[tuple[int, str, str]]] = {}
-    for _, element in ElementTree.iterparse(stream, events=("end",)):
+    parents: list[ElementTree.Element] = []
+    for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            parents.append(element)
+            continue
+        parents.pop()
+        if element.tag == f"{_MAIN_NS}row":
+            # a row's cells are scanned: drop it from its parent, so memory stays flat
+            # whatever the number of rows (a cleared element still costs its place). The
+            # parser runs ahead of the events: the rows after it may be there already, so
+            # the row that ends is the parent's first child
+            if parents and len(parents[-1]) and parents[-1][0] is element:
+                del parents[-1][0]
+            continue
         if element.tag != f"{_MAIN_NS}c":
             continue
         kind = element.get("t")
@@ -278,7 +315,7 @@ def _scan_cells(stream: IO[bytes]) -> dict[int, list[tuple[int, str, str]]]:
         elif formula is not None and not saved and kind != "str":
             what = "a formula with no saved value; open and save the file in Excel"
         if what:
-            found = _CELL_REF.fullmatch(element.get("r") or "")
+            found = _FLAW_REF.fullmatch(element.get("r") or "")
             if found is not None:
                 column = _column_index(found.group(1))
                 row = int(found.group(2))
@@ -293,3 +330,151 @@ def _column_index(letters: str) -> int:
     for letter in letters:
         index = index * 26 + ord(letter) - 64
     return index - 1
+
+
+# --- the limits, checked before calamine loads anything -----------------------------------
+
+
+def _too_large(path: Path, what: str, limit_text: str, flag: str) -> FeedReadError:
+    return FeedReadError(
+        f"{path}: {what}: more than {limit_text}; the workbook is not read (a damaged or "
+        f"hostile file?). If it really is that large, {flag}"
+    )
+
+
+def _inflated(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterator[bytes]:
+    """A part's bytes as they really inflate (not only as many as it declares)."""
+    if info.flag_bits & 0x1 or info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        with archive.open(info) as stream:  # encrypted or unusual: zipfile's own reading
+            while chunk := stream.read(_SCAN_CHUNK):
+                yield chunk
+        return
+    with path.open("rb") as raw:
+        raw.seek(info.header_offset)
+        head = raw.read(30)
+        if len(head) < 30 or head[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header of {info.filename}")
+        name_length, extra_length = struct.unpack("<HH", head[26:30])
+        raw.seek(info.header_offset + 30 + name_length + extra_length)
+        left = info.compress_size
+        inflate = zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        while left > 0:
+            data = raw.read(min(left, 64 * 1024))
+            if not data:
+                raise zipfile.BadZipFile(f"{info.filename} is cut short")
+            left -= len(data)
+            if inflate is None:
+                yield data
+                continue
+            pending = data
+            while pending:
+                out = inflate.decompress(pending, _SCAN_CHUNK)
+                pending = inflate.unconsumed_tail
+                if out:
+                    yield out
+            if inflate.eof:
+                break
+
+
+def _check_parts(path: Path, archive: zipfile.ZipFile, limits: ReadLimits) -> None:
+    """Each part's real size against what it declares; the total; the shared strings."""
+    flag = f"pass --max-feed-size {limits.max_bytes // _MB * 4}"
+    declared = sum(info.file_size for info in archive.infolist())
+    if declared > limits.max_bytes:
+        raise _too_large(path, "its parts inflate to", f"{limits.max_bytes // _MB:,} MB", flag)
+    total = 0
+    for info in archive.infolist():
+        size = 0
+        shared = info.filename.lower() == "xl/sharedstrings.xml"
+        scan = _TextScan(path, info.filename) if shared else None
+        for chunk in _inflated(path, archive, info):
+            size += len(chunk)
+            if size > info.file_size:
+                raise FeedReadError(
+                    f"{path}: a damaged workbook: its part {info.filename} inflates beyond the "
+                    f"{info.file_size:,} bytes it declares"
+                )
+            if scan is not None:
+                scan.feed(chunk)
+        total += size
+        if scan is not None and scan.strings > limits.max_cells:
+            raise _too_large(
+                path,
+                f"{scan.strings:,} shared strings",
+                f"{limits.max_cells:,}",
+                "pass --max-cells N",
+            )
+    if total > limits.max_bytes:  # pragma: no cover - each part is at most its declared size
+        raise _too_large(path, "its parts inflate to", f"{limits.max_bytes // _MB:,} MB", flag)
+
+
+class _TextScan:
+    """A part's XML read chunk by chunk: tags carried over whole, text runs bounded."""
+
+    def __init__(self, path: Path, part: str) -> None:
+        self.path = path
+        self.part = part
+        self.tail = b""
+        self.strings = 0
+
+    def feed(self, chunk: bytes) -> bytes:
+        """``chunk`` with the carried-over start, cut after its last complete tag."""
+        window = self.tail + chunk
+        cut = window.rfind(b"<")
+        if cut < 0:
+            cut = len(window)
+        body, self.tail = window[:cut], window[cut:]
+        if len(self.tail) > MAX_TEXT_RUN:
+            raise FeedReadError(
+                f"{self.path}: {self.part} holds a text of more than {MAX_TEXT_RUN // _MB} MB in "
+                "one piece: more than a cell can hold (32,767 characters); the workbook is not "
+                "read (a damaged or hostile file?)"
+            )
+        self.strings += body.count(b"<si>") + body.count(b"<si ")
+        return body
+
+
+def check_sheet_extent(path: Path, sheet: str, limits: ReadLimits = _READ_LIMITS) -> None:
+    """``FeedReadError`` if the sheet's area (first to last cell, as calamine sizes it) or
+    its number of cells exceeds ``limits.max_cells``: read from the sheet's XML, before
+    calamine allocates it. Both its ``<dimension>`` and every cell reference count."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            part = _sheet_part(archive, sheet)
+            if part is None:
+                return
+            scan = _TextScan(path, part)
+            rows: list[int] = []
+            columns: set[bytes] = set()
+            cells = 0
+            for chunk in _inflated(path, archive, archive.getinfo(part)):
+                body = scan.feed(chunk)
+                for first, top, last, bottom in _DIMENSION.findall(body):
+                    columns.update(c for c in (first, last) if c)
+                    rows.extend(int(r) for r in (top, bottom) if r)
+                rows.extend(int(r) for r in _ROW_NUMBER.findall(body))
+                refs = _CELL_REF.findall(body)
+                if refs:
+                    columns.update(column for column, _ in refs)
+                    rows.append(max(int(row) for _, row in refs))
+                    rows.append(min(int(row) for _, row in refs))
+                cells += body.count(b"<c ") + body.count(b"<c>") + body.count(b"<c/")
+                if len(rows) > 4096:
+                    rows = [min(rows), max(rows)]
+    except (zipfile.BadZipFile, KeyError, OSError, zlib.error, ElementTree.ParseError) as exc:
+        raise FeedReadError(f"{path}: sheet {sheet!r} cannot be read: {exc}") from exc
+    indexes = [_column_index(c.decode()) for c in columns]
+    height = max(rows) - min(rows) + 1 if rows else 1
+    width = max(indexes) - min(indexes) + 1 if indexes else 1
+    area = max(height * width, cells)
+    if area > limits.max_cells:
+        raise FeedReadError(
+            f"{path}: sheet {sheet!r} spans {height:,} rows x {width:,} columns "
+            f"({area:,} cells), more than {limits.max_cells:,}; the workbook is not read (a "
+            "cell far away from the data, or a hostile file?). If the sheet really is that "
+            "large, pass --max-cells N"
+        )
+
+
+def _check_header(path: Path, header: tuple[str, ...], limits: ReadLimits) -> None:
+    check_header_size(path, header, limits)

@@ -17,7 +17,10 @@ Decisions where the contract is silent:
   found before sending carries a comment naming its problem (the header is bold, frozen
   and filterable: ``feed.writer``). Accepted and blank rows stay plain.
 - Spreadsheet safety: the message feed_export writes goes through ``safe_cell`` in CSV;
-  the user's own cells are echoed unchanged (``feed.writer`` makes every XLSX cell text).
+  the user's own cells are echoed unchanged, so that the feedback and ``--rejected``
+  files push back to the same values (``-5`` stays ``-5``), unless ``safe`` (the CLI's
+  ``--safe-feedback``) escapes them too (docs/DECISIONS.md). ``feed.writer`` makes every
+  XLSX cell text.
   The status is written as text too, like every other cell.
 - The default path of a ``.csv.gz`` feed's feedback is ``.feedback.csv.gz``; an ``.xlsm``
   feed's feedback is a plain ``.xlsx`` workbook.
@@ -78,10 +81,12 @@ def default_feedback_path(feed_path: Path) -> Path:
 class FeedbackWriter:
     """Writes one feedback row per data row, in the order given; a context manager."""
 
-    def __init__(self, table: TableWriter, header: Sequence[str]) -> None:
+    def __init__(self, table: TableWriter, header: Sequence[str], *, safe: bool = False) -> None:
+        """``safe``: in CSV, the feed's own cells are escaped like ours (``--safe-feedback``)."""
         self._table = table
         self.path = table.path
         self._csv = table.kind == "csv"
+        self._safe = safe
         header = list(header)
         self._width = len(header)
         old = {i for i, h in enumerate(header) if h.strip() in FEEDBACK_COLUMNS}
@@ -123,7 +128,8 @@ class FeedbackWriter:
         status = "" if outcome.status is None else str(outcome.status)
         message = outcome.message
         if self._csv:
-            self._table.write(self._layout(row.cells, status, safe_cell(message)))
+            cells = [safe_cell(c) for c in row.cells] if self._safe else row.cells
+            self._table.write(self._layout(cells, status, safe_cell(message)))
             return
         if len(message) > XLSX_MAX_CELL:
             message = message[: XLSX_MAX_CELL - 1] + "…"
@@ -164,7 +170,9 @@ class FeedbackWriter:
         self.close()
 
 
-def open_rejected(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
+def open_rejected(
+    target: Target, fmt: FeedFormat, header: Sequence[str], *, safe: bool = False
+) -> FeedbackWriter:
     """Start the ``--rejected`` file: the rows not accepted, laid out as the feedback file.
 
     Same format, header, delimiter and encoding as the feed, with the two feedback
@@ -174,7 +182,7 @@ def open_rejected(target: Target, fmt: FeedFormat, header: Sequence[str]) -> Fee
     table = open_table(
         target, fmt, own, what="rejected-rows file", flag="--rejected", widths=_widths(own)
     )
-    return FeedbackWriter(table, header)
+    return FeedbackWriter(table, header, safe=safe)
 
 
 def _widths(header: Sequence[str]) -> dict[int, float]:
@@ -182,7 +190,9 @@ def _widths(header: Sequence[str]) -> dict[int, float]:
     return {len(header) - 2: 12.0, len(header) - 1: 80.0}
 
 
-def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
+def open_feedback(
+    target: Target, fmt: FeedFormat, header: Sequence[str], *, safe: bool = False
+) -> FeedbackWriter:
     """Start the feedback file at ``target`` (a path or a binary stream) for this feed.
 
     Raises ``ConfigError`` if the file cannot be created or its name says the other format.
@@ -191,7 +201,7 @@ def open_feedback(target: Target, fmt: FeedFormat, header: Sequence[str]) -> Fee
     table = open_table(
         target, fmt, own, what="feedback file", flag="--feedback", widths=_widths(own)
     )
-    return FeedbackWriter(table, header)
+    return FeedbackWriter(table, header, safe=safe)
 
 
 #: rows written between two reports to ``OrderedFeedback``'s ``on_rows``

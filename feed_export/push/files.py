@@ -7,7 +7,14 @@
   symlinks), unless ``MediaLimits.allow_outside_folder``;
 - a URL is fetched with ``http``/``https`` only, redirects followed only to
   ``http``/``https`` (at most ``max_redirects``), a connect and a read timeout, an overall
-  deadline and a size cap (the attribute's ``max_file_size`` and a global one);
+  deadline enforced while reading (``akeneo.transport.request_deadline``) and a size cap
+  (the attribute's ``max_file_size`` and a global one);
+- a URL's host is resolved first and only public unicast addresses are connected to
+  (``akeneo.transport.AddressPolicy``), on every redirect too, unless the user opened
+  more: ``MediaLimits.allow_hosts`` (``--allow-media-host``), ``allow_private``
+  (``--allow-private-media``). A refused address reads exactly like an unreachable one
+  ("could not connect to the server"), so the feedback cannot be used to scan a network.
+  Downloads go straight to the server: no proxy from the environment, no ``.netrc``;
 - transient failures (408, 429, 5xx, a network error) are retried under the run's
   ``RetryPolicy`` (the same as for the PIM, Retry-After capped the same way); the
   response classifier (``akeneo.responses.classify``) says which; any other status is
@@ -39,6 +46,15 @@ import requests
 from feed_export._version import __version__
 from feed_export.akeneo.responses import Action, read_verdict, status_phrase
 from feed_export.akeneo.retry import RetryPolicy
+from feed_export.akeneo.transport import (
+    AddressPolicy,
+    GuardedAdapter,
+    Resolver,
+    allowed_hosts,
+    refused_by_policy,
+    request_deadline,
+    system_resolver,
+)
 from feed_export.errors import RetriableError, RetriesExhausted
 from feed_export.push.decode import MediaRef
 
@@ -50,6 +66,8 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _GENERIC = "application/octet-stream"
 #: no retry: what a reader gets without a policy
 ONE_ATTEMPT = RetryPolicy(max_attempts=1)
+#: what a refused address and an unreachable server both read as
+CANNOT_CONNECT = "could not connect to the server"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +80,8 @@ class MediaLimits:
     max_bytes: int = 100 * _MIB  # whatever the attribute says
     max_redirects: int = 5
     allow_outside_folder: bool = False  # absolute paths and ``..`` out of the feed's folder
+    allow_hosts: frozenset[str] = frozenset()  # hosts fetched whatever their address
+    allow_private: bool = False  # loopback and private ranges too (never link-local)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +107,14 @@ class _Failed(Exception):
     """A file that cannot be fetched or does not fit (becomes a ``FileProblem``)."""
 
 
+class _BodyCut(RetriableError):
+    """The body stopped coming after ``received`` bytes (worth another attempt)."""
+
+    def __init__(self, message: str, received: int) -> None:
+        super().__init__(message, 0)
+        self.received = received
+
+
 class FileReader:
     """Reads the files of one feed (thread-safe: one ``requests.Session`` for URLs)."""
 
@@ -98,12 +126,26 @@ class FileReader:
         retry: RetryPolicy = ONE_ATTEMPT,
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
+        resolve: Resolver = system_resolver,
     ) -> None:
+        """``session``: the HTTP session to use (the reader's adapters are mounted on it);
+        ``resolve``: host, port -> addresses (the system's resolver by default)."""
         self._feed_dir = feed_dir.resolve()
         self._limits = limits
         self._retry = retry
         self._own_session = session is None
-        self._session = session or requests.Session()
+        if session is None:
+            session = requests.Session()
+            session.trust_env = False  # no proxy (it would connect for us), no .netrc
+        policy = AddressPolicy(
+            allow_hosts=allowed_hosts(limits.allow_hosts),
+            allow_private=limits.allow_private,
+            resolve=resolve,
+        )
+        adapter = GuardedAdapter(policy)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        self._session = session
         self._session.headers["User-Agent"] = f"feed_export/{__version__}"
         self._clock = clock
 
@@ -193,9 +235,26 @@ class FileReader:
         parts = urlsplit(ref.source)
         what = f"GET {parts.scheme}://{parts.netloc}{parts.path}"
         try:
-            return self._retry.run(what, lambda: self._fetch(ref, headers, cached))
+            return self._retry.run(what, lambda: self._attempt(ref, headers, cached))
         except RetriesExhausted as exc:
             raise _Failed(f"could not fetch it: {exc.last}") from None
+
+    def _attempt(
+        self, ref: MediaRef, headers: dict[str, str], cached: dict[str, Any] | None
+    ) -> FetchedFile:
+        """One attempt within the deadline (connect, headers and body of every hop)."""
+        deadline = self._limits.deadline
+        with request_deadline(deadline) as watch:
+            try:
+                found = self._fetch(ref, headers, cached)
+            except (RetriableError, _Failed) as exc:
+                if watch is None or not watch.expired:
+                    raise
+                received = exc.received if isinstance(exc, _BodyCut) else None
+                raise _Failed(_late(deadline, received)) from None
+            if watch is not None and watch.expired:  # cut off, yet looking complete
+                raise _Failed(_late(deadline))
+            return found
 
     def _fetch(
         self, ref: MediaRef, headers: dict[str, str], cached: dict[str, Any] | None
@@ -214,6 +273,10 @@ class FileReader:
                     allow_redirects=False,
                 )
             except requests.RequestException as exc:
+                if refused_by_policy(exc):
+                    # not retried, and worded as a server that cannot be reached: the
+                    # feedback must not tell an address refused from a port closed
+                    raise _Failed(f"could not fetch it: {CANNOT_CONNECT}") from None
                 raise RetriableError(_describe(exc, limits), 0) from None
             verdict = read_verdict(response)
             status = verdict.status
@@ -259,13 +322,10 @@ class FileReader:
                 if size > limit:
                     raise _Failed(_too_large(size, limit, which, at_least=True))
                 if self._clock() - started > limits.deadline:
-                    raise _Failed(
-                        f"could not fetch it: not complete after {limits.deadline:g} s "
-                        f"({size:,} bytes so far)"
-                    )
+                    raise _Failed(_late(limits.deadline, size))
                 parts.append(chunk)
         except requests.RequestException as exc:
-            raise RetriableError(_describe(exc, limits), 0) from None
+            raise _BodyCut(_describe(exc, limits), size) from None
         content = b"".join(parts)
         validators: dict[str, Any] = {"name": name, "content_type": kind}
         for header, field in (("ETag", "etag"), ("Last-Modified", "last_modified")):
@@ -341,5 +401,10 @@ def _describe(exc: requests.RequestException, limits: MediaLimits) -> str:
     if isinstance(exc, requests.ReadTimeout):
         return f"no answer within {limits.read_timeout:g} s (timeout)"
     if isinstance(exc, requests.ConnectionError):
-        return "could not connect to the server"
+        return CANNOT_CONNECT
     return f"{type(exc).__name__}"
+
+
+def _late(deadline: float, received: int | None = None) -> str:
+    so_far = f" ({received:,} bytes so far)" if received is not None else ""
+    return f"could not fetch it: not complete after {deadline:g} s{so_far}"

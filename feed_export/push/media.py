@@ -54,8 +54,10 @@ from feed_export.akeneo.retry import RetryPolicy
 from feed_export.catalog.codecs import MEDIA_TYPES
 from feed_export.catalog.layout import FeedLayout
 from feed_export.config import IDENTIFIER_FIELD, Entity
+from feed_export.errors import ConfigError
 from feed_export.push.decode import MediaRef
 from feed_export.push.files import ONE_ATTEMPT, FetchedFile, FileProblem, FileReader, MediaLimits
+from feed_export.push.state import state_folder
 
 log = logging.getLogger(__name__)
 
@@ -166,12 +168,14 @@ class MediaCache:
             text = json.dumps(self._data, indent=1, sort_keys=True)
             self._dirty = False
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            state_folder(self.path.parent)
+            # mkstemp: 0600, a new name; the rename replaces whatever is at the path, a
+            # planted symlink included, without writing through it
             fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".media-cache.")
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 out.write(text)
             os.replace(tmp, self.path)
-        except OSError as exc:
+        except (OSError, ConfigError) as exc:
             log.warning("%s: media cache not written (%s)", self.path, exc)
 
 

@@ -34,7 +34,8 @@ from feed_export.catalog.checks import CatalogChecks
 from feed_export.catalog.structure import CHECK_SECTIONS, Catalog, ProductModel
 from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
-from feed_export.feed.source import FeedSource
+from feed_export.feed.output import create_file
+from feed_export.feed.source import FeedSource, read_limits
 from feed_export.feed.writer import Target, check_writable, target_name
 from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import (
@@ -43,6 +44,7 @@ from feed_export.push.feedback import (
     open_feedback,
     open_rejected,
 )
+from feed_export.push.files import MediaLimits
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.lineage import ParentWait, model_tree
 from feed_export.push.live import LivePush
@@ -131,7 +133,11 @@ def run_push(
     """
     if not isinstance(source, FeedSource):
         source = FeedSource.file(
-            source, encoding=options.encoding, delimiter=options.delimiter, sheet=options.sheet
+            source,
+            encoding=options.encoding,
+            delimiter=options.delimiter,
+            sheet=options.sheet,
+            limits=read_limits(options),
         )
     feedback_target = check_targets(source, targets)
     report = RunReport(
@@ -185,11 +191,14 @@ def run_push(
                 memory.finish()  # nothing was sent: nothing to resume
             raise
         # from here on, every data row gets its feedback row
-        writer = stack.enter_context(open_feedback(feedback_target, feed.format, feed.header))
+        safe = options.safe_feedback
+        writer = stack.enter_context(
+            open_feedback(feedback_target, feed.format, feed.header, safe=safe)
+        )
         rejected = None
         if targets.rejected is not None:
             rejected = stack.enter_context(
-                open_rejected(targets.rejected, feed.format, feed.header)
+                open_rejected(targets.rejected, feed.format, feed.header, safe=safe)
             )
         ordered = OrderedFeedback(writer, report, phases.rows if phases.wanted else None, rejected)
         rows = feed.rows()
@@ -210,7 +219,13 @@ def run_push(
         decoder = RowDecoder(layout, options, checks=checks)
         payload: BinaryIO | None = None
         if isinstance(targets.payload_out, Path):
-            payload = stack.enter_context(targets.payload_out.open("wb"))
+            try:
+                payload = stack.enter_context(create_file(targets.payload_out, "payload file"))
+            except OSError as exc:
+                raise ConfigError(
+                    f"{targets.payload_out}: cannot create the payload file: "
+                    f"{exc.strerror or exc}; choose another path with --payload-out"
+                ) from exc
         elif targets.payload_out is not None:
             payload = targets.payload_out  # a stream given: written, left open
             stack.callback(payload.flush)
@@ -232,7 +247,13 @@ def run_push(
             media = None
             if feed_has_files(layout):
                 # the media cache is keyed like the state store: by the PIM's name
-                media = MediaStage.for_folder(client, source.folder, pim or client.base_url)
+                limits = MediaLimits(
+                    allow_hosts=frozenset(options.allow_media_hosts),
+                    allow_private=options.allow_private_media,
+                )
+                media = MediaStage.for_folder(
+                    client, source.folder, pim or client.base_url, limits=limits
+                )
             phases.phase(SENDING_FILES if media is not None else SENDING, scan.rows)
             pusher = LivePush(
                 ordered,

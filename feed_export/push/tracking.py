@@ -31,7 +31,19 @@ from feed_export.report.model import UNCHANGED_STATUS, RunReport, unchanged_mess
 SendMode = Literal["all", "only-changed", "full"]
 
 #: ExportOptions fields that do not change what is sent (a resume may change them)
-NOT_PAYLOAD = frozenset({"dry_run", "concurrency", "batch_size"})
+NOT_PAYLOAD = frozenset(
+    {
+        "dry_run",
+        "concurrency",
+        "batch_size",
+        "allow_media_hosts",
+        "allow_private_media",
+        "max_feed_size",
+        "max_cells",
+        "max_columns",
+        "safe_feedback",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

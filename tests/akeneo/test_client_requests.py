@@ -174,14 +174,9 @@ def test_every_call_gets_the_timeouts_and_the_tls_choice(
     for call in rsps.calls:
         assert call.request.req_kwargs["timeout"] == (3.5, 42.0)
         assert call.request.req_kwargs["verify"] is verify_tls
-    assert [c.request.req_kwargs["stream"] for c in rsps.calls] == [
-        False,
-        False,
-        False,
-        True,  # the collection PATCH is read line by line
-        False,
-        False,
-    ]
+    # every answer is streamed: bodies are read within caps, never whole by requests
+    # (the collection PATCH line by line)
+    assert [c.request.req_kwargs["stream"] for c in rsps.calls] == [True] * 6
 
 
 def test_default_timeouts_are_the_settings_defaults(

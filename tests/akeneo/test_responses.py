@@ -917,3 +917,63 @@ def test_read_answers_keeps_the_key_each_answer_names() -> None:
 )
 def test_answer_key(answer: dict[str, Any], key: str | None) -> None:
     assert answer_key(answer) == key
+
+
+class _Stream:
+    """A response whose body is ``chunks`` (counted as they are read)."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks = chunks
+        self.read = 0
+
+    def iter_content(self, chunk_size: int) -> Iterator[bytes]:
+        for chunk in self._chunks:
+            self.read += 1
+            yield chunk
+
+
+def test_an_endless_answer_line_is_read_in_bounded_memory() -> None:
+    """100 MB without a line break: the line is dropped past MAX_ANSWER_LINE, not grown."""
+    import tracemalloc
+
+    from feed_export.akeneo.responses import MAX_ANSWER_LINE, read_answers
+
+    piece = b"x" * 16384
+
+    def body() -> Iterator[bytes]:
+        yield b'{"line": 1, "status_code": 201}\n'
+        for _ in range(6400):
+            yield piece
+        yield b'\n{"line": 2, "status_code": 201}'
+
+    tracemalloc.start()
+    try:
+        answers = read_answers(_Stream(body()), 2)  # type: ignore[arg-type]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sorted(answers.by_line) == [1, 2]
+    assert peak < 4 * MAX_ANSWER_LINE
+
+
+def test_no_more_answers_are_read_than_lines_were_sent() -> None:
+    from feed_export.akeneo.responses import read_answers
+
+    def flood() -> Iterator[bytes]:
+        number = 0
+        while True:  # endless: the reader must stop by itself
+            number += 1
+            yield b'{"line": %d, "status_code": 201}\n' % number
+
+    stream = _Stream(flood())
+    answers = read_answers(stream, 3)  # type: ignore[arg-type]
+    assert sorted(answers.by_line) == [1, 2, 3]
+    assert stream.read == 3
+
+
+def test_answers_for_lines_never_sent_are_not_kept() -> None:
+    from feed_export.akeneo.responses import read_answers
+
+    body = b'{"line": 99, "status_code": 201}\n{"line": 1, "status_code": 201}\n'
+    answers = read_answers(_Stream(iter([body])), 1)  # type: ignore[arg-type]
+    assert answers.by_line == {1: LineResult(201, "")}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -259,7 +260,7 @@ def test_an_empty_locales_section_activates_nothing() -> None:
 def test_invalid_catalogs_name_the_item(change: Any, fragments: list[str]) -> None:
     data = catalog_data()
     change(data)
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError, match=f"^cat\\.json: .*{re.escape(fragments[0])}") as caught:
         Catalog.from_dict(data, source="cat.json")
     message = str(caught.value)
     assert message.startswith("cat.json: ")
@@ -271,7 +272,7 @@ def test_every_problem_is_reported_at_once() -> None:
     data = catalog_data()
     data["attributes"].append({"code": "a"})
     data["channels"].append({"locales": []})
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError, match=r"attributes\[5\]") as caught:
         Catalog.from_dict(data)
     assert "attributes[5]" in str(caught.value) and "channels[2]" in str(caught.value)
 
@@ -320,7 +321,9 @@ def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
 def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{\n  "attributes": [\n    {"code": "sku",}\n  ]\n}\n', encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(
+        ConfigError, match=r"bad\.json: invalid JSON at line 3, column 20"
+    ) as caught:
         Catalog.from_file(path)
     assert "bad.json: invalid JSON at line 3, column 20" in str(caught.value)
 
@@ -341,8 +344,56 @@ def test_item_errors_in_a_file_name_the_file(tmp_path: Path) -> None:
 
 def test_demo_catalog_loads() -> None:
     catalog = Catalog.from_file(DEMO_CATALOG)
+    assert repr(catalog) == (
+        "Catalog(31 attributes, 2 channels, 3 active locales, 4 measurement families)"
+    )
     assert catalog.identifier_attribute is not None
-    assert catalog.active_locales
+    assert catalog.identifier_attribute.code == "sku"
+    assert catalog.active_locales == ("de_DE", "en_US", "fr_FR")
+    assert {c.code: c.locales for c in catalog.channels} == {
+        "ecommerce": ("de_DE", "en_US", "fr_FR"),
+        "print": ("de_DE", "en_US"),
+    }
+    assert catalog.enabled_currencies == {"EUR", "GBP", "USD"}
+    assert [f.code for f in catalog.families] == ["clothing", "electronics", "accessories"]
+    assert [v.code for v in catalog.family_variants] == ["clothing_color_size", "clothing_size"]
+    assert [m.code for m in catalog.measurement_families] == [
+        "Length",
+        "Weight",
+        "Volume",
+        "Temperature",
+    ]
+    description, weight = catalog.attribute("description"), catalog.attribute("weight")
+    assert description is not None and (description.localizable, description.scopable) == (
+        True,
+        True,
+    )
+    assert weight is not None and (weight.type, weight.metric_family) == (
+        "pim_catalog_metric",
+        "Weight",
+    )
+    # one attribute of every type the feed format knows, at least
+    assert {a.type.removeprefix("pim_catalog_") for a in catalog.attributes} == {
+        "identifier",
+        "text",
+        "textarea",
+        "number",
+        "boolean",
+        "date",
+        "simpleselect",
+        "multiselect",
+        "price_collection",
+        "metric",
+        "file",
+        "image",
+        "table",
+        "product_link",
+        "reference_data_simpleselect",
+        "reference_data_multiselect",
+        "akeneo_reference_entity",
+        "akeneo_reference_entity_collection",
+        "asset_collection",
+    }
 
 
 # -- units -----------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 import requests
@@ -352,3 +352,170 @@ def test_the_media_stage_retries_with_the_clients_policy(
     assert stage.apply(MediaTask(2, "products", "tee", ref(url))) == result
     assert hits(rsps, url) == tries
     stage.close()
+
+
+# --- where downloads may go (server-side request forgery) ---------------------------------
+
+#: names a hostile feed may use for this machine, a private network or cloud metadata,
+#: and what a resolver answers for them (numeric forms: the system's own parse)
+HOSTILE_NAMES = {
+    "localhost": ["127.0.0.1", "::1"],
+    "LOCALHOST.": ["127.0.0.1"],
+    "metadata.google.internal": ["169.254.169.254"],
+    "rebind.test": ["127.0.0.1"],
+    "intranet.test": ["10.0.0.1", "192.168.1.20"],
+}
+
+
+def hostile_resolver(host: str, port: int) -> list[str]:
+    """Names from the table; numeric forms parsed by the system (no lookup leaves here)."""
+    from feed_export.akeneo.transport import system_resolver
+
+    if host in HOSTILE_NAMES:
+        return HOSTILE_NAMES[host]
+    return system_resolver(host, port)  # a numeric host: parsed, never looked up
+
+
+@pytest.fixture
+def image_server() -> Iterator[str]:
+    """A server on loopback that would hand out an 'admin' picture to anyone."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Admin(BaseHTTPRequestHandler):
+        hits: ClassVar[list[str]] = []
+
+        def do_GET(self) -> None:
+            Admin.hits.append(self.path)
+            if self.path.startswith("/redirect"):
+                self.send_response(302)
+                self.send_header("Location", self.path.split("to=", 1)[1])
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("Content-Type", "image/jpeg")
+            self.send_header("Content-Length", str(len(JPEG)))
+            self.end_headers()
+            self.wfile.write(JPEG)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    Admin.hits = []
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Admin)
+    Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+REFUSED_HOSTS = [
+    "127.0.0.1",
+    "localhost",
+    "[::1]",
+    "2130706433",
+    "0177.0.0.1",
+    "0x7f000001",
+    "127.1",
+    "LOCALHOST.",
+    "rebind.test",
+    "169.254.169.254",
+    "metadata.google.internal",
+    "10.0.0.1",
+    "intranet.test",
+    "0.0.0.0",
+    "[fd00::1]",
+    "[::ffff:169.254.169.254]",
+    "[::ffff:127.0.0.1]",
+]
+
+
+@pytest.mark.parametrize("host", REFUSED_HOSTS, ids=REFUSED_HOSTS)
+def test_a_url_to_this_machine_or_a_private_network_is_refused_unconnected(
+    tmp_path: Path, image_server: str, host: str
+) -> None:
+    from hostile import loopback_only
+
+    port = image_server.rsplit(":", 1)[1]
+    files = FileReader(feed_dir=tmp_path, resolve=hostile_resolver)
+    with loopback_only() as asked:
+        found = fetch(files, f"http://{host}:{port}/admin.jpg")
+    assert found == FileProblem("could not fetch it: could not connect to the server")
+    assert asked == []  # refused before any connection
+
+
+def test_a_refused_address_reads_like_a_closed_port(tmp_path: Path) -> None:
+    """No port scanner: a closed port (opened to the policy) says what a refusal says."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        closed = probe.getsockname()[1]
+    opened = FileReader(feed_dir=tmp_path, limits=MediaLimits(allow_hosts=frozenset({"127.0.0.1"})))
+    refused = FileReader(feed_dir=tmp_path)
+    url = f"http://127.0.0.1:{closed}/a.jpg"
+    assert fetch(opened, url) == fetch(refused, url)
+    assert fetch(refused, url) == FileProblem("could not fetch it: could not connect to the server")
+
+
+def test_the_flags_open_the_local_server(tmp_path: Path, image_server: str) -> None:
+    url = f"http://{image_server}/a.jpg"
+    for limits in (
+        MediaLimits(allow_hosts=frozenset({"127.0.0.1"})),
+        MediaLimits(allow_private=True),
+    ):
+        found = fetch(FileReader(feed_dir=tmp_path, limits=limits), url)
+        assert isinstance(found, FetchedFile) and found.content == JPEG
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://localhost:{port}/secret.jpg", "http://10.0.0.1/secret.jpg",
+     "http://metadata.google.internal/computeMetadata/v1/"],
+    ids=["loopback-by-name", "private", "metadata"],
+)  # fmt: skip
+def test_a_redirect_is_checked_again(tmp_path: Path, image_server: str, target: str) -> None:
+    from hostile import loopback_only
+
+    port = image_server.rsplit(":", 1)[1]
+    opened = MediaLimits(allow_hosts=frozenset({"127.0.0.1"}))  # only this name, not others
+    files = FileReader(feed_dir=tmp_path, limits=opened, resolve=hostile_resolver)
+    url = f"http://{image_server}/redirect?to={target.format(port=port)}"
+    with loopback_only() as asked:
+        found = fetch(files, url)
+    assert found == FileProblem("could not fetch it: could not connect to the server")
+    assert len(asked) == 1  # the first hop only: the redirect's target was never reached
+
+
+DRIPS = [
+    ("headers", b"HTTP/1.1 200 OK\r\n", b"X-Slow: 1\r\n" * 1000, ""),
+    (
+        "body",
+        b"HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: 9000\r\n\r\n",
+        b"\xff" * 9000,
+        " bytes so far)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("head", "drip", "tail"), [d[1:] for d in DRIPS], ids=[d[0] for d in DRIPS]
+)
+def test_a_download_that_drips_stops_at_its_deadline(
+    tmp_path: Path, head: bytes, drip: bytes, tail: str
+) -> None:
+    """One byte every 50 ms never trips a read timeout: the deadline ends it, while reading."""
+    import time
+
+    from hostile import DripServer
+
+    limits = MediaLimits(deadline=0.5, read_timeout=5, allow_hosts=frozenset({"127.0.0.1"}))
+    with DripServer(head, drip) as server:
+        started = time.monotonic()
+        found = fetch(FileReader(feed_dir=tmp_path, limits=limits), f"{server.url}/a.jpg")
+        took = time.monotonic() - started
+    assert isinstance(found, FileProblem)
+    assert found.message.startswith("could not fetch it: not complete after 0.5 s")
+    assert found.message.endswith(tail)
+    assert took < 3

@@ -249,7 +249,10 @@ def push(feed_path: Path, sb: Sandbox, **options: Any) -> dict[int, Outcome]:
         with open_feed(feed_path) as again:
             index = FeedIndex.scan(again.rows(), decoder)
         media = MediaStage.for_folder(
-            client, feed_path.parent, sb.url, limits=MediaLimits(read_timeout=0.3)
+            client,
+            feed_path.parent,
+            sb.url,
+            limits=MediaLimits(read_timeout=0.3, allow_private=True),
         )
         plan = SendPlan(
             client,
@@ -401,7 +404,19 @@ def test_the_cli_pushes_variants_associations_and_pictures(
         monkeypatch.setenv(name, value)
     # downloads retry a dropped connection like any transient failure: no waits in a test
     # (the PIM's settings, not --sandbox, so that --max-retry-delay applies)
-    result = run_cli(["push", str(feed), "--feedback", str(feedback), "--max-retry-delay", "0"])
+    # the pictures' server is on loopback: opened explicitly
+    result = run_cli(
+        [
+            "push",
+            str(feed),
+            "--feedback",
+            str(feedback),
+            "--max-retry-delay",
+            "0",
+            "--allow-media-host",
+            "127.0.0.1",
+        ]
+    )
     assert result.code == 1, result.err  # some rows are wrong on purpose
     with open_feed(feedback) as fb:
         got = {row.number: (row.cells[-2], row.cells[-1]) for row in fb.rows()}
