@@ -388,8 +388,8 @@ def test_demo_catalog_loads() -> None:
         "image",
         "table",
         "product_link",
-        "reference_data_simpleselect",
-        "reference_data_multiselect",
+        "pim_reference_data_simpleselect",  # the PIM's own type codes (issue 11)
+        "pim_reference_data_multiselect",
         "akeneo_reference_entity",
         "akeneo_reference_entity_collection",
         "asset_collection",
