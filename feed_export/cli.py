@@ -236,6 +236,26 @@ def _delimiter(text: str) -> str:
     return value
 
 
+#: the catalog sections ``catalog pull --without`` may leave out (``OPTIONAL_PULLS``)
+_PULLED_SECTIONS = (
+    "families",
+    "family_variants",
+    "attribute_options",
+    "categories",
+    "association_types",
+    "product_models",
+)
+
+
+def _sections(text: str) -> str:
+    unknown = [c.strip() for c in text.split(",") if c.strip() not in _PULLED_SECTIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown section {unknown[0]!r}; use {', '.join(_PULLED_SECTIONS)}"
+        )
+    return text
+
+
 def _encoding(text: str) -> str:
     import codecs
 
@@ -505,7 +525,15 @@ def _add_sending(p: argparse.ArgumentParser, options: dict[str, Any], push: bool
     g.add_argument(
         "--create-missing-options",
         action="store_true",
-        help="let the PIM create the select options a row names and it lacks",
+        help="let the PIM create the select options a row names and it lacks (only for "
+        "attributes that allow creating options during import, as in Akeneo)",
+    )
+    g.add_argument(
+        "--refuse-dropped-values",
+        action="store_true",
+        help="refuse a row carrying values the PIM would drop without a word (a variant's "
+        "value of an attribute of its parent's level) instead of sending it and naming them "
+        "in its feedback",
     )
     g.add_argument(
         "--allow-media-host",
@@ -529,7 +557,8 @@ def _add_target(p: argparse.ArgumentParser) -> None:
         "--catalog",
         type=Path,
         metavar="FILE",
-        help="a catalog file (feed-export catalog pull): check without a PIM",
+        help="a catalog file (feed-export catalog pull): check without a PIM; with "
+        "--sandbox, the catalog the sandbox serves",
     )
     g.add_argument(
         "--sandbox",
@@ -588,8 +617,10 @@ def build_parser() -> argparse.ArgumentParser:
     pull = cat_sub.add_parser(
         "pull",
         help="write the PIM's catalog to a file",
-        description="write the PIM's catalog (attributes, channels, locales, currencies, "
-        "measurement families) to a file, for --catalog",
+        description="write the PIM's catalog to a file, for --catalog: attributes, channels, "
+        "locales, currencies, measurement families, and what a dry run checks like the PIM: "
+        "families and their variants, the options of select attributes, categories, "
+        "association types and where each product model sits",
     )
     pull.add_argument(
         "-o",
@@ -602,6 +633,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--attributes",
         metavar="CODES",
         help="comma-separated attribute codes (default: every attribute)",
+    )
+    pull.add_argument(
+        "--without",
+        metavar="SECTIONS",
+        type=_sections,
+        help="comma-separated sections to leave out, of: "
+        + ", ".join(_PULLED_SECTIONS)
+        + " (a dry run then skips the checks that need them, saying so)",
     )
     pull.add_argument("--sandbox", action="store_true", help="pull from the embedded sandbox PIM")
     _add_connection(pull)
@@ -668,6 +707,7 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
             dry_run=dry_run,
             concurrency=args.concurrency,
             create_missing_options=args.create_missing_options,
+            refuse_dropped_values=args.refuse_dropped_values,
             safe_feedback=args.safe_feedback,
             max_feed_size=args.max_feed_size,
             max_cells=args.max_cells,
@@ -736,13 +776,17 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 @contextmanager
-def _sandbox_settings(db: Path | None, retry: RetrySettings) -> Iterator[Settings]:
+def _sandbox_settings(
+    db: Path | None, retry: RetrySettings, catalog: Path | None = None
+) -> Iterator[Settings]:
+    """A sandbox for one command; ``catalog``: the catalog file it serves (else the demo's,
+    or the one ``db`` holds)."""
     import secrets
 
     from feed_export.config import Settings
     from feed_export.sandbox import Sandbox
 
-    sandbox = Sandbox(db=str(db) if db else ":memory:")
+    sandbox = Sandbox(db=str(db) if db else ":memory:", catalog=catalog)
     # a secret and a password of this run only, set before it listens: any local process
     # knows the published demo credentials
     sandbox.client_secret = secrets.token_urlsafe(24)
@@ -1039,11 +1083,15 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
     try:
         with _interrupts(interrupt), ExitStack() as stack:
             if args.sandbox:
+                # the sandbox serves the catalog file given: the push reads it from there,
+                # as it would from a real PIM
                 settings = stack.enter_context(
-                    _sandbox_settings(args.sandbox_db, _retry_settings(args))
+                    _sandbox_settings(args.sandbox_db, _retry_settings(args), args.catalog)
                 )
                 if not args.quiet:
                     _err(f"{PROG}: sandbox PIM at {settings.base_url}")
+                if not dry_run:
+                    catalog = None
             report = run_push(
                 source,
                 options,
@@ -1068,12 +1116,14 @@ def _cmd_push(args: argparse.Namespace, dry_run: bool) -> int:
 
 def _cmd_catalog_pull(args: argparse.Namespace) -> int:
     from feed_export.akeneo.client import AkeneoClient
+    from feed_export.catalog.structure import write_catalog
     from feed_export.feed.writer import check_writable
     from feed_export.push.startup import log_in
 
     codes = (
         [c.strip() for c in args.attributes.split(",") if c.strip()] if args.attributes else None
     )
+    without = [c.strip() for c in args.without.split(",") if c.strip()] if args.without else []
     if args.sandbox and args.env_file:
         raise ConfigError("--env-file names a PIM, --sandbox starts one: pass only one of them")
     if args.output != "-":
@@ -1083,21 +1133,37 @@ def _cmd_catalog_pull(args: argparse.Namespace) -> int:
         client = AkeneoClient(settings)
         try:
             log_in(client)
-            data = client.fetch_catalog(codes)
+            sections = client.catalog_sections(codes, without=without)
+            if args.output == "-":
+                counts = write_catalog(sys.stdout, sections)
+            else:
+                # written beside the target, then moved: a pull that fails midway (its
+                # options and product models are read as they are written) leaves the
+                # catalog file as it was
+                import io
+
+                from feed_export.feed.output import create_file
+
+                target = Path(args.output)
+                part = target.with_name(target.name + ".part")
+                try:
+                    # created without following a planted symlink; the move replaces
+                    # whatever is at the target's name, a link included, never its target
+                    with io.TextIOWrapper(
+                        create_file(part, "catalog file"), encoding="utf-8"
+                    ) as out:
+                        counts = write_catalog(out, sections)
+                    os.replace(part, target)
+                finally:
+                    part.unlink(missing_ok=True)
         finally:
             client.close()
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        counts = ", ".join(f"{len(v)} {k}" for k, v in data.items() if isinstance(v, list))
+        said = ", ".join(f"{count} {name}" for name, count in counts.items())
         if args.output == "-":
-            sys.stdout.write(text)
             if not args.quiet:
-                _err(f"catalog written to standard output: {counts}")
-        else:
-            from feed_export.feed.output import write_text
-
-            write_text(Path(args.output), text, "catalog file")
-            if not args.quiet:
-                print(f"catalog written to {args.output}: {counts}")
+                _err(f"catalog written to standard output: {said}")
+        elif not args.quiet:
+            print(f"catalog written to {args.output}: {said}")
         return 0
 
     if args.sandbox:

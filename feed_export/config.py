@@ -101,6 +101,9 @@ class ExportOptions(BaseModel):
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)
     create_missing_options: bool = False
+    # a value the PIM would drop without a word (a variant's parent-level attribute): sent
+    # and reported (False), or its row refused (True)
+    refuse_dropped_values: bool = False
     # files named by URL in cells: public addresses only, unless opened here
     allow_media_hosts: tuple[str, ...] = ()  # fetched whatever they resolve to
     allow_private_media: bool = False  # loopback and private ranges too (not link-local)

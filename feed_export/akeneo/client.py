@@ -18,11 +18,13 @@ not here. What this module adds per endpoint:
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import random as _random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -48,7 +50,7 @@ from feed_export.akeneo.responses import (
 from feed_export.akeneo.retry import RetryPolicy
 from feed_export.akeneo.stats import ClientStats
 from feed_export.akeneo.transport import Deadline, GuardedAdapter, request_deadline
-from feed_export.config import Entity, Settings
+from feed_export.config import IDENTIFIER_FIELD, Entity, Settings
 from feed_export.errors import (
     AuthenticationError,
     BatchRejected,
@@ -82,11 +84,32 @@ SEARCH_CHUNK = 100
 SEARCH_CHUNK_CHARS = 4000
 #: catalog lists read at once: Akeneo allows 4 concurrent requests per token
 CATALOG_READERS = 4
+#: more catalog lists ``fetch_catalog`` reads on demand, by catalog section -> API resource
+#: (product groups have no list in the API: a catalog file may list them, the PIM cannot)
+CODE_LISTS: dict[str, str] = {
+    "categories": "categories",
+    "association_types": "association-types",
+}
+#: the attribute types whose options ``GET /attributes/{code}/options`` lists
+SELECT_TYPES = frozenset({"pim_catalog_simpleselect", "pim_catalog_multiselect"})
+#: what ``catalog_sections`` may leave out
+OPTIONAL_PULLS = (
+    "families",
+    "family_variants",
+    "attribute_options",
+    "categories",
+    "association_types",
+    "product_models",
+)
 _ACCEPT_JSON = {"Accept": "application/json"}
 _BARE_403 = (
     "Request refused by the PIM (403 Forbidden, without an Akeneo message; on Akeneo SaaS "
     "this can mean the line is too large)"
 )
+
+
+class _NotFound(Exception):
+    """A GET the caller allows to miss was answered 404."""
 
 
 class _TooLarge(Exception):
@@ -191,35 +214,142 @@ class AkeneoClient:
     # --- catalog --------------------------------------------------------------------
 
     def fetch_catalog(
-        self, attribute_codes: Iterable[str] | None = None, *, families: bool = False
+        self,
+        attribute_codes: Iterable[str] | None = None,
+        *,
+        families: bool = False,
+        family_variants: bool = False,
+        lists: Sequence[str] = (),
     ) -> dict[str, Any]:
         """The PIM's structure in the catalog-file shape (items without ``_links``).
 
-        ``attribute_codes``: only these attributes (``None``: all of them). Codes the PIM
-        does not know are simply absent. ``families``: add every family (one more list).
+        ``attribute_codes``: only these attributes (``None``: all of them), searched as
+        written (the PIM's code filter is case-sensitive): codes it does not find are
+        simply absent. ``families``: add every family (one more list);
+        ``family_variants``: and every family's variants (one list per family, each
+        item with its ``family``). ``lists``: more of ``CODE_LISTS`` (``categories`` as
+        codes, ``association_types`` as items).
         """
         codes = None if attribute_codes is None else list(dict.fromkeys(attribute_codes))
-        readers: dict[str, Callable[[], list[dict[str, Any]]]] = {
+        readers: dict[str, Callable[[], Any]] = {
             "attributes": lambda: self._attributes(codes),
             "channels": lambda: list(self.list_items("channels")),
             "locales": lambda: list(self.list_items("locales")),
             "currencies": lambda: list(self.list_items("currencies")),
             "measurement_families": self._measurement_families,
         }
-        if families:
+        if families or family_variants:
             readers["families"] = lambda: list(self.list_items("families"))
-        # the lists do not depend on each other: read them side by side, so a distant PIM
-        # costs about one round trip here instead of one per list (the first request logs
-        # in; the others wait for its token). At most CATALOG_READERS requests at once.
-        pool = ThreadPoolExecutor(
-            max_workers=CATALOG_READERS, thread_name_prefix="feed_export-catalog"
+        for name in lists:
+            if name not in CODE_LISTS:
+                raise ValueError(f"unknown catalog list {name!r}; use {sorted(CODE_LISTS)}")
+            readers[name] = partial(self._code_list, name)
+        catalog = self._read_side_by_side(readers)
+        if family_variants:
+            catalog["family_variants"] = [
+                variant
+                for found in self._read_side_by_side(
+                    {
+                        family["code"]: partial(self.family_variants, family["code"])
+                        for family in catalog["families"]
+                        if isinstance(family.get("code"), str)
+                    }
+                ).values()
+                for variant in found
+            ]
+        return catalog
+
+    def catalog_sections(
+        self, attribute_codes: Iterable[str] | None = None, *, without: Iterable[str] = ()
+    ) -> dict[str, Any]:
+        """Every section of a catalog file (``catalog.structure.write_catalog``), for a dry
+        run to check what the PIM checks; the big ones lazily, page by page: the options
+        of the select attributes pulled (codes), and the product models (where each sits).
+
+        ``without``: sections of ``OPTIONAL_PULLS`` to leave out (a PIM with a million
+        product models may rather leave them to the push).
+        """
+        skip = set(without)
+        unknown = skip - set(OPTIONAL_PULLS)
+        if unknown:
+            raise ValueError(f"unknown catalog sections {sorted(unknown)}; use {OPTIONAL_PULLS}")
+        lists = [name for name in ("categories", "association_types") if name not in skip]
+        sections: dict[str, Any] = self.fetch_catalog(
+            attribute_codes,
+            families="families" not in skip,
+            family_variants="family_variants" not in skip,
+            lists=lists,
         )
+        if "families" in skip:
+            sections.pop("families", None)
+        if "attribute_options" not in skip:
+            sections["attribute_options"] = {
+                item["code"]: self.option_codes(item["code"])
+                for item in sections["attributes"]
+                if item.get("type") in SELECT_TYPES and isinstance(item.get("code"), str)
+            }
+        if "product_models" not in skip:
+            sections["product_models"] = self.product_models()
+        return sections
+
+    def fetch_options(self, attribute_codes: Iterable[str]) -> dict[str, list[str]]:
+        """The option codes of each of these (select) attributes, read side by side."""
+        return self._read_side_by_side(
+            {code: partial(self._option_list, code) for code in attribute_codes}
+        )
+
+    def _option_list(self, attribute_code: str) -> list[str]:
+        return list(self.option_codes(attribute_code))
+
+    def option_codes(self, attribute_code: str) -> Iterator[str]:
+        """One attribute's option codes, page by page (``GET /attributes/{code}/options``)."""
+        path = f"attributes/{quote(attribute_code, safe='')}/options"
+        for item in self.list_items(path):
+            code = item.get("code")
+            if isinstance(code, str):
+                yield code
+
+    def family_variants(self, family_code: str) -> list[dict[str, Any]]:
+        """One family's variants, each with its ``family`` (the API puts it in the URL)."""
+        path = f"families/{quote(family_code, safe='')}/variants"
+        return [{**item, "family": family_code} for item in self.list_items(path)]
+
+    def product_models(
+        self, codes: Iterable[str] | None = None, *, lookups: int = 100
+    ) -> Iterator[dict[str, Any]]:
+        """Where product models sit: ``{code, family_variant, parent}`` each (no values).
+
+        ``codes``: only these, searched by code in chunks, then each code the search did
+        not find (it may be written in another case) read on its own, up to ``lookups``
+        of them; the rest are taken as absent. ``None``: every product model, page by
+        page (``search_after``).
+        """
+        if codes is None:
+            params = {"pagination_type": "search_after"}
+            for item in self.list_items("product-models", params):
+                yield _model_place(item)
+            return
+        wanted = list(dict.fromkeys(codes))
+        found: set[str] = set()
+        for chunk in _chunk_codes(wanted):
+            search = orjson.dumps({"identifier": [{"operator": "IN", "value": chunk}]}).decode()
+            for item in self.list_items("product-models", {"search": search}):
+                place = _model_place(item)
+                found.add(place["code"].casefold())
+                yield place
+        for code in [c for c in wanted if c.casefold() not in found][:lookups]:
+            one = self._get_one(f"product-models/{quote(code, safe='')}")
+            if one is not None:
+                yield _model_place(one)
+
+    def _get_one(self, path: str) -> dict[str, Any] | None:
+        """One resource, or None when the PIM answers 404."""
+        url = f"{self._api}/{path}"
         try:
-            futures = {name: pool.submit(read) for name, read in readers.items()}
-            # the first failure in this order is the one reported, as when read one by one
-            return {name: future.result() for name, future in futures.items()}
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            data = self._get_json(url, None, missing_ok=True)
+        except _NotFound:
+            return None
+        return data if isinstance(data, dict) else None
 
     def _attributes(self, codes: list[str] | None) -> list[dict[str, Any]]:
         if codes is None:
@@ -229,6 +359,35 @@ class AkeneoClient:
             search = orjson.dumps({"code": [{"operator": "IN", "value": chunk}]}).decode()
             attributes.extend(self.list_items("attributes", {"search": search}))
         return attributes
+
+    def _code_list(self, resource: str) -> list[Any]:
+        url_name = CODE_LISTS[resource]
+        items = self.list_items(url_name)
+        if resource == "association_types":
+            return [
+                {"code": item["code"], "is_quantified": bool(item.get("is_quantified"))}
+                for item in items
+                if isinstance(item.get("code"), str)
+            ]
+        return [item["code"] for item in items if isinstance(item.get("code"), str)]
+
+    def _read_side_by_side(self, readers: Mapping[str, Callable[[], Any]]) -> dict[str, Any]:
+        """Call independent readers at once (at most ``CATALOG_READERS``), in their order.
+
+        A distant PIM then costs about one round trip per CATALOG_READERS lists instead of
+        one per list (the first request logs in; the others wait for its token). The
+        first failure in ``readers``' order is the one raised, as when read one by one.
+        """
+        if not readers:
+            return {}
+        pool = ThreadPoolExecutor(
+            max_workers=CATALOG_READERS, thread_name_prefix="feed_export-catalog"
+        )
+        try:
+            futures = {name: pool.submit(read) for name, read in readers.items()}
+            return {name: future.result() for name, future in futures.items()}
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def list_items(
         self, resource: str, params: Mapping[str, str] | None = None
@@ -301,7 +460,9 @@ class AkeneoClient:
             f"?{parts.query}" if parts.query else ""
         )
 
-    def _get_json(self, url: str, params: Mapping[str, str] | None) -> Any:
+    def _get_json(
+        self, url: str, params: Mapping[str, str] | None, *, missing_ok: bool = False
+    ) -> Any:
         path = _path_of(url)
 
         def once() -> Any:
@@ -309,6 +470,8 @@ class AkeneoClient:
                 response, verdict = self._exchange(
                     "GET", url, params=params, headers=_ACCEPT_JSON, stream=True
                 )
+                if missing_ok and verdict.status == 404:
+                    raise _NotFound(path)
                 if verdict.action is Action.SUCCESS:
                     with response:
                         content = self._read_body(response, f"GET {path}")
@@ -344,10 +507,10 @@ class AkeneoClient:
         url = f"{self._api}/{entity}"
         # the PIM only looks for the parameter's presence (openapi: "regardless of value")
         params = {"create_missing_options": "true"} if create_missing_options else None
-        return self._patch_lines(url, params, lines)
+        return self._patch_lines(url, params, lines, IDENTIFIER_FIELD[entity])
 
     def _patch_lines(
-        self, url: str, params: Mapping[str, str] | None, lines: Sequence[bytes]
+        self, url: str, params: Mapping[str, str] | None, lines: Sequence[bytes], key_field: str
     ) -> list[LineResult]:
         results: list[LineResult | None] = [None] * len(lines)
         pending = list(range(len(lines)))  # positions still without an answer
@@ -364,7 +527,7 @@ class AkeneoClient:
             try:
                 answers = self._patch_once(url, params, body, len(pending))
             except _TooLarge as exc:
-                self._split(url, params, lines, pending, results, exc)
+                self._split(url, params, lines, pending, results, exc, key_field)
                 return  # every pending line has its result
             except BatchRejected as exc:
                 refused = LineResult(exc.status, str(exc))
@@ -376,8 +539,11 @@ class AkeneoClient:
                 answer = answers.by_line.get(number)
                 if answer is None:
                     missing.append(i)
-                else:
-                    results[i] = answer
+                    continue
+                named = answers.named.get(number)
+                if named is not None:
+                    answer = _check_named(answer, named, lines[i], key_field, url, number)
+                results[i] = answer
             if missing:
                 why = f" ({answers.interrupted})" if answers.interrupted else ""
                 answered = len(pending) - len(missing)
@@ -404,6 +570,7 @@ class AkeneoClient:
         pending: list[int],
         results: list[LineResult | None],
         exc: _TooLarge,
+        key_field: str,
     ) -> None:
         """Send the ``pending`` lines again in two halves (each with its own attempts)."""
         if len(pending) == 1:
@@ -413,7 +580,7 @@ class AkeneoClient:
         half = len(pending) // 2
         log.warning("PATCH %s: %s; splitting %d lines in two", _path_of(url), exc, len(pending))
         for part in (pending[:half], pending[half:]):
-            answered = self._patch_lines(url, params, [lines[i] for i in part])
+            answered = self._patch_lines(url, params, [lines[i] for i in part], key_field)
             for i, result in zip(part, answered, strict=True):
                 results[i] = result
 
@@ -656,6 +823,51 @@ def _chunk_codes(codes: Iterable[str]) -> Iterator[list[str]]:
         size += cost
     if chunk:
         yield chunk
+
+
+def _check_named(
+    answer: LineResult, named: str, line: bytes, key_field: str, url: str, number: int
+) -> LineResult:
+    """``answer`` if it names the key ``line`` was sent with, else an Unknown result.
+
+    An answer matched by its line number alone could give a row another row's verdict
+    (a proxy that adds or shifts lines): the key it names must be the line's own.
+    Compared case-insensitively, as the PIM compares codes.
+    """
+    try:
+        sent = orjson.loads(line).get(key_field)
+    except (orjson.JSONDecodeError, AttributeError):
+        return answer  # not an object: the PIM names no key for such a line anyway
+    if not isinstance(sent, str) or sent.casefold() == named.casefold():
+        return answer
+    what = "product model" if key_field == "code" else "product"
+    theirs, ours = _quoted(named), _quoted(sent)
+    log.warning(
+        "PATCH %s: the answer to line %d names %s %s, but that line sent %s: its row is Unknown",
+        _path_of(url),
+        number,
+        what,
+        theirs,
+        ours,
+    )
+    return LineResult(
+        0,
+        f"Unknown: the PIM's answer named another {what} ({theirs} instead of {ours}); "
+        "the PIM may or may not have saved this row",
+    )
+
+
+def _quoted(text: str) -> str:
+    return json.dumps(quote_body(text, 80), ensure_ascii=False)
+
+
+def _model_place(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A product model as the catalog keeps it: where it sits, not its values."""
+    return {
+        "code": item.get("code"),
+        "family_variant": item.get("family_variant"),
+        "parent": item.get("parent"),
+    }
 
 
 def _complete(results: list[LineResult | None]) -> list[LineResult]:

@@ -33,7 +33,7 @@ import re
 import socket
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Any
@@ -350,6 +350,25 @@ class Answers:
 
     by_line: dict[int, LineResult]  # 1-based line of the request -> its result
     interrupted: str  # why the body stopped early ("" when it ended normally)
+    #: 1-based line -> the identifier, code or uuid its answer names (when it names one):
+    #: the caller checks it against the line it sent, never trusting the number alone
+    named: dict[int, str] = field(default_factory=dict)
+
+
+def answer_key(obj: Mapping[str, Any]) -> str | None:
+    """The identifier, uuid or code an answer line names, or None.
+
+    ``code`` counts only as text: recent PIMs put the (numeric) status there on
+    products-uuid error lines.
+
+    >>> answer_key({"line": 1, "code": "tee", "status_code": 201}), answer_key({"code": 422})
+    ('tee', None)
+    """
+    for name in ("identifier", "uuid", "code"):
+        value = obj.get(name)
+        if isinstance(value, str):
+            return value
+    return None
 
 
 def read_answers(response: requests.Response, expected: int | None = None) -> Answers:
@@ -361,6 +380,7 @@ def read_answers(response: requests.Response, expected: int | None = None) -> An
     them has one, or once the PIM sent more than twice as many answers as lines.
     """
     by_line: dict[int, LineResult] = {}
+    named: dict[int, str] = {}
     parts: list[bytes] = []  # the pieces of the line being read: joined once, when complete
     size = 0
     overlong = False
@@ -388,6 +408,9 @@ def read_answers(response: requests.Response, expected: int | None = None) -> An
             and (expected is None or 1 <= number <= expected)
         ):
             by_line[number] = line_result(obj)
+            key = answer_key(obj)
+            if key is not None:
+                named[number] = key
 
     def done() -> bool:
         # every line answered; or a PIM that answers far more than it was sent
@@ -421,7 +444,7 @@ def read_answers(response: requests.Response, expected: int | None = None) -> An
         interrupted = describe_exception(exc)
     if not overlong and not done():
         take(b"".join(parts))
-    return Answers(by_line, interrupted)
+    return Answers(by_line, interrupted, named)
 
 
 def _decode_line(raw: bytes) -> Any:

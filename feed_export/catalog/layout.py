@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from feed_export.catalog.structure import Attribute, Catalog
+from feed_export.catalog.structure import Attribute, Catalog, similar_codes
 from feed_export.config import ExportOptions
 from feed_export.errors import HeaderError, HeaderSyntaxError
 from feed_export.feed.headers import (
@@ -46,6 +46,7 @@ from feed_export.feed.headers import (
     FEEDBACK_COLUMNS,
     FIELD_SET,
     FIELDS,
+    QUANTIFIED_TARGETS,
     AssociationHeader,
     AttributeHeader,
     FieldHeader,
@@ -247,8 +248,36 @@ class _Resolver:
 
     def _association(self, index: int, text: str, pos: str, parts: AssociationHeader) -> None:
         kind: ColumnKind = "quantified_association" if parts.quantified else "association"
-        column = Column(index, text, kind, parts.type, target=parts.target)
-        self._keep(column, (kind, parts.type.lower(), parts.target))
+        name = parts.type
+        catalog = self.catalog
+        if catalog.has("association_types"):
+            # the PIM refuses a type it lacks, or of the other kind (AssociationTypeIsNotQuantified)
+            found = catalog.association_type(name)
+            if found is None:
+                index_ = {t.code.lower(): t.code for t in catalog.association_types}
+                similar = similar_codes(name, index_)
+                hint = (
+                    "did you mean " + " or ".join(f'"{s}"' for s in similar) + "?"
+                    if similar
+                    else f"association types: {_listing(list(index_.values()))}"
+                )
+                self.problems.append(f'{pos}: unknown association type "{name}"; {hint}')
+                return
+            if found.is_quantified != parts.quantified:
+                target = parts.target
+                if found.is_quantified and target not in QUANTIFIED_TARGETS:
+                    target = "products"
+                right = format_header(
+                    replace(parts, type=found.code, quantified=found.is_quantified, target=target)
+                )
+                what = "a quantified" if found.is_quantified else "not a quantified"
+                self.problems.append(
+                    f"{pos}: {found.code} is {what} association type: name the column {right}"
+                )
+                return
+            name = found.code  # the PIM's spelling
+        column = Column(index, text, kind, name, target=parts.target)
+        self._keep(column, (kind, name.lower(), parts.target))
 
     def _attribute(self, index: int, text: str, pos: str, parts: AttributeHeader) -> None:
         catalog = self.catalog

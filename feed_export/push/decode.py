@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
@@ -70,6 +70,9 @@ from feed_export.config import IDENTIFIER_FIELD, Entity, ExportOptions
 from feed_export.errors import CellError
 from feed_export.feed.headers import ENTITY_FIELDS
 from feed_export.feed.reader import Row
+
+if TYPE_CHECKING:
+    from feed_export.catalog.checks import CatalogChecks
 
 MAX_LINE_BYTES: Final = 1_000_000
 
@@ -111,6 +114,8 @@ class ProductLine:
     parent: str | None = None
     links_at: int = 0
     media: tuple[MediaRef, ...] = ()
+    #: values the PIM will drop without a word (``catalog.checks``): "<column> not kept: why"
+    notes: tuple[str, ...] = ()
 
 
 def state_payload(line: ProductLine) -> bytes:
@@ -235,6 +240,7 @@ class _Plan:
         foreign: list[tuple[int, str]],
         layout: FeedLayout,
         options: ExportOptions,
+        rules: CatalogChecks | None = None,
     ) -> None:
         catalog = layout.catalog
         erase = options.empty_cells == "erase"
@@ -258,15 +264,10 @@ class _Plan:
         for column in columns:
             if column.kind == "field":
                 erased = ERASABLE_FIELDS.get(column.name, _KEEP) if erase else _KEEP
-                fields.append(
-                    (
-                        column.index,
-                        _label(column),
-                        column.name,
-                        field_converter(column.name, options),
-                        erased,
-                    )
-                )
+                convert_field = field_converter(column.name, options)
+                if rules is not None:  # codes the catalog knows: checked, its spelling out
+                    convert_field = rules.field(column, convert_field)
+                fields.append((column.index, _label(column), column.name, convert_field, erased))
             elif column.kind == "value":
                 attribute = column.attribute
                 assert attribute is not None
@@ -284,6 +285,8 @@ class _Plan:
                     if attribute.type in MEDIA_TYPES
                     else value_converter(attribute, catalog, options)
                 )
+                if rules is not None:  # select options the catalog lists
+                    convert = rules.value(column, convert)
                 values.append(
                     (column.index, _label(column), column.name, convert, erased, entry, alone)
                 )
@@ -528,11 +531,21 @@ class RowDecoder:
     """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
 
     def __init__(
-        self, layout: FeedLayout, options: ExportOptions, *, compiled: bool = True
+        self,
+        layout: FeedLayout,
+        options: ExportOptions,
+        *,
+        compiled: bool = True,
+        checks: CatalogChecks | None = None,
     ) -> None:
-        """``compiled=False`` decodes with the reference loop instead (tests compare both)."""
+        """``compiled=False`` decodes with the reference loop instead (tests compare both).
+
+        ``checks``: the PIM's rules the catalog answers (``catalog.checks``), run on every
+        row; None decodes without them.
+        """
         self.layout = layout
         self._compiled = compiled
+        self._row_check = checks.row if checks is not None and checks.per_row else None
         self._width = layout.width
         self._blank_unchecked = layout.blank_unchecked
         # how problems name the decoded columns (a flawed cell elsewhere is never sent)
@@ -542,7 +555,7 @@ class RowDecoder:
         self._entity_index: int | None = None
         self._entity_header = ""
         if layout.entity_column is None:
-            plan = _Plan(entity, layout.key, columns, [], layout, options)
+            plan = _Plan(entity, layout.key, columns, [], layout, options, checks)
             self._plans: dict[Entity, _Plan] = {entity: plan}
             self._plan = plan
             return
@@ -575,9 +588,17 @@ class RowDecoder:
                 model_columns.append(column)
             elif kind != "entity":
                 model_foreign.append((column.index, _label(column)))
-        self._plan = _Plan(entity, layout.key, product_columns, product_foreign, layout, options)
+        self._plan = _Plan(
+            entity, layout.key, product_columns, product_foreign, layout, options, checks
+        )
         model_plan = _Plan(
-            "product-models", layout.model_key, model_columns, model_foreign, layout, options
+            "product-models",
+            layout.model_key,
+            model_columns,
+            model_foreign,
+            layout,
+            options,
+            checks,
         )
         self._plans = {entity: self._plan, "product-models": model_plan}
 
@@ -670,6 +691,9 @@ class RowDecoder:
                         )
                     )
 
+        notes: tuple[str, ...] = ()
+        if self._row_check is not None:
+            notes = self._row_check(plan.entity, body, problems)
         if row.flaws:
             # a cell whose text is not its value (an Excel error, a formula never saved):
             # its own problem replaces whatever its text would have caused
@@ -709,6 +733,7 @@ class RowDecoder:
             parent if parent.__class__ is str and parent else None,
             links_at,
             tuple(media) if media else (),
+            notes,
         )
 
     def generated_source(self) -> dict[Entity, str]:

@@ -527,11 +527,18 @@ class Planner:
             return
         self._open_rows -= 1
         assert row.status is not None
-        if not row.failures or not 200 <= row.status < 300:
+        saved = 200 <= row.status < 300
+        if saved and not row.failures and row.line.notes:
+            # values the PIM dropped without a word (catalog.checks): saved, and said so
+            text = "; ".join(row.line.notes)
+            message = f"Saved ({row.status}), except: {text}"
+            self._outcomes.append((row.line, Outcome(row.line.row, row.status, message)))
+            return
+        if not row.failures or not saved:
             self._outcomes.append((row.line, Outcome(row.line.row, row.status, row.message)))
             return
         status = row.failures[0][0]
-        text = "; ".join(failure for _, failure in row.failures)
+        text = "; ".join([*(failure for _, failure in row.failures), *row.line.notes])
         message = f"Saved ({row.status}), except: {text}"
         self._outcomes.append((row.line, Outcome(row.line.row, status, message)))
 

@@ -2,8 +2,10 @@
 
 open the feed -> log in and read the catalog (``startup``; or the catalog given) -> the
 state store and journal -> the validation pass (``scan``: the whole feed read once,
-headers resolved) -> decode and send (``live.LivePush``: plan, send, record; or
-``rows.dry_run``) -> the feedback file, one row per data row, in feed order.
+headers resolved) -> the catalog checks (``catalog.checks``, with the product models the
+feed, the catalog and, live, the PIM know) -> decode and send (``live.LivePush``: plan,
+send, record; or ``rows.dry_run``) -> the feedback file, one row per data row, in feed
+order.
 
 Nothing is written before the start-up checks pass: a PIM that cannot be reached, refuses
 the login or whose catalog cannot be read stops the run with ``StartupError``, and an
@@ -28,7 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from feed_export._version import __version__
-from feed_export.catalog.structure import Catalog
+from feed_export.catalog.checks import CatalogChecks
+from feed_export.catalog.structure import CHECK_SECTIONS, Catalog, ProductModel
 from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
 from feed_export.feed.output import create_file
@@ -43,6 +46,7 @@ from feed_export.push.feedback import (
 )
 from feed_export.push.files import MediaLimits
 from feed_export.push.interrupt import Interrupt
+from feed_export.push.lineage import ParentWait, model_tree
 from feed_export.push.live import LivePush
 from feed_export.push.media import MediaStage, feed_has_files
 from feed_export.push.payload import PayloadLog
@@ -60,7 +64,7 @@ from feed_export.push.progress import (
 )
 from feed_export.push.rows import dry_run, finish_rows, rejected_message
 from feed_export.push.scan import scan_feed
-from feed_export.push.startup import log_in, read_catalog
+from feed_export.push.startup import log_in, read_catalog, read_product_models
 from feed_export.push.state import context_hash
 from feed_export.push.tracking import RunMemory, Tracking, payload_options
 from feed_export.report.model import RunReport, run_settings
@@ -161,10 +165,11 @@ def run_push(
         if client is not None and own_client:
             phases.phase(f"{LOGGING_IN} at {report.pim}")
             log_in(client, interrupt)
+        live_catalog = catalog is None
         if catalog is None:
             assert client is not None
             phases.phase(READING_CATALOG)
-            catalog = read_catalog(client, feed.header, interrupt)
+            catalog = read_catalog(client, feed.header, interrupt, options.entity)
         memory: RunMemory | None = None
         if not options.dry_run:
             memory = RunMemory.open(source, options, tracking, pim, report)
@@ -175,6 +180,12 @@ def run_push(
                 feed, catalog, options, index=not options.dry_run, count=phases.wanted,
                 tick=phases.rows,
             )  # fmt: skip
+            pim_models: list[ProductModel] = []
+            if live_catalog and scan.models is not None:
+                assert client is not None  # the parents the feed names and does not define
+                pim_models = read_product_models(
+                    client, scan.models.unknown_parents(catalog), interrupt
+                )
         except BaseException:
             if memory is not None:
                 memory.finish()  # nothing was sent: nothing to resume
@@ -202,7 +213,10 @@ def run_push(
             return report
         layout = scan.layout
         report.warnings.extend(layout.warnings)
-        decoder = RowDecoder(layout, options)
+        tree = model_tree(catalog, scan.models, pim_models, asked_pim=live_catalog)
+        checks = CatalogChecks(layout, options, tree)
+        report.warnings.extend(checks.warnings)
+        decoder = RowDecoder(layout, options, checks=checks)
         payload: BinaryIO | None = None
         if isinstance(targets.payload_out, Path):
             try:
@@ -218,7 +232,8 @@ def run_push(
 
         if options.dry_run:
             phases.phase(CHECKING_ROWS, scan.rows)
-            dry_run(rows, decoder, ordered, payload, phases.answered)
+            waits = ParentWait(scan.models, tree) if scan.models is not None else None
+            dry_run(rows, decoder, ordered, payload, phases.answered, waits)
         else:
             assert client is not None and memory is not None
             # what decoding depends on besides the row: the raw-row hashes are salted with it
@@ -227,7 +242,7 @@ def run_push(
                 list(feed.header),
                 list(scan.has_data) if scan.has_data is not None else None,
                 payload_options(options),
-                catalog.to_dict(),
+                catalog.to_dict(without=CHECK_SECTIONS),
             )
             media = None
             if feed_has_files(layout):

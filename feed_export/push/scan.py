@@ -5,9 +5,12 @@ what the push needs to know up front, so the feed is read once here and once to 
 
 - which columns under an empty header hold data (a column with data needs a name);
 - every key of the feed by entity (``planner.FeedIndex``), when rows may name each other
-  (parents, association targets): a child then waits only for its own parent.
+  (parents, association targets): a child then waits only for its own parent;
+- where the feed's product model rows sit and which parents its rows name
+  (``lineage.FeedModels``), when it has a parent or family variant column: the catalog
+  checks know a parent defined anywhere in the feed.
 
-Both are taken only when needed; otherwise the pass only validates.
+Each is taken only when needed; otherwise the pass only validates.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from feed_export.config import ExportOptions
 from feed_export.errors import HeaderError
 from feed_export.feed.reader import Feed, Row
 from feed_export.push.decode import RowDecoder
+from feed_export.push.lineage import FeedModels, FeedModelsBuilder, needs_models
 from feed_export.push.planner import FeedIndex, IndexBuilder, needs_index
 from feed_export.push.progress import CHECK_TICK
 
@@ -34,6 +38,7 @@ class Scan:
     index: FeedIndex | None = None
     has_data: tuple[bool, ...] | None = None  # per column, when a header is empty
     rows: int | None = None  # data rows, blank ones included (when counted)
+    models: FeedModels | None = None  # when rows may name product models
 
 
 def scan_feed(
@@ -58,8 +63,13 @@ def scan_feed(
     except HeaderError:
         layout = None
     builder = None
-    if index and layout is not None and needs_index(layout):
-        builder = IndexBuilder(RowDecoder(layout, options))
+    models = None
+    if layout is not None and ((index and needs_index(layout)) or needs_models(layout)):
+        keys = RowDecoder(layout, options)  # keys only: no catalog checks
+        if index and needs_index(layout):
+            builder = IndexBuilder(keys)
+        if needs_models(layout):
+            models = FeedModelsBuilder(keys)
     seen = [False] * len(header)
     counted = 0
 
@@ -75,8 +85,10 @@ def scan_feed(
                 seen[i] = True
         if builder is not None:
             builder.add(row)
+        if models is not None:
+            models.add(row)
 
-    feed.check(watch if blank or builder is not None or count else None)
+    feed.check(watch if blank or builder is not None or models is not None or count else None)
     rows = counted if count else None
     has_data = (
         tuple(True if h.strip() else seen[i] for i, h in enumerate(header)) if blank else None
@@ -89,4 +101,11 @@ def scan_feed(
             )
         except HeaderError as exc:
             return Scan(None, tuple(exc.problems), has_data=has_data, rows=rows)
-    return Scan(layout, (), builder.index() if builder is not None else None, has_data, rows)
+    return Scan(
+        layout,
+        (),
+        builder.index() if builder is not None else None,
+        has_data,
+        rows,
+        models.build() if models is not None else None,
+    )

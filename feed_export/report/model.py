@@ -35,6 +35,8 @@ EXIT_ABORTED = 3
 
 SKIPPED_MESSAGE = "Skipped: empty row"
 DRY_RUN_MESSAGE = "Valid (dry run)"
+#: how an accepted row's message names a value the PIM drops (``catalog.checks``)
+NOT_KEPT = " not kept: "
 
 #: --only-changed: a row the PIM already holds, left out; it counts as accepted
 UNCHANGED_STATUS = 304
@@ -98,6 +100,9 @@ def run_settings(
         "batch size": options.batch_size,
         "concurrency": options.concurrency,
         "create missing options": options.create_missing_options,
+        "values the PIM would drop": "refused"
+        if options.refuse_dropped_values
+        else "sent, named in the feedback",
     }
     if not options.dry_run:
         shown["send mode"] = {"all": "every row", "only-changed": "only changed rows"}.get(
@@ -327,6 +332,8 @@ class RunReport:
     header_problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     aborted: str | None = None
+    #: accepted rows carrying values the PIM drops without a word (named in their message)
+    values_not_kept: int = 0
     resumed: int = 0  # rows whose outcome comes from the interrupted run's journal
     resumed_from: str | None = None  # when the resumed run started
     resumable: bool = False  # aborted, and its journal kept: --resume continues it
@@ -368,6 +375,8 @@ class RunReport:
         kind = outcome_kind(status, message)
         self.outcomes[kind] += 1
         failed = kind not in ACCEPTED and kind != "skipped"
+        if not failed and NOT_KEPT in message:
+            self.values_not_kept += 1
         found: list[int] = []
         if problems:
             for i, problem in enumerate(problems):
@@ -477,6 +486,7 @@ class RunReport:
             "lines_sent": self.lines_sent,
             "header_problems": self.header_problems,
             "warnings": self.warnings,
+            "values_not_kept": self.values_not_kept,
             "aborted": self.aborted,
             "resumed": self.resumed,
             "resumed_from": self.resumed_from,

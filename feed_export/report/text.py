@@ -127,6 +127,10 @@ def render_text(report: RunReport, top: int = 8) -> str:
     width = max((len(f"{n:,}") for n, _ in counts), default=1)
     for n, label in counts:
         out.append(f"  {n:>{width},}  {label}")
+    if report.values_not_kept:
+        rows = _plural(report.values_not_kept, "row")
+        verb = "would drop" if report.dry_run else "dropped"
+        out.append(f"  {rows} with values the PIM {verb} without a word (named on each row)")
     if not report.dry_run and report.lines_sent:
         out.append(
             f"  {_plural(report.lines_sent, 'line')} sent; "

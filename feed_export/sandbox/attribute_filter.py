@@ -69,7 +69,8 @@ def filter_product(
     if parent is not None:
         keep = level_attributes(catalog, store, parent)
     elif isinstance(data.get("family"), str):
-        keep = catalog.family_attributes.get(data["family"])
+        family = catalog.spelling("family", data["family"]) or data["family"]
+        keep = catalog.family_attributes.get(family)
     if keep is None:
         return data
     return _keep_only(data, values, keep | {catalog.identifier_attribute})
@@ -96,6 +97,8 @@ def filter_product_model(
         if existing.get("parent") and "parent" not in data:
             parent_code = existing["parent"]
             variant_code = existing.get("family_variant")
+    if isinstance(variant_code, str):  # found whatever its case, as the updater does
+        variant_code = catalog.spelling("family_variant", variant_code) or variant_code
     variant = catalog.family_variants.get(variant_code) if isinstance(variant_code, str) else None
     keep: frozenset[str] | None
     if not parent_code and variant is not None:
@@ -157,6 +160,8 @@ def common_attributes(catalog: SandboxCatalog, variant_code: str) -> frozenset[s
 def _set_attributes(
     catalog: SandboxCatalog, variant_code: Any, level: int
 ) -> frozenset[str] | None:
+    if isinstance(variant_code, str):  # found whatever its case, as the updater does
+        variant_code = catalog.spelling("family_variant", variant_code) or variant_code
     variant = catalog.family_variants.get(variant_code) if isinstance(variant_code, str) else None
     if variant is None:
         return None

@@ -9,9 +9,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from feed_export.errors import ConfigError
 
@@ -32,6 +32,22 @@ class _Item(BaseModel):
 
     model_config = ConfigDict(extra="allow")
     code: str
+
+
+def _codes_as_items(value: Any) -> Any:
+    # a catalog file may list codes as plain strings (``catalog pull`` writes categories,
+    # groups and options that way) or as the API's items
+    if isinstance(value, list):
+        return [{"code": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+_Items = Annotated[list[_Item], BeforeValidator(_codes_as_items)]
+
+
+class _ProductModel(_Item):
+    family_variant: str | None = None
+    parent: str | None = None
 
 
 class _Attribute(_Item):
@@ -110,10 +126,11 @@ class _CatalogFile(BaseModel):
     measurement_families: list[_MeasurementFamily]
     families: list[_Family] = []
     family_variants: list[_FamilyVariant] = []
-    attribute_options: dict[str, list[_Item]] = {}
-    categories: list[_Item] = []
+    attribute_options: dict[str, _Items] = {}
+    categories: _Items = []
     association_types: list[_AssociationType] = []
-    groups: list[_Item] = []
+    groups: _Items = []
+    product_models: list[_ProductModel] = []
     asset_families: list[_AssetFamily] = []
     asset_attributes: dict[str, list[_AssetAttribute]] = {}
     asset_attribute_options: dict[str, dict[str, list[_Item]]] = {}
@@ -205,6 +222,30 @@ class SandboxCatalog:
         self.data.setdefault("groups", [])
         self.data.setdefault("asset_families", [])
         self.data.setdefault("asset_attributes", {})
+        self.data.setdefault("product_models", [])
+        # codes written as plain strings are served as the API's items
+        for section in ("categories", "groups"):
+            self.data[section] = [
+                {
+                    "code": item,
+                    "labels": {},
+                    **({"parent": None} if section == "categories" else {}),
+                }
+                if isinstance(item, str)
+                else item
+                for item in self.data[section]
+            ]
+        self.data["attribute_options"] = {
+            attribute: [
+                {"code": item, "attribute": attribute, "sort_order": i, "labels": {}}
+                if isinstance(item, str)
+                else item
+                for i, item in enumerate(items, start=1)
+            ]
+            for attribute, items in self.data["attribute_options"].items()
+        }
+        #: product models the catalog file says exist (code, family_variant, parent)
+        self.product_models = [(m.code, m.family_variant, m.parent) for m in parsed.product_models]
         if not self.data.get("association_types"):
             self.data["association_types"] = [dict(t) for t in DEFAULT_ASSOCIATION_TYPES]
         units_by_family = {
@@ -314,6 +355,25 @@ class SandboxCatalog:
         ]
         self.association_types = frozenset(t.code for t in types if not t.is_quantified)
         self.quantified_association_types = frozenset(t.code for t in types if t.is_quantified)
+        # codes are found whatever their case, as MySQL's collation finds them in Akeneo
+        # (findOneByIdentifier), and stored in the catalog's spelling
+        self._spellings: dict[str, dict[str, str]] = {
+            kind: {code.lower(): code for code in codes}
+            for kind, codes in (
+                ("family", self.families),
+                ("category", self.categories),
+                ("group", self.groups),
+                ("family_variant", self.family_variants),
+                ("association_type", self.association_types),
+                ("quantified_association_type", self.quantified_association_types),
+            )
+        }
+
+    def spelling(self, kind: str, code: str) -> str | None:
+        """The catalog's spelling of a ``family``, ``category``, ``group``,
+        ``family_variant``, ``association_type`` or ``quantified_association_type`` code,
+        matched whatever its case; None when there is none."""
+        return self._spellings[kind].get(code.lower())
 
     def attribute(self, code: str) -> AttributeSpec | None:
         """The attribute named ``code``, matched like MySQL does: case-insensitively."""

@@ -102,6 +102,8 @@ class Sandbox:
         self.stats = SandboxStats()
         self.tokens = TokenStore(clock=lambda: self.clock(), lifetime=token_lifetime)
         self.updater = Updater(self.catalog, self.store, clock=lambda: self.clock())
+        # the product models a catalog file lists exist in the PIM it describes
+        self.updater.seed_product_models(self.catalog.product_models)
         self.state = SandboxState(self.store, self.updater)
         self.injector = FaultInjector(faults or Faults())
         self.app = create_app(self)

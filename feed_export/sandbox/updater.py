@@ -80,9 +80,17 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _BAD_IDENTIFIER_RE = re.compile(r"[,;]|^\s|\s$")
 
 _TEXT_TYPES = frozenset({"pim_catalog_text", "pim_catalog_textarea"})
-_STRING_TYPES = frozenset({"pim_catalog_reference_data_simpleselect", "akeneo_reference_entity"})
+# reference data under the PIM's type codes (pim_reference_data_*) and the older docs' ones
+_STRING_TYPES = frozenset(
+    {
+        "pim_reference_data_simpleselect",
+        "pim_catalog_reference_data_simpleselect",
+        "akeneo_reference_entity",
+    }
+)
 _STRING_LIST_TYPES = frozenset(
     {
+        "pim_reference_data_multiselect",
         "pim_catalog_reference_data_multiselect",
         "akeneo_reference_entity_collection",
         "pim_catalog_asset_collection",
@@ -236,6 +244,40 @@ class Updater:
         self.clock = clock
         self.new_uuid = new_uuid
         self._create_options = False
+
+    def seed_product_models(self, models: list[tuple[str, str | None, str | None]]) -> int:
+        """Create the product models a catalog file lists (code, family variant, parent)
+        that the store lacks, without values, parents first; how many were created."""
+        pending = [m for m in models if self.store.product_model(m[0]) is None]
+        created = 0
+        while pending:
+            waiting = {code.lower() for code, _, _ in pending}
+            ready = [m for m in pending if not m[2] or m[2].lower() not in waiting]
+            if not ready:
+                ready = pending  # a cycle in the file: take them as they are
+            now = _timestamp(self.clock())
+            for code, variant_code, parent_code in ready:
+                parent = self.store.product_model(parent_code) if parent_code else None
+                if parent is not None:
+                    variant_code = parent.get("family_variant")
+                variant = self.catalog.family_variants.get(variant_code or "")
+                self.store.save_product_model(
+                    {
+                        "code": code,
+                        "family": variant.family if variant is not None else None,
+                        "family_variant": variant_code,
+                        "parent": parent["code"] if parent is not None else None,
+                        "categories": [],
+                        "values": {},
+                        "created": now,
+                        "updated": now,
+                        "associations": {},
+                        "quantified_associations": {},
+                    }
+                )
+                created += 1
+            pending = [m for m in pending if m not in ready]
+        return created
 
     # -- entry point ---------------------------------------------------------------------
     def upsert(
@@ -549,14 +591,18 @@ class Updater:
                 raise _Documented(
                     f'Property "family" expects a string as data, "{php_type(value)}" given.'
                 )
-            if value is not None and value not in catalog.families:
+            spelled = catalog.spelling("family", value) if value is not None else None
+            if value is not None and spelled is None:
                 raise _Documented(f"The {value} family does not exist in your PIM.")
-            item["family"] = value
+            item["family"] = spelled
         elif name in {"categories", "add_categories", "remove_categories"}:
-            codes = self._codes(name, value)
-            for code in codes:
-                if code not in catalog.categories:
+            codes = []
+            for code in self._codes(name, value):
+                spelled = catalog.spelling("category", code)
+                if spelled is None:
                     raise _Documented(f"The {code} category does not exist in your PIM.")
+                if spelled not in codes:
+                    codes.append(spelled)
             current: list[str] = item["categories"]
             if name == "categories":
                 item["categories"] = codes
@@ -565,13 +611,16 @@ class Updater:
             else:
                 item["categories"] = [c for c in current if c not in codes]
         elif name == "groups":
-            codes = self._codes(name, value)
-            for code in codes:
-                if code not in catalog.groups:
+            codes = []
+            for code in self._codes(name, value):
+                spelled = catalog.spelling("group", code)
+                if spelled is None:
                     raise _Documented(
                         'Property "groups" expects a valid group code. The group does not '
                         f'exist, "{code}" given.'
                     )
+                if spelled not in codes:
+                    codes.append(spelled)
             item["groups"] = codes
         elif name == "parent":
             self._set_parent(entity, item, value)
@@ -581,13 +630,14 @@ class Updater:
                     f'Property "family_variant" expects a string as data, "{php_type(value)}" '
                     "given."
                 )
-            variant = catalog.family_variants.get(value) if value is not None else None
+            spelled = catalog.spelling("family_variant", value) if value is not None else None
+            variant = catalog.family_variants.get(spelled) if spelled is not None else None
             if value is not None and variant is None:
                 raise _Documented(
                     'Property "family_variant" expects a valid family variant code. The family '
                     f'variant does not exist, "{value}" given.'
                 )
-            item["family_variant"] = value
+            item["family_variant"] = spelled
             if variant is not None and variant.family:
                 item["family"] = variant.family
         elif name == "values":
@@ -660,11 +710,12 @@ class Updater:
                 f'Property "associations" expects an array as data, "{php_type(value)}" given.'
             )
         by_uuid = entity == "products-uuid"
-        for type_code, targets in value.items():
+        for given_type, targets in value.items():
+            type_code = self.catalog.spelling("association_type", given_type) or given_type
             if type_code not in self.catalog.association_types:
                 raise _Documented(
                     'Property "associations" expects a valid association type code. The '
-                    f'association type does not exist, "{type_code}" given.'
+                    f'association type does not exist, "{given_type}" given.'
                 )
             if targets == []:
                 continue
@@ -697,13 +748,14 @@ class Updater:
                             )
                     slot["product_models"] = codes
                 else:
-                    for code in codes:
-                        if code not in self.catalog.groups:
+                    spelled = [self.catalog.spelling("group", code) for code in codes]
+                    for code, found in zip(codes, spelled, strict=True):
+                        if found is None:
                             raise _Documented(
                                 'Property "associations" expects a valid group code. The '
                                 f'group does not exist, "{code}" given.'
                             )
-                    slot["groups"] = codes
+                    slot["groups"] = [found for found in spelled if found is not None]
 
     def _product_uuid_by_identifier(self, identifier: str) -> str:
         target = self.store.product_by_identifier(identifier)
@@ -733,11 +785,14 @@ class Updater:
                 'Property "quantified_associations" expects an array as data, '
                 f'"{php_type(value)}" given.'
             )
-        for type_code, targets in value.items():
+        for given_type, targets in value.items():
+            type_code = (
+                self.catalog.spelling("quantified_association_type", given_type) or given_type
+            )
             if type_code not in self.catalog.quantified_association_types:
                 raise _Documented(
                     'Property "quantified_associations" expects a valid quantified association '
-                    f'type code. The association type does not exist, "{type_code}" given.'
+                    f'type code. The association type does not exist, "{given_type}" given.'
                 )
             if not isinstance(targets, dict):
                 raise _Documented(

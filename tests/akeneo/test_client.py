@@ -1047,3 +1047,158 @@ def test_quick_login_refused_credentials_say_what_to_check(
     with pytest.raises(AuthenticationError, match="check AKENEO_USERNAME and AKENEO_PASSWORD"):
         make_client(fake).authenticate(quick=True)
     assert len(grants(rsps)) == 1  # refused credentials are not tried again
+
+
+def test_an_answer_naming_another_product_gives_unknown_never_its_verdict(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A proxy that adds a line first: line 1's answer names sku3 (issue 11)."""
+    token_ok(rsps)
+    rsps.patch(
+        PRODUCTS,
+        body=stream(
+            {"line": 1, "identifier": "sku3", "status_code": 422, "message": "Bad."},
+            {"line": 1, "identifier": "sku1", "status_code": 201},
+            {"line": 2, "identifier": "SKU2", "status_code": 204},  # the PIM's case: same product
+            {"line": 3, "status_code": 400, "message": "Invalid json message received"},
+        ),
+    )
+    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.client"):
+        results = make_client(fake).patch_collection("products", lines_of(3))
+    assert results == [
+        LineResult(
+            0,
+            'Unknown: the PIM\'s answer named another product ("sku3" instead of "sku1"); '
+            "the PIM may or may not have saved this row",
+        ),
+        LineResult(204, ""),
+        LineResult(400, "Invalid json message received"),  # names nothing: trusted by its line
+    ]
+    assert [r.getMessage() for r in caplog.records] == [
+        'PATCH /api/rest/v1/products: the answer to line 1 names product "sku3", but that line '
+        'sent "sku1": its row is Unknown'
+    ]
+
+
+def test_product_model_answers_are_checked_by_code(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.patch(
+        f"{BASE}/api/rest/v1/product-models",
+        body=stream(
+            {"line": 1, "code": "tee-blue", "status_code": 201},
+            {"line": 2, "code": "tee-blue", "status_code": 201},
+        ),
+    )
+    lines = [orjson.dumps({"code": "tee-blue"}), orjson.dumps({"code": "tee-red"})]
+    results = make_client(fake).patch_collection("product-models", lines)
+    assert results[0] == LineResult(201, "")
+    assert results[1].status == 0
+    assert results[1].message.startswith(
+        'Unknown: the PIM\'s answer named another product model ("tee-blue" instead of "tee-red")'
+    )
+
+
+def test_catalog_sections_read_what_a_dry_run_needs(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    """Families with their variants, the select attributes' options page by page, categories
+    as codes, association types, where each product model sits (issue 11)."""
+    import io
+
+    from feed_export.catalog.structure import Catalog, write_catalog
+
+    _catalog_mocks(rsps)
+    api = f"{BASE}/api/rest/v1"
+    rsps.get(
+        f"{api}/attributes",
+        json=_page([_item("color", type="pim_catalog_simpleselect"), _item("name", type="pim_catalog_text")], None),
+    )  # fmt: skip
+    rsps.get(f"{api}/families", json=_page([_item("shirts", attributes=["color"])], None))
+    rsps.get(
+        f"{api}/families/shirts/variants",
+        json=_page([_item("by_color", variant_attribute_sets=[{"level": 1, "axes": ["color"]}])], None),
+    )  # fmt: skip
+    rsps.get(f"{api}/categories", json=_page([_item("men", parent=None), _item("sale")], None))
+    rsps.get(f"{api}/association-types", json=_page([_item("PACK", is_quantified=True)], None))
+    rsps.get(
+        f"{api}/attributes/color/options",
+        json=_page([_item("red"), _item("blue")], f"{api}/attributes/color/options?page=2"),
+        match=[responses.matchers.query_param_matcher({"limit": "100"})],
+    )
+    rsps.get(
+        f"{api}/attributes/color/options",
+        json=_page([_item("Green")], None),
+        match=[responses.matchers.query_param_matcher({"page": "2"})],
+    )
+    rsps.get(
+        f"{api}/product-models",
+        json=_page([_item("tee", family_variant="by_color", parent=None, values={"x": 1})], None),
+        match=[
+            responses.matchers.query_param_matcher(
+                {"limit": "100", "pagination_type": "search_after"}
+            )
+        ],
+    )
+    sections = make_client(fake).catalog_sections()
+    out = io.StringIO()
+    counts = write_catalog(out, sections)
+    assert counts["attribute_options"] == 3 and counts["product_models"] == 1
+    written = json.loads(out.getvalue())
+    assert written["attribute_options"] == {"color": ["red", "blue", "Green"]}
+    assert written["categories"] == ["men", "sale"]
+    assert written["association_types"] == [{"code": "PACK", "is_quantified": True}]
+    assert written["family_variants"] == [
+        {"code": "by_color", "variant_attribute_sets": [{"level": 1, "axes": ["color"]}],
+         "family": "shirts"}
+    ]  # fmt: skip
+    assert written["product_models"] == [
+        {"code": "tee", "family_variant": "by_color", "parent": None}  # no values
+    ]
+    catalog = Catalog.from_dict(written)
+    assert catalog.options("COLOR") == {"red": "red", "blue": "blue", "green": "Green"}
+    assert catalog.product_model("TEE") is not None and catalog.category("SALE") == "sale"
+
+
+def test_catalog_sections_leave_out_what_is_asked(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    _catalog_mocks(rsps)
+    rsps.get(f"{BASE}/api/rest/v1/attributes", json=_page([], None))
+    sections = make_client(fake).catalog_sections(
+        [], without=["families", "family_variants", "attribute_options", "categories",
+                     "association_types", "product_models"]
+    )  # fmt: skip
+    assert set(sections) == {"attributes", "channels", "locales", "currencies",
+                             "measurement_families"}  # fmt: skip
+    with pytest.raises(ValueError, match="unknown catalog sections"):
+        make_client(fake).catalog_sections([], without=["values"])
+
+
+def test_product_models_by_code_then_one_by_one_for_another_case(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    api = f"{BASE}/api/rest/v1"
+    searched: list[Any] = []
+
+    def search(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        query = parse_qs(urlsplit(request.url or "").query)
+        searched.append(orjson.loads(query["search"][0]))
+        items = [_item("tee", family_variant="fv", parent=None)]
+        return 200, {}, orjson.dumps(_page(items, None)).decode()
+
+    rsps.add_callback(responses.GET, f"{api}/product-models", callback=search)
+    rsps.get(f"{api}/product-models/TEE-RED", json={"code": "tee-red", "parent": "tee"})
+    rsps.get(
+        f"{api}/product-models/nosuch",
+        status=404,
+        json={"code": 404, "message": 'Product model "nosuch" does not exist.'},
+    )
+    found = list(make_client(fake).product_models(["tee", "TEE-RED", "nosuch", "tee"]))
+    assert searched == [{"identifier": [{"operator": "IN", "value": ["tee", "TEE-RED", "nosuch"]}]}]
+    assert found == [
+        {"code": "tee", "family_variant": "fv", "parent": None},
+        {"code": "tee-red", "family_variant": None, "parent": "tee"},
+    ]

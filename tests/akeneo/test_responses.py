@@ -16,6 +16,7 @@ from feed_export.akeneo.responses import (
     Action,
     LineResult,
     Verdict,
+    answer_key,
     classify,
     describe_exception,
     describe_response,
@@ -882,6 +883,40 @@ def test_ignored_content_is_logged_capped(caplog: pytest.LogCaptureFixture) -> N
         logging.DEBUG,
         "ignoring non-JSON content in the PATCH response: <p>" + "a" * 116 + "…",
     )
+
+
+def test_read_answers_keeps_the_key_each_answer_names() -> None:
+    """The caller checks it against the line it sent (issue 11: answers checked)."""
+    body = (
+        OK1
+        + b'\n{"line":2,"code":"tee-red","status_code":201}'
+        + b'\n{"line":3,"uuid":"8d5b3a9c-0000-4000-8000-000000000001","code":422,"message":"x"}'
+        + b'\n{"line":4,"status_code":400,"message":"Invalid json message received"}'
+        + b'\n{"line":1,"identifier":"late-duplicate","status_code":201}'
+    )
+    answers = read_answers(make_response(200, body))
+    assert answers.named == {
+        1: "a",
+        2: "tee-red",
+        3: "8d5b3a9c-0000-4000-8000-000000000001",
+    }
+    assert set(answers.by_line) == {1, 2, 3, 4}
+
+
+@pytest.mark.parametrize(
+    ("answer", "key"),
+    [
+        ({"line": 1, "identifier": "sku1", "status_code": 201}, "sku1"),
+        ({"line": 1, "code": "model", "status_code": 201}, "model"),
+        ({"line": 1, "uuid": "u", "code": 422}, "u"),
+        ({"line": 1, "code": 422, "message": "x"}, None),
+        ({"line": 1, "identifier": None, "status_code": 422}, None),
+        ({"line": 1, "status_code": 400}, None),
+    ],
+    ids=["identifier", "model-code", "uuid-before-numeric-code", "numeric-code", "null", "none"],
+)
+def test_answer_key(answer: dict[str, Any], key: str | None) -> None:
+    assert answer_key(answer) == key
 
 
 class _Stream:

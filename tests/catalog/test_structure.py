@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feed_export.catalog.structure import Attribute, Catalog, MeasurementFamily, Unit, UnitLookup
 from feed_export.errors import ConfigError
@@ -386,8 +388,8 @@ def test_demo_catalog_loads() -> None:
         "image",
         "table",
         "product_link",
-        "reference_data_simpleselect",
-        "reference_data_multiselect",
+        "pim_reference_data_simpleselect",  # the PIM's own type codes (issue 11)
+        "pim_reference_data_multiselect",
         "akeneo_reference_entity",
         "akeneo_reference_entity_collection",
         "asset_collection",
@@ -473,3 +475,67 @@ def test_family_missing_from_the_catalog_is_unchecked(catalog: Catalog) -> None:
     assert lookup.resolve("liter") == "LITER"
     assert lookup.resolve("custom_unit") == "CUSTOM_UNIT"  # the PIM will judge
     assert lookup.resolve("°C") is None
+
+
+_CODE = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789ÄéЖ", min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    categories=st.lists(_CODE, unique_by=str.lower, max_size=6),
+    options=st.dictionaries(_CODE, st.lists(_CODE, unique_by=str.lower, max_size=4), max_size=3),
+    models=st.lists(
+        st.tuples(_CODE, st.none() | _CODE, st.none() | _CODE), unique_by=lambda m: m[0].lower()
+    ),
+)
+def test_write_catalog_then_read_it_back(
+    categories: list[str],
+    options: dict[str, list[str]],
+    models: list[tuple[str, str | None, str | None]],
+) -> None:
+    """What ``catalog pull`` writes (streamed, one item a line) reads back the same."""
+    import io
+
+    from feed_export.catalog.structure import write_catalog
+
+    out = io.StringIO()
+    counts = write_catalog(
+        out,
+        {
+            "product_models": iter(
+                [{"code": c, "family_variant": fv, "parent": p} for c, fv, p in models]
+            ),
+            "attributes": iter([{"code": "sku", "type": "pim_catalog_identifier"}]),
+            "attribute_options": {code: iter(codes) for code, codes in options.items()},
+            "categories": iter(categories),
+        },
+    )
+    data = json.loads(out.getvalue())
+    assert list(data) == ["attributes", "attribute_options", "categories", "product_models"]
+    assert counts["attribute_options"] == sum(len(v) for v in options.values())
+    catalog = Catalog.from_dict(data)
+    assert [catalog.category(c.upper()) for c in categories] == categories
+    for code, codes in options.items():
+        listed = catalog.options(code)
+        assert listed is not None and list(listed.values()) == codes
+    assert [(m.code, m.family_variant, m.parent) for m in catalog.product_models] == models
+    assert all(catalog.has(s) for s in ("categories", "attribute_options", "product_models"))
+    assert not catalog.has("groups") and not catalog.has("families")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"categories": "men"}, "categories: expected a list of codes, got str"),
+        ({"categories": [1]}, 'categories[0]: expected a code (a string, or an item with "code")'),
+        ({"attribute_options": []}, "attribute_options: expected an object of attribute code"),
+        ({"attribute_options": {"color": [{}]}}, "attribute_options.color[0]: expected a code"),
+        ({"product_models": [{"parent": "x"}]}, "product_models[0]: code: Field required"),
+    ],
+    ids=["categories-not-a-list", "category-not-a-code", "options-not-an-object",
+         "option-not-a-code", "model-without-code"],
+)  # fmt: skip
+def test_optional_sections_are_validated(data: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError, match="invalid catalog") as caught:
+        Catalog.from_dict({"attributes": [], **data})
+    assert problem in str(caught.value)

@@ -32,10 +32,10 @@ HEADER = ("sku", "name~en_US", "stock_quantity", "brand")
 UNCHANGED = re.compile(r"^Unchanged since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(not sent\)$")
 
 
-def write_feed(path: Path, rows: Sequence[Sequence[str]]) -> Path:
+def write_feed(path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(HEADER)
+        w.writerow(header)
         w.writerows(rows)
     return path
 
@@ -95,14 +95,19 @@ def test_only_changed_rows_are_sent(sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 def test_row_the_pim_rejected_is_sent_again(sandbox: Sandbox, tmp_path: Path) -> None:
-    rows = catalog_rows(30)
-    rows[7] = ("P007", "Product 7", "7", "tommh")  # not an option of brand: the PIM says 422
-    feed = write_feed(tmp_path / "f.csv", rows)
+    # an EAN another product holds: only the PIM knows (an unknown option, the catalog's
+    # own knowledge, is refused before sending since issue 11)
+    other = write_feed(tmp_path / "other.csv", [("X999", "4006381333931")], ("sku", "ean"))
+    assert push(sandbox, other)[0] == 0
+    header = (*HEADER, "ean")
+    rows = [(*row, f"{i:013d}") for i, row in enumerate(catalog_rows(30))]
+    rows[7] = ("P007", "Product 7", "7", "acme", "4006381333931")  # unique: the PIM says 422
+    feed = write_feed(tmp_path / "f.csv", rows, header)
     code, out, sent = push(sandbox, feed, "--only-changed")
     assert (code, sent, out[7][1]) == (1, 30, "422")
     code, out, sent = push(sandbox, feed, "--only-changed")
     assert (code, sent) == (1, 1)
-    assert out[7][1] == "422" and "tommh" in out[7][2]
+    assert out[7][1] == "422" and "4006381333931" in out[7][2]
     assert [s for i, (_, s, _) in enumerate(out) if i != 7] == ["304"] * 29
 
 
@@ -426,3 +431,14 @@ def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
         sent.append(pim.lines - before)
     assert sent == [1, 0, 1]
     assert pim.uploads == 2
+
+
+def test_a_new_option_in_the_pim_changes_no_row(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The live catalog now holds options (issue 11): they are not part of the rows' hashes,
+    so a PIM that gained an option does not make every row look changed."""
+    feed = write_feed(tmp_path / "f.csv", catalog_rows(20))
+    assert push(sandbox, feed, "--only-changed")[0] == 0
+    sandbox.catalog.add_option("brand", "brand_new")
+    code, out, sent = push(sandbox, feed, "--only-changed")
+    assert (code, sent) == (0, 0)
+    assert {s for _, s, _ in out} == {"304"}

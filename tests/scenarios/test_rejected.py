@@ -16,7 +16,7 @@ HEADER = ["sku", "name~en_US", "stock_quantity", "brand", "release_date"]
 ROWS = [
     ["A1", "Good", "1", "acme", "2024-01-01"],
     ["A2", "Bad quantity", "1.5", "acme", "2024-01-02"],  # a bad cell: not sent
-    ["A3", "Unknown brand", "2", "nosuchbrand", "2024-01-03"],  # the PIM refuses it
+    ["A3", "Unknown brand", "2", "nosuchbrand", "2024-01-03"],  # not an option: refused
     ["", "", "", "", ""],  # blank: skipped, nothing to fix
     ["A4", "Bad date, ünicode", "3", "acme", "31/02/2024"],  # a bad cell: not sent
     ["A5", "Good too", "5", "acme", ""],
@@ -98,7 +98,8 @@ def test_rejected_goes_to_standard_output_and_refuses_collisions(tmp_path: Path)
     feed.write_text(",".join(HEADER) + "\n" + "\n".join(",".join(r) for r in ROWS) + "\n")
     result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "--rejected", "-"])
     assert result.code == 1
-    assert [line.split(",")[0] for line in result.out.splitlines()] == ["sku", "A2", "A4"]
+    # the dry run refuses what the push refuses, the unknown brand included (issue 11)
+    assert [line.split(",")[0] for line in result.out.splitlines()] == ["sku", "A2", "A3", "A4"]
     assert "rejected rows: standard output" in result.err
     clash = run_cli(
         [

@@ -49,6 +49,8 @@ HEADER = [
     "material",
     "price@currency",
     "weight@unit",
+    "size_chart",
+    "picture",
 ]
 ACCEPTED = frozenset({"201", "204"})
 
@@ -71,11 +73,18 @@ def _feed_rows(count: int, seed: int) -> Iterator[list[str]]:
         categories = rng.choice(["men", "women<###>sale", "audio", "men<###>men_tshirts"])
         quantity = str(rng.randrange(1000))
         weight = f"{rng.randrange(1, 1000)} GRAM"
+        size_chart = picture = ""
         draw = rng.random()
-        if draw < 0.015:
-            brand = "tommh"  # the PIM rejects it: not an option of brand
+        if draw < 0.005:
+            brand = "tommh"  # not an option of brand: refused from the catalog, never sent
+        elif draw < 0.01:
+            categories = "outlet"  # no such category: refused from the catalog, never sent
+        elif draw < 0.02:
+            # what only the PIM knows: the table's columns (a "Validation failed." 422)...
+            size_chart = '[{"size":"m","no_such_column":"1"}]'
         elif draw < 0.025:
-            categories = "outlet"  # the PIM rejects it: no such category
+            # ...and its media files (a documented 422)
+            picture = "0/0/0/0/" + "0" * 40 + "_missing.jpg"
         elif draw < 0.035:
             quantity = "12.5"  # a line error: never sent
         elif draw < 0.04:
@@ -92,6 +101,8 @@ def _feed_rows(count: int, seed: int) -> Iterator[list[str]]:
             "<###>".join(rng.sample(["cotton", "wool", "plastic", "leather"], rng.randint(1, 3))),
             f"{rng.randrange(100, 99999) / 100:.2f} EUR",
             weight,
+            size_chart,
+            picture,
         ]
 
 
@@ -262,8 +273,12 @@ def test_reference_run_covers_every_kind_of_row(
     messages = [message for _, _, message in reference.feedback]
     assert len(reference.feedback) == len(rows)
     assert {"201", "204", "422", ""} <= set(statuses)
-    assert any("tommh value is not in the brand attribute option list" in m for m in messages)
-    assert any("outlet" in m and not m.startswith("Not sent:") for m in messages)
+    # refused by the PIM
+    assert any("no_such_column" in m and m.startswith("Validation failed.") for m in messages)
+    assert any("The media does not exist" in m for m in messages)
+    # refused before sending, from the catalog (issue 11)
+    assert any('brand: option "tommh" does not exist' in m for m in messages)
+    assert any(m.startswith('Not sent: categories: unknown category "outlet"') for m in messages)
     assert any(m.startswith("Not sent: stock_quantity") for m in messages)
     assert any(m.startswith("Not sent: weight@unit") for m in messages)
     identifiers = [r[0] for r in rows if r[0]]

@@ -98,9 +98,18 @@ def _stream_results(
     count = len(lines)
     if plan.kind in {"cut", "html_tail"}:
         count = plan.cut_line(len(lines))  # lines after the cut are never applied
-    for number, raw in enumerate(lines[:count], start=1):
-        result = process_line(host, entity, key, raw, number, plan, create_missing)
-        yield (b"\n" if number > 1 else b"") + orjson.dumps(result)
+    answers: Iterator[dict[str, Any]] = (
+        process_line(host, entity, key, raw, number, plan, create_missing)
+        for number, raw in enumerate(lines[:count], start=1)
+    )
+    if plan.answers == "extra" and count:
+        # every line is applied first: a copy of the last answer goes out before line 1's
+        results = list(answers)
+        answers = iter([{**results[-1], "line": 1}, *results])
+    for position, result in enumerate(answers):
+        if plan.answers == "shift":
+            result["line"] += 1
+        yield (b"\n" if position else b"") + orjson.dumps(result)
     if plan.kind == "cut":
         drop_connection(environ)  # the chunked stream ends without its last chunk
     elif plan.kind == "html_tail":
