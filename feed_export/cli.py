@@ -69,6 +69,7 @@ examples:
   feed-export push sample_feeds/apparel.csv --sandbox
   feed-export check feed.csv --catalog catalog.json
   feed-export catalog pull -o catalog.json
+  feed-export pull -o products.xlsx --family clothing
   feed-export sandbox --port 8080
 
 Run 'feed-export COMMAND --help' for the flags of a command.
@@ -646,6 +647,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection(pull)
     _add_common(pull)
 
+    from feed_export.cli_pull import add_commands
+
+    add_commands(sub)  # pull, template, delete
+
     sb = sub.add_parser(
         "sandbox",
         help="run the embedded Akeneo-compatible PIM standalone",
@@ -1209,6 +1214,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_push(args, dry_run=args.command == "check" or args.dry_run)
         if args.command == "catalog":
             return _cmd_catalog_pull(args)
+        if args.command in ("pull", "template", "delete"):
+            from feed_export.cli_pull import run_command
+
+            return run_command(args)
         return _cmd_sandbox(args)
     except BrokenPipeError:
         return _stdout_closed()
