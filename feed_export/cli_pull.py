@@ -17,13 +17,30 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
-from feed_export.config import ColumnOrder, PullEntity, PullOptions
+from feed_export.config import DEFAULT_MAX_DELETIONS, ColumnOrder, PullEntity, PullOptions
 from feed_export.errors import ConfigError
 
 if TYPE_CHECKING:
     from feed_export.config import Settings
+    from feed_export.push.delete import DeletePlan
 
 COMMANDS = ("pull", "template", "delete")
+
+DELETE_EXAMPLES = """\
+examples:
+  # what would go: the feedback file says, row by row (nothing deleted)
+  feed-export delete discontinued.csv --dry-run
+
+  # delete, without a question (a script), refusing a feed of more than 50 products
+  feed-export delete discontinued.csv --yes --max-deletions 50
+
+exit codes:
+  0  every row's product deleted (or not in the PIM)
+  1  some deletions refused or failed (see the feedback file)
+  2  nothing deleted: usage, no confirmation, over --max-deletions, no key column,
+     a PIM that cannot be reached
+  3  interrupted
+"""
 
 PULL_EXAMPLES = """\
 examples:
@@ -221,10 +238,206 @@ def add_commands(sub: Any) -> None:
     cli._add_connection(p)
     cli._add_common(p)
 
+    t = sub.add_parser(
+        "template",
+        help="write the header row of a family's feed, to fill in",
+        description="write the columns a feed for one family needs (required attributes "
+        "first); as XLSX, with drop-down lists of the options and a comment on each header "
+        "giving the attribute's label and type, to fill in a spreadsheet and push as it is",
+        epilog="example:\n  feed-export template --family clothing -o clothing.xlsx\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    t.add_argument("--family", required=True, metavar="CODE", help="the family")
+    t.add_argument(
+        "-o", "--output", required=True, metavar="FILE", help="the template: .xlsx, .csv or .tsv"
+    )
+    t.add_argument(
+        "--locales",
+        type=_codes,
+        metavar="CODES",
+        help="localizable columns in these locales only (default: every activated one)",
+    )
+    t.add_argument(
+        "--channels",
+        type=_codes,
+        metavar="CODES",
+        help="scopable columns of these channels only, and their requirements (default: all)",
+    )
+    t.add_argument(
+        "--column-order",
+        choices=get_args(ColumnOrder),
+        default=pull_defaults["column_order"],
+        help="after the required ones, attributes in the family's order or by attribute "
+        "group (default: %(default)s)",
+    )
+    t.add_argument(
+        "--value-separator",
+        type=cli._text,
+        default=pull_defaults["value_separator"],
+        metavar="S",
+        help="the separator the comments name for multi-value cells (default: %(default)s)",
+    )
+    t.add_argument("--sandbox", action="store_true", help="the embedded sandbox PIM's catalog")
+    cli._add_connection(t)
+    cli._add_common(t)
+
+    d = sub.add_parser(
+        "delete",
+        help="delete from the PIM the products (or product models) a feed's rows name",
+        description="delete from the PIM the products (or product models) a feed's rows name, "
+        "by their identifier (or code) column; asks for a confirmation unless --yes, and "
+        "writes a feedback file like push's",
+        epilog=DELETE_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    d.add_argument("feed", type=Path, metavar="FEED", help="CSV, TSV, .csv.gz or XLSX feed")
+    d.add_argument(
+        "--entity",
+        choices=("products", "products-uuid", "product-models"),
+        default="products",
+        help="what the rows are (an entity column mixes products and product models) "
+        "(default: %(default)s)",
+    )
+    d.add_argument(
+        "--dry-run", action="store_true", help="delete nothing: list what would go, in the feedback"
+    )
+    d.add_argument("--yes", action="store_true", help="delete without asking for a confirmation")
+    d.add_argument(
+        "--max-deletions",
+        type=cli._number(int, ge=0),
+        default=DEFAULT_MAX_DELETIONS,
+        metavar="N",
+        help="refuse a feed naming more products (and product models) than this, deleting "
+        "nothing (default: %(default)s)",
+    )
+    d.add_argument(
+        "--feedback",
+        metavar="FILE",
+        help="the feed with the PIM's status and message on every row (default: "
+        "FEED.deletions.EXT beside the feed; - for standard output)",
+    )
+    d.add_argument("--summary-json", metavar="FILE", help="the summary as JSON (- for stdout)")
+    d.add_argument(
+        "--concurrency",
+        type=cli._number(int, ge=1, le=10),
+        default=4,
+        metavar="N",
+        help="deletions in flight, 1-10 (default: %(default)s)",
+    )
+    d.add_argument("--sandbox", action="store_true", help="the embedded sandbox PIM")
+    d.add_argument("--sandbox-db", type=Path, metavar="FILE", help="the sandbox's SQLite file")
+    d.add_argument("--encoding", type=cli._encoding, help="the feed's encoding (default: UTF-8)")
+    d.add_argument("--delimiter", type=cli._delimiter, help="the CSV delimiter (default: guessed)")
+    d.add_argument("--sheet", help="the XLSX sheet to read (default: the first visible one)")
+    cli._add_connection(d)
+    cli._add_common(d)
+
 
 def run_command(args: argparse.Namespace) -> int:
     """Run one of ``COMMANDS``; its exit code."""
+    if args.command == "template":
+        return _cmd_template(args)
+    if args.command == "delete":
+        return _cmd_delete(args)
     return _cmd_pull(args)
+
+
+def confirm_on_terminal(plan: DeletePlan) -> bool:
+    """Ask on the terminal whether to delete; not on a terminal, refuse (pass --yes)."""
+    if not sys.stdin.isatty():
+        raise ConfigError(
+            f"{plan.words()} would be deleted from {plan.pim}, and standard input is not a "
+            "terminal to confirm it: nothing deleted; pass --yes to delete without a question "
+            "(or --dry-run to list them in the feedback file)"
+        )
+    sys.stderr.write(
+        f"Delete {plan.words()} from the PIM at {plan.pim}? This cannot be undone.\n"
+        "Type yes to delete: "
+    )
+    sys.stderr.flush()
+    return sys.stdin.readline().strip().casefold() == "yes"
+
+
+def _cmd_delete(args: argparse.Namespace) -> int:
+    from feed_export import cli
+    from feed_export.feed.reader import check_feed_file
+    from feed_export.feed.source import FeedSource
+    from feed_export.push.delete import run_delete
+    from feed_export.push.interrupt import Interrupt
+
+    if args.sandbox and args.env_file:
+        raise ConfigError("--env-file names a PIM, --sandbox starts one: pass only one of them")
+    if args.feedback == "-" and args.summary_json == "-":
+        raise ConfigError("--feedback - and --summary-json - both ask for standard output")
+    check_feed_file(args.feed)
+    source = FeedSource.file(
+        args.feed, encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet
+    )
+    settings = None if args.sandbox else cli._settings(args)
+    interrupt = Interrupt(5.0)
+    shown = sys.stderr.isatty() and not args.quiet
+    progress = cli._Progress(shown)
+    try:
+        with cli._interrupts(interrupt), ExitStack() as stack:
+            if args.sandbox:
+                settings = stack.enter_context(
+                    cli._sandbox_settings(args.sandbox_db, cli._retry_settings(args))
+                )
+            report = run_delete(
+                source,
+                entity=args.entity,
+                dry_run=args.dry_run,
+                max_deletions=args.max_deletions,
+                settings=settings,
+                feedback=cli._target(args.feedback),
+                confirm=None if args.yes or args.dry_run else confirm_on_terminal,
+                concurrency=args.concurrency,
+                interrupt=interrupt,
+                progress=progress if shown else None,
+            )
+    finally:
+        progress.close()
+    args.report = None
+    args.rejected = None
+    cli._write_summary(report, args, stdout_taken=args.feedback == "-")
+    return report.exit_code
+
+
+def _cmd_template(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
+    from feed_export import cli
+    from feed_export.pull.run import output_format
+    from feed_export.pull.template import pull_template
+
+    if args.output == "-":
+        raise ConfigError("-o -: a template is a file (a workbook); give it a name")
+    target = Path(args.output)
+    output_format(target)
+    if args.sandbox and args.env_file:
+        raise ConfigError("--env-file names a PIM, --sandbox starts one: pass only one of them")
+    try:
+        options = PullOptions(
+            locales=args.locales or (),
+            channels=args.channels or (),
+            column_order=args.column_order,
+            value_separator=args.value_separator,
+        )
+    except ValidationError as exc:
+        raise ConfigError(cli._validation_problems(exc)) from None
+    with ExitStack() as stack:
+        if args.sandbox:
+            settings = stack.enter_context(cli._sandbox_settings(None, cli._retry_settings(args)))
+        else:
+            settings = cli._settings(args)
+        columns = pull_template(target, args.family, options, settings=settings)
+    if not args.quiet:
+        required = sum(1 for c in columns if c.required_in)
+        print(
+            f"template of family {args.family} written to {target}: {len(columns)} columns, "
+            f"{required} required by the family"
+        )
+    return 0
 
 
 def _pull_options(args: argparse.Namespace) -> PullOptions:

@@ -315,6 +315,10 @@ def load_settings(
     return settings
 
 
+#: ``feed-export delete``: the most products (and product models) it deletes unless told
+#: otherwise (``--max-deletions``)
+DEFAULT_MAX_DELETIONS = 1000
+
 PullEntity = Literal["products", "product-models", "all"]
 ColumnOrder = Literal["family", "groups"]
 MissingAction = Literal["disable", "delete"]

@@ -138,7 +138,7 @@ def run_pull(
             client = AkeneoClient(settings)
             stack.callback(client.close)
             _phase(progress, LOGGING_IN)
-            _log_in(client)
+            log_in(client)
         report.pim = pim_host(client.base_url)
         if catalog is None:
             _phase(progress, READING_CATALOG)
@@ -215,7 +215,8 @@ def read_pull_catalog(client: AkeneoClient) -> Catalog:
         ) from exc
 
 
-def _log_in(client: AkeneoClient) -> None:
+def log_in(client: AkeneoClient) -> None:
+    """The client's quick login; ``StartupError`` when the PIM cannot be used."""
     try:
         client.authenticate(quick=True)
     except TransportError as exc:

@@ -100,8 +100,11 @@ def headline(report: RunReport) -> str:
             if report.pim
             else "a catalog"
         )
-        return f"Dry run of {report.feed.name} against {against}: {rows} checked in {took}"
+        what = "Dry run of the deletion of" if report.action == "delete" else "Dry run of"
+        return f"{what} {report.feed.name} against {against}: {rows} checked in {took}"
     target = f"the PIM at {report.pim}" if report.pim else "the PIM"
+    if report.action == "delete":
+        return f"Deletion of the rows of {report.feed.name} from {target}: {rows} in {took}"
     return f"Push of {report.feed.name} to {target}: {rows} in {took}"
 
 
