@@ -376,6 +376,24 @@ def _add_tracking(p: argparse.ArgumentParser) -> None:
         "send only rows without an answer yet; without one, push normally",
     )
     g.add_argument(
+        "--missing",
+        choices=("disable", "delete"),
+        help="full-catalog feeds: disable (or delete) the products earlier pushes of this "
+        "feed sent and this one lacks (the state store remembers them); see --max-missing",
+    )
+    g.add_argument(
+        "--max-missing",
+        default="5%",
+        metavar="N|P%",
+        help="--missing does nothing when more products are absent than this count or share "
+        "of the feed's earlier products (default: %(default)s)",
+    )
+    g.add_argument(
+        "--missing-out",
+        metavar="FILE",
+        help="what --missing did, product by product (default: FEED.missing.EXT)",
+    )
+    g.add_argument(
         "--drain-timeout",
         type=_number(float, ge=0, unit="seconds"),
         default=30.0,
@@ -999,11 +1017,18 @@ def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
     if args.sandbox and args.sandbox_db:
         # a sandbox listens on a new port each run: name it by its database instead
         target = f"sandbox:{args.sandbox_db.resolve()}"
+    missing = None
+    if getattr(args, "missing", None):
+        from feed_export.push.missing import MissingPolicy, parse_guard
+
+        parse_guard(args.max_missing)
+        missing = MissingPolicy(args.missing, args.max_missing, _target(args.missing_out))
     return Tracking(
         mode="only-changed" if only_changed else "full" if full else "all",
         state=getattr(args, "state", None),
         resume=resume,
         target=target,
+        missing=missing,
     )
 
 

@@ -366,6 +366,13 @@ class RunReport:
     retries_now: Callable[[], int] | None = field(default=None, repr=False)
     started: float = 0.0
     action: str = "push"  # or "delete" (``feed-export delete``): how the summary words it
+    #: ``push --missing``: what was done with the keys the feed lost (``push.missing``)
+    missing_action: str | None = None
+    missing: int = 0  # keys absent from this run that earlier runs had
+    missing_done: int = 0
+    missing_failed: int = 0
+    missing_refused: str | None = None  # over --max-missing: nothing done, and why
+    missing_out: Path | None = None
 
     def start(self, clock: Callable[[], float]) -> None:
         """The run starts now; ``record`` stamps each row on this clock."""
@@ -474,7 +481,8 @@ class RunReport:
             return EXIT_ABORTED
         if self.header_problems:
             return EXIT_NOT_SENT
-        return EXIT_SOME_FAILED if self.failed else EXIT_OK
+        missing_trouble = self.missing_failed or self.missing_refused
+        return EXIT_SOME_FAILED if self.failed or missing_trouble else EXIT_OK
 
     def counts(self) -> dict[str, int]:
         """Rows per outcome, in ``OUTCOMES`` order, every outcome present (zeros too)."""
@@ -512,6 +520,16 @@ class RunReport:
             "resumed": self.resumed,
             "resumed_from": self.resumed_from,
             "resumable": self.resumable,
+            "missing": {
+                "action": self.missing_action,
+                "absent": self.missing,
+                "done": self.missing_done,
+                "failed": self.missing_failed,
+                "refused": self.missing_refused,
+                "file": str(self.missing_out) if self.missing_out else None,
+            }
+            if self.missing_action
+            else None,
             "exit_code": self.exit_code,
         }
 

@@ -120,6 +120,17 @@ def _problem_lines(problem: Problem, width: int) -> list[str]:
     return [f"  {count:>{width}} x {message}", f"  {'':>{width}}   {where}"]
 
 
+def missing_line(report: RunReport) -> str:
+    """``push --missing``: what became of the products the feed no longer lists."""
+    verb = "disabled" if report.missing_action == "disable" else "deleted"
+    head = f"{_plural(report.missing, 'product')} absent from the feed"
+    if report.missing_refused:
+        return f"{head}: none {verb}, over --max-missing"
+    failed = f", {report.missing_failed:,} failed" if report.missing_failed else ""
+    where = f" (see {report.missing_out})" if report.missing_out else ""
+    return f"{head}: {report.missing_done:,} {verb}{failed}{where}"
+
+
 def render_text(report: RunReport, top: int = 8) -> str:
     """The summary printed at the end of a run."""
     out = [headline(report)]
@@ -134,6 +145,8 @@ def render_text(report: RunReport, top: int = 8) -> str:
         rows = _plural(report.values_not_kept, "row")
         verb = "would drop" if report.dry_run else "dropped"
         out.append(f"  {rows} with values the PIM {verb} without a word (named on each row)")
+    if report.missing_action:
+        out.append("  " + missing_line(report))
     if not report.dry_run and report.lines_sent:
         out.append(
             f"  {_plural(report.lines_sent, 'line')} sent; "
