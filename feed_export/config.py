@@ -341,6 +341,9 @@ class PullOptions(BaseModel):
     updated_since: datetime | None = None
     identifiers: tuple[str, ...] = ()  # identifiers (products), codes (product models)
     search: dict[str, list[dict[str, object]]] | None = None  # any filter, as the API takes it
+    #: disjoint slices of the items (each a search filter added to the others), read side
+    #: by side: one list per slice (``pull.pages``); they must not overlap
+    partitions: tuple[dict[str, list[dict[str, object]]], ...] = ()
     # the columns
     locales: tuple[str, ...] = ()  # () = every activated locale
     channels: tuple[str, ...] = ()  # () = every channel

@@ -1,8 +1,12 @@
 """``--download-media DIR``: the files of image and file values, fetched beside the feed.
 
-Each media-file code (``1/d/7/f/<hash>_photo.jpg``) is downloaded once to ``DIR/<code>``
-(the code's folders kept: two files of one name never collide) and its cell holds the
-file's path relative to the feed's folder, which a push reads back as a file to upload.
+Each media-file code (``1/d/7/f/<hash>_photo.jpg``) is downloaded once, to
+``DIR/1/d/7/f/<hash>/photo.jpg``: the code's folders and hash keep two files of one name
+apart, and the file keeps the name it was uploaded with. Its cell holds the file's path
+relative to the feed's folder, which a push reads back as a file to upload: pushed back,
+the file is uploaded again and the PIM stores it under a new media-file code (the same
+content); pull without ``--download-media`` (media-file codes) for a round trip that
+changes nothing.
 A code that is not a plain relative path (``..``, an absolute path, odd characters: it
 comes from the PIM, which we do not let choose where we write) or a download that fails
 keeps the media-file code in its cell, and is counted in the report's warnings.
@@ -61,7 +65,10 @@ class MediaDownloads:
     def _fetch(self, code: str) -> str:
         if not _SAFE_CODE.fullmatch(code) or any(p in (".", "..") for p in code.split("/")):
             return self._failed(code, "not a plain relative file code: kept as it is")
-        target = self._folder / code
+        folders, _, last = code.rpartition("/")
+        digest, underscore, name = last.partition("_")
+        place = f"{folders}/{digest}/{name}" if underscore and name else code
+        target = self._folder / place.lstrip("/")
         part = target.with_name(target.name + ".part")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

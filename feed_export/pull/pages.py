@@ -7,6 +7,9 @@ whose filters all apply (``family IN``, ``categories IN``, ``enabled =``, ``upda
 (``parent EMPTY``) then sub-models (``parent NOT EMPTY``), so that a mixed feed has
 every parent before its children; products come last.
 
+``partitions`` (disjoint slices: ``updated`` ranges, families...) make one list each, read
+side by side (``run_pull(workers=...)``); whether that pays is measured in BENCHMARKS.md.
+
 ``read_ahead`` reads the next page while the caller writes the previous one: one thread
 fetches, a queue of ``depth`` pages sits between, so memory holds at most ``depth + 2``
 pages whatever the catalog's size. ``read_side_by_side`` reads several lists at once
@@ -97,18 +100,25 @@ def _listed(
         params["locales"] = ",".join(options.locales)
     if options.attributes:
         params["attributes"] = ",".join(options.attributes)
+    if options.partitions:
+        slices = []
+        for part in options.partitions:
+            piece = {prop: list(conditions) for prop, conditions in search.items()}
+            for prop, conditions in part.items():
+                for condition in conditions:
+                    _add(piece, prop, dict(condition))
+            slices.append(piece)
+    else:
+        slices = [search]
     if not options.identifiers:
-        return [Listing(resource, entity, _with_search(params, search), phase)]
+        return [Listing(resource, entity, _with_search(params, piece), phase) for piece in slices]
     out = []
     codes = list(dict.fromkeys(options.identifiers))
-    for start in range(0, len(codes), IDENTIFIERS_PER_SEARCH):
-        chunk = {
-            **search,
-            "identifier": [
-                {"operator": "IN", "value": codes[start : start + IDENTIFIERS_PER_SEARCH]}
-            ],
-        }
-        out.append(Listing(resource, entity, _with_search(params, chunk), phase))
+    for piece in slices:
+        for start in range(0, len(codes), IDENTIFIERS_PER_SEARCH):
+            chunk = codes[start : start + IDENTIFIERS_PER_SEARCH]
+            ask = {**piece, "identifier": [{"operator": "IN", "value": chunk}]}
+            out.append(Listing(resource, entity, _with_search(params, ask), phase))
     return out
 
 
