@@ -67,7 +67,7 @@ def test_product_models_roots_then_sub_models_then_products() -> None:
         ("product-models", 1, {"family": family, "parent": [{"operator": "NOT EMPTY"}]}),
         ("products", 2, {"family": family}),
     ]
-    assert [l.entity for l in listings(PullOptions(entity="all"))] == [
+    assert [one.entity for one in listings(PullOptions(entity="all"))] == [
         "product_model", "product_model", "product"]  # fmt: skip
 
 
