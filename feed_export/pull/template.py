@@ -2,8 +2,9 @@
 
 The columns are a pull's (``columns``) for the family's products: ``identifier``,
 ``family``, ``parent`` (when the family has variants), ``categories``, ``enabled``, then
-each attribute of the family in its locale and channel columns; the attributes the
-family requires on some channel (``attribute_requirements``) come first.
+each attribute of the family in its locale and channel columns; the columns the family
+requires (``attribute_requirements``: on the column's channel, or on any channel for a
+value that is not scopable) come first, each kept in the family's order.
 
 As XLSX, the workbook is made to be filled in a spreadsheet and pushed as it is:
 
@@ -87,12 +88,12 @@ def template_columns(
     chosen = [a for a in attributes if a is not None and a.type != IDENTIFIER_TYPE]
     if options.column_order == "groups":
         chosen = by_group(catalog, chosen)
-    chosen.sort(key=lambda a: a.code.casefold() not in requirements)  # stable: order kept
     has_variants = any(
         (v.family or "").casefold() == family.code.casefold() for v in catalog.family_variants
     )
     fields = ["identifier", "family", *(["parent"] if has_variants else []), "categories"]
     columns = [TemplateColumn(name, note=_FIELD_NOTES[name]) for name in [*fields, "enabled"]]
+    values: list[TemplateColumn] = []
     for attribute in chosen:
         needed = requirements.get(attribute.code.casefold(), [])
         for column in value_columns(attribute, catalog, options.locales, options.channels):
@@ -100,8 +101,9 @@ def template_columns(
                 c for c in needed if not attribute.scopable or c.casefold() == _fold(column.scope)
             )
             note = _note(attribute, details.get(attribute.code.casefold()), required_in, options)
-            columns.append(TemplateColumn(column.header, attribute, required_in, note))
-    return family, columns
+            values.append(TemplateColumn(column.header, attribute, required_in, note))
+    values.sort(key=lambda c: not c.required_in)  # required columns first; stable: order kept
+    return family, [*columns, *values]
 
 
 def write_template(
@@ -196,7 +198,7 @@ def _write_workbook(
         elif attribute is not None and attribute.type == SELECT:
             codes = list(option_codes.get(attribute.code, ()))
             if codes:
-                drop_down(letter, "=" + options_range(attribute.code, codes))
+                drop_down(letter, options_range(attribute.code, codes))
     sheet.freeze_panes = "A2"
     with create_file(path, "template") as out:
         book.save(out)

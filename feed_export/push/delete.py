@@ -8,8 +8,9 @@ log in -> the validation pass (every row's key; a feed without a key column is r
 before anything, exit 2) -> the guard (more distinct keys than ``max_deletions``: refused,
 exit 2) -> dry run: which keys the PIM holds (``search`` by chunks of 100), or live: the
 confirmation (``confirm``; refused: nothing deleted) -> one ``DELETE`` per key, a few at
-once, in feed order -> the feedback file (the feed, with ``akeneo_status_code`` and
-``akeneo_message`` on every row), as a push writes it.
+once, in feed order (a chunk's products before its product models) -> the feedback file
+(the feed, with ``akeneo_status_code`` and ``akeneo_message`` on every row), as a push
+writes it.
 
 Row outcomes: ``204 Deleted``; ``404 Not in the PIM: nothing to delete`` (not a failure:
 the product is not there, which is what was asked); the PIM's refusal (a failure); a row
@@ -200,10 +201,18 @@ def run_delete(
                         jobs[key] = row
             if jobs:
                 deleter = _Deleter(client, keys.product_entity)
-                answers = pool.map(
-                    deleter.delete, [(k[0], jobs[k].cells[_column(keys, k[0])]) for k in jobs]
-                )
-                for key, answer in zip(jobs, answers, strict=True):
+                # a chunk's products go first, then its product models: deleting a model
+                # deletes its children, whose own rows would race with it
+                order = sorted(jobs, key=lambda k: k[0] == "product_model")
+                answers = [
+                    answer
+                    for kind in ("product", "product_model")
+                    for answer in pool.map(
+                        deleter.delete,
+                        [(k[0], jobs[k].cells[_column(keys, k[0])]) for k in order if k[0] == kind],
+                    )
+                ]
+                for key, answer in zip(order, answers, strict=True):
                     status, message = answer.status, answer.message
                     if status in (200, 204):
                         message = DELETED_MESSAGE
