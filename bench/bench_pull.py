@@ -200,12 +200,13 @@ def main() -> None:
             got = int(runs[0]["rows"])
             requests = int(runs[0]["requests"])
             pps = got / wall
-            ideal = workers * 100 / args.latency
+            ideal = workers * 100 / args.latency if args.latency else float("inf")
+            ratio = pps / ideal if args.latency else 0.0
             cpu_k = statistics.median(r["cpu"] for r in runs) / got * 1000
             peak = max(r["peak_mb"] for r in runs)
             print(
                 f"{got:>8,}  {workers:>7}  {wall:>6.1f}  {pps:>10,.0f}  {ideal:>5,.0f}  "
-                f"{pps / ideal:>5.0%}  {cpu_k:>10.3f}  {peak:>11.0f}  {requests:>8,}",
+                f"{ratio:>5.0%}  {cpu_k:>10.3f}  {peak:>11.0f}  {requests:>8,}",
                 flush=True,
             )
 
