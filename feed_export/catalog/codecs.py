@@ -38,6 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
+from operator import methodcaller
 from typing import Any, Final, Literal
 
 import orjson
@@ -212,12 +213,13 @@ def _same(a: int | str, b: int | str) -> bool:
 
 
 def _plain_numerals(
-    low: Decimal | None, high: Decimal | None, decimals: bool, sep: str
+    low: Decimal | None, high: Decimal | None, decimals: bool, negative: bool, sep: str
 ) -> str | None:
     """A regex for the numerals that need no work: the amount is the cell itself.
 
-    Unsigned, no leading zero, no exponent, and few enough whole digits to lie within the
-    limits whatever they are: ``12``, ``0.5``, ``385.49`` (``int()`` of it when decimals
+    No leading zero, no exponent, no ``+``, a ``-`` only where negative numbers are
+    allowed and there is no minimum, and few enough whole digits to lie within the limits
+    whatever they are: ``12``, ``0.5``, ``385.49``, ``-3`` (``int()`` of it when decimals
     are not allowed, with ``.`` put for a ``,`` mark). One regex match instead of a dozen
     string methods and a Decimal. None when every numeral needs the full parse (a
     positive minimum, an infinite limit, a maximum under 1).
@@ -232,15 +234,17 @@ def _plain_numerals(
         digits, first = min(len(ceiling) - 1, 18), int(ceiling[0])
     else:
         return None
-    wholes = ["0"]
+    wholes = []  # without a leading zero
     if digits:
         wholes.append(f"[1-9][0-9]{{0,{digits - 1}}}")
     if first > 1 and digits < 18:
         wholes.append(f"[1-{first - 1}][0-9]{{{digits}}}")
-    source = "(?:" + "|".join(wholes) + ")"
-    if decimals:
-        source += f"(?:{re.escape(sep)}[0-9]+)?"
-    return source
+    fraction = f"(?:{re.escape(sep)}[0-9]+)?" if decimals else ""
+    source = "|".join(["0", *wholes])
+    if negative and low is None and wholes:
+        # "-0" is read as 0: not the cell itself
+        source = f"-?(?:{'|'.join(wholes)})|0"
+    return f"(?:{source}){fraction}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,8 +253,8 @@ class _Amounts:
 
     parse: Callable[[str], int | str]
     plain: str | None  # regex source of the numerals ``parse`` takes as they are
+    plain_value: Callable[[str], int | str]  # what ``parse`` gives for such a numeral
     decimals: bool
-    mark: str  # the decimal mark of cells
 
 
 def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
@@ -264,9 +268,12 @@ def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
     ceiling: int | None = None
     if (low is None or (low.is_finite() and low <= 0)) and (high is None or high.is_finite()):
         ceiling = int(high.to_integral_value(ROUND_FLOOR)) if high is not None else PHP_INT_MAX
-    plain_source = _plain_numerals(low, high, decimals, sep)
+    plain_source = _plain_numerals(low, high, decimals, not no_negative, sep)
     plain = re.compile(plain_source).fullmatch if plain_source is not None else None
-    dot = sep == "."
+    # C-level callables: no Python frame per amount
+    plain_value: Callable[[str], int | str] = (
+        int if not decimals else str if sep == "." else methodcaller("replace", sep, ".")
+    )
 
     def check(value: Decimal | int, cell: str) -> None:
         if no_negative and value < 0:
@@ -278,9 +285,7 @@ def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
 
     def parse(cell: str) -> int | str:
         if plain is not None and plain(cell) is not None:
-            if not decimals:
-                return int(cell)
-            return cell if dot else cell.replace(sep, ".")
+            return plain_value(cell)
         # messages quote the cell as read: trimmed, "\t=1+1" would show as "=1+1"
         text = cell.strip()
         if text.isdigit() and text.isascii():
@@ -338,7 +343,7 @@ def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
             check(integer, cell)
         return integer
 
-    return _Amounts(parse, plain_source, decimals, sep)
+    return _Amounts(parse, plain_source, plain_value, decimals)
 
 
 def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str], int | str]:
@@ -632,16 +637,20 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
     mark = options.decimal_separator
     amounts = _amounts(attribute, options)
     amount = amounts.parse
-    decimals, dot = amounts.decimals, mark == "."
     check_currency = catalog.checks_currencies
     enabled = catalog.enabled_currencies
     enabled_list = ", ".join(sorted(enabled)) or "none"
-    # "740.00 EUR" and "EUR 740.00" with a plain amount: read by one regex each
+    plain_value = amounts.plain_value
+    # the usual cell, one to three plain items written alike ("740.00 EUR<###>12 USD",
+    # "EUR 740.00"), is read by one regex; anything else item by item, below
     amount_first: _Matcher = _no_match
     currency_first: _Matcher = _no_match
     if amounts.plain is not None:
-        amount_first = re.compile(f"({amounts.plain}) ?([A-Za-z]+)").fullmatch
-        currency_first = re.compile(f"([A-Za-z]+) ?({amounts.plain})").fullmatch
+        also = re.escape(sep)
+        item = f"({amounts.plain}) ?([A-Za-z]+)"
+        amount_first = re.compile(f"{item}(?:{also}{item}(?:{also}{item})?)?").fullmatch
+        item = f"([A-Za-z]+) ?({amounts.plain})"
+        currency_first = re.compile(f"{item}(?:{also}{item}(?:{also}{item})?)?").fullmatch
 
     currencies: dict[str, str] = {}  # currency as written -> its checked code
     numeric_start = frozenset("0123456789+-" + mark)
@@ -664,7 +673,7 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
             currencies[currency] = code
         return code
 
-    def item(raw: str) -> tuple[str, int | str]:
+    def one(raw: str) -> tuple[str, int | str]:
         text = raw.strip()  # parsed trimmed, quoted as read
         parts = text.split()
         if len(parts) == 2:
@@ -704,34 +713,48 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
             raise CellError(f"{exc} (in {quote(raw)})") from None
 
     def decode(cell: str) -> list[dict[str, Any]] | _Empty:
+        found = amount_first(cell)
+        if found is not None:
+            amount1, written1, amount2, written2, amount3, written3 = found.groups()
+        else:
+            found = currency_first(cell)
+            if found is not None:
+                written1, amount1, written2, amount2, written3, amount3 = found.groups()
+        if found is not None:
+            # plain amounts, taken as they are (what amount() returns for them), in
+            # currencies met before (else messages would need the item): no repeats
+            code1 = currencies.get(written1)
+            if code1 is not None:
+                out = [{"amount": plain_value(amount1), "currency": code1}]
+                if amount2 is None:
+                    return out
+                code2 = currencies.get(written2)
+                if code2 is not None and code2 != code1:
+                    out.append({"amount": plain_value(amount2), "currency": code2})
+                    if amount3 is None:
+                        return out
+                    code3 = currencies.get(written3)
+                    if code3 is not None and code3 != code1 and code3 != code2:
+                        out.append({"amount": plain_value(amount3), "currency": code3})
+                        return out
+        return items(cell)
+
+    def items(cell: str) -> list[dict[str, Any]] | _Empty:
         out: list[dict[str, Any]] = []
         seen: dict[str, int | str] = {}
-        for raw in cell.split(sep):
-            found = amount_first(raw)
-            if found is not None:
-                number, currency = found.groups()
+        for raw in cell.split(sep) if sep in cell else (cell,):
+            parts = raw.split()
+            if not parts:
+                continue
+            if len(parts) == 2 and parts[0][0].isdigit():
+                # the usual "740.00 EUR", without the detours of item()
+                code = currencies.get(parts[1]) or currency_code(parts[1], raw)
+                try:
+                    value = amount(parts[0])
+                except CellError:
+                    code, value = one(raw)
             else:
-                found = currency_first(raw)
-                if found is not None:
-                    currency, number = found.groups()
-            if found is not None:
-                # a plain amount: taken as it is (what amount() would return)
-                code = currencies.get(currency) or currency_code(currency, raw)
-                value: int | str = (
-                    (number if dot else number.replace(mark, ".")) if decimals else int(number)
-                )
-            else:
-                parts = raw.split()
-                if not parts:
-                    continue
-                if len(parts) == 2 and parts[0][0].isdigit():
-                    code = currencies.get(parts[1]) or currency_code(parts[1], raw)
-                    try:
-                        value = amount(parts[0])
-                    except CellError:
-                        code, value = item(raw)
-                else:
-                    code, value = item(raw)
+                code, value = one(raw)
             previous = seen.get(code)
             if previous is not None:
                 if _same(previous, value):
@@ -761,7 +784,7 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
     mark = options.decimal_separator
     amounts = _amounts(attribute, options)
     amount = amounts.parse
-    decimals, dot = amounts.decimals, mark == "."
+    plain_value = amounts.plain_value
     number_chars = frozenset("0123456789+-" + mark)
     default = attribute.default_metric_unit
     default_unit = (lookup.resolve(default) or default) if default else None
@@ -787,10 +810,10 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
         match = plain(cell)
         if match is not None:
             number, unit_text = match.groups()
-            value: int | str = (
-                (number if dot else number.replace(mark, ".")) if decimals else int(number)
-            )
-            return {"amount": value, "unit": found.get(unit_text) or unit_of(unit_text, cell)}
+            return {
+                "amount": plain_value(number),
+                "unit": found.get(unit_text) or unit_of(unit_text, cell),
+            }
         text = cell.strip()
         head, _, rest = text.partition(" ")
         if rest:
@@ -805,7 +828,7 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
                 f'expected an amount and a unit like "3000.00 MMT" or "3 kg", got {quote(cell)}'
             )
         try:
-            value = amount(number)
+            value: int | str = amount(number)
         except CellError as exc:
             if _split_number(number, mark) is None:
                 raise _not_a_number(cell, mark, "an amount", number) from None
