@@ -202,6 +202,9 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--feed", choices=["inline", "light", "heavy"], default="inline")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--loop", action="store_true", help="decode with the plain loop, not the generated one"
+    )
     args = parser.parse_args()
 
     if args.feed == "inline":
@@ -211,7 +214,7 @@ def main() -> int:
     catalog = Catalog.from_dict(source)
     options = ExportOptions()
     layout = resolve_headers("bench", header, catalog, options)
-    decoder = RowDecoder(layout, options)
+    decoder = RowDecoder(layout, options, compiled=not args.loop)
     run(decoder, rows[:1000])  # warm the unit caches
 
     if args.profile:
@@ -227,7 +230,7 @@ def main() -> int:
     seconds = time.perf_counter() - started
     rate = len(rows) / seconds
     print(
-        f"{args.feed}: {len(rows):,} rows x {len(header)} columns decoded in {seconds:.2f} s: "
+        f"{args.feed}{' (loop)' if args.loop else ''}: {len(rows):,} rows x {len(header)} columns decoded in {seconds:.2f} s: "
         f"{rate:,.0f} rows/s, {rate * len(header):,.0f} cells/s ({errors} line errors)"
     )
     return 1 if errors and args.feed == "inline" else 0

@@ -333,37 +333,41 @@ def _decode_columns(
 
     values: dict[str, list[dict[str, Any]]] = {}
     media: list[MediaRef] | None = None
-    media_ref = MediaRef
     for index, header, code, convert_value, erased, entry, alone in value_plans:
         cell = cells[index]
-        if not cell or cell.isspace():
-            if erased is _KEEP:
-                continue
-            data = erased
-        elif convert_value is None:
-            data = cell
-        else:
-            try:
-                data = convert_value(cell)
-            except CellError as exc:
-                problems.append((index, f"{header}: {exc}"))
-                continue
-            if data is EMPTY:
-                if erased is _KEEP:
+        if cell and not cell.isspace():
+            if convert_value is None:
+                data = cell
+            else:
+                try:
+                    data = convert_value(cell)
+                except CellError as exc:
+                    problems.append((index, f"{header}: {exc}"))
                     continue
-                data = erased
-            elif data.__class__ is media_ref:
-                # fetched and uploaded once the line is saved
-                if media is None:
-                    media = [data]
-                else:
-                    media.append(data)
-                continue
+                if data is EMPTY:
+                    if erased is _KEEP:
+                        continue
+                    data = erased
+                elif data.__class__ is MediaRef:
+                    # fetched and uploaded once the line is saved
+                    if media is None:
+                        media = [data]
+                    else:
+                        media.append(data)
+                    continue
+        elif erased is _KEEP:
+            continue
+        else:
+            data = erased
         entry["data"] = data
         if alone is not None:
             values[code] = alone
         else:
-            values.setdefault(code, []).append(entry)
+            same = values.get(code)
+            if same is None:
+                values[code] = [entry]
+            else:
+                same.append(entry)
     return values, media
 
 
