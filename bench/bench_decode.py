@@ -1,16 +1,15 @@
 """Micro benchmark of the pure core: header resolution once, then RowDecoder.decode per row.
 
     python bench/bench_decode.py [--rows 100000] [--feed inline|light|heavy] [--repeat 1]
-                                 [--loop] [--profile]
+                                 [--profile]
 
 ``inline`` (the default) builds an inline catalog and a 40-column feed layout (fields,
 localizable and scopable texts, numbers, booleans, a date, selects, prices, metrics,
 assets, associations) and synthetic rows, all valid; ``light`` and ``heavy`` take the rows
 and catalog of ``bench/gen_feed.py``'s profiles (1% bad rows), in memory. It then times
 decoding alone (no file reading, no HTTP) in slices of 1,000 rows, ``--repeat`` times, and
-prints the median slice as µs/row, rows/s and cells/s. ``--loop`` decodes with the
-reference loop instead of the generated function. ``--profile`` runs the same loop under
-cProfile and prints the top functions.
+prints the median slice as µs/row, rows/s and cells/s. ``--profile`` runs the same loop
+under cProfile and prints the top functions.
 """
 
 from __future__ import annotations
@@ -207,9 +206,6 @@ def main() -> int:
     parser.add_argument("--feed", choices=["inline", "light", "heavy"], default="inline")
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--profile", action="store_true")
-    parser.add_argument(
-        "--loop", action="store_true", help="decode with the plain loop, not the generated one"
-    )
     args = parser.parse_args()
 
     if args.feed == "inline":
@@ -219,7 +215,7 @@ def main() -> int:
     catalog = Catalog.from_dict(source)
     options = ExportOptions()
     layout = resolve_headers("bench", header, catalog, options)
-    decoder = RowDecoder(layout, options, compiled=not args.loop)
+    decoder = RowDecoder(layout, options)
     run(decoder, rows[:1000])  # warm the unit caches
 
     if args.profile:
@@ -245,7 +241,7 @@ def main() -> int:
     seconds = time.perf_counter() - started
     per_row = statistics.median(slices)
     rate = 1 / per_row
-    name = args.feed + (" (loop)" if args.loop else "")
+    name = args.feed
     print(
         f"{name}: {len(rows):,} rows x {len(header)} columns, {args.repeat} pass(es) in "
         f"{seconds:.2f} s: median {per_row * 1e6:.1f} us/row = {rate:,.0f} rows/s, "
