@@ -1125,6 +1125,11 @@ def quantified_codec(options: ExportOptions, *, key: str) -> Codec:
     def encode(data: Any) -> str:
         if data.__class__ is not list:
             raise _wrong(data, "a list of quantified links")
+        if "|" in sep:
+            raise CellError(
+                f"cannot write quantified links with the value separator {quote(sep)}: "
+                '"|" marks the quantity; choose another --value-separator'
+            )
         cells = []
         for link in data:
             quantity = link.get("quantity") if link.__class__ is dict else None
