@@ -439,7 +439,7 @@ def test_number_messages_quote_the_cell_as_read_and_hint_only_at_decimals(
 
 
 def test_long_values_are_capped_in_messages() -> None:
-    with pytest.raises(CellError, match='^not a number: "x+…"$') as caught:
+    with pytest.raises(CellError, match=r'^not a number: "x+…"$') as caught:
         convert("stock", "x" * 500)
     message = str(caught.value)
     assert len(message) < 150
@@ -581,7 +581,7 @@ def test_invalid_quantified_associations(cell: str, fragment: str) -> None:
 def test_quantified_associations_by_uuid() -> None:
     convert_uuid = quantified_converter(OPTIONS, key="uuid")
     assert convert_uuid(f"{UUID}|1") == [{"uuid": UUID, "quantity": 1}]
-    with pytest.raises(CellError, match='^not a valid UUID: "sku-1" in "sku-1\\|1"$'):
+    with pytest.raises(CellError, match=r'^not a valid UUID: "sku-1" in "sku-1\|1"$'):
         convert_uuid("sku-1|1")
 
 
