@@ -237,7 +237,8 @@ def _plain_numerals(
     wholes = []  # without a leading zero
     if digits:
         wholes.append(f"[1-9][0-9]{{0,{digits - 1}}}")
-    if first > 1 and digits < 18:
+    if first > 1:
+        # (with 19 digits, a first digit under 9 keeps it under PHP_INT_MAX too)
         wholes.append(f"[1-{first - 1}][0-9]{{{digits}}}")
     fraction = f"(?:{re.escape(sep)}[0-9]+)?" if decimals else ""
     source = "|".join(["0", *wholes])
@@ -254,7 +255,6 @@ class _Amounts:
     parse: Callable[[str], int | str]
     plain: str | None  # regex source of the numerals ``parse`` takes as they are
     plain_value: Callable[[str], int | str]  # what ``parse`` gives for such a numeral
-    decimals: bool
 
 
 def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
@@ -263,11 +263,6 @@ def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
     no_negative = attribute.negative_allowed is False
     low, high = Catalog.number_limits(attribute)
     bounded = low is not None or high is not None
-    # an unsigned numeral whose whole part is below ``ceiling`` is within the limits: no
-    # Decimal needed (None: always build one, e.g. a positive minimum or an infinite limit)
-    ceiling: int | None = None
-    if (low is None or (low.is_finite() and low <= 0)) and (high is None or high.is_finite()):
-        ceiling = int(high.to_integral_value(ROUND_FLOOR)) if high is not None else PHP_INT_MAX
     plain_source = _plain_numerals(low, high, decimals, not no_negative, sep)
     plain = re.compile(plain_source).fullmatch if plain_source is not None else None
     # C-level callables: no Python frame per amount
@@ -287,55 +282,20 @@ def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
         if plain is not None and plain(cell) is not None:
             return plain_value(cell)
         # messages quote the cell as read: trimmed, "\t=1+1" would show as "=1+1"
-        text = cell.strip()
-        if text.isdigit() and text.isascii():
-            # a whole unsigned numeral ("12"): no partition, no copies
-            if decimals:
-                result = text if text[0] != "0" else (text.lstrip("0") or "0")
-                if bounded and not (
-                    ceiling is not None and len(result) < 19 and int(result) < ceiling
-                ):
-                    check(Decimal(result), cell)
-                return result
-            if len(text) > 18:
-                # int() refuses over 4,300 digits: the length decides first
-                digits = text.lstrip("0") or "0"
-                if len(digits) > 18 and (len(digits) > 19 or int(digits) > PHP_INT_MAX):
-                    raise CellError(
-                        f"too large (the PIM's limit is {PHP_INT_MAX}), got {quote(cell)}"
-                    )
-            number = int(text)
-            if bounded and not (ceiling is not None and number < ceiling):
-                check(number, cell)
-            return number
-        whole, _, fraction = text.partition(sep)
-        if (
-            whole.isdigit()
-            and whole.isascii()
-            and (not fraction or (fraction.isdigit() and fraction.isascii()))
-        ):
-            # an unsigned numeral: no second pass over the text
-            negative = False
-            if whole[0] == "0" and len(whole) > 1:
-                whole = whole.lstrip("0") or "0"
-        else:
-            parts = _split_number(text, sep)
-            if parts is None:
-                raise _not_a_number(cell, sep)
-            negative, whole, fraction = parts
-            if negative and whole == "0" and not fraction.strip("0"):
-                negative = False  # "-0" and "-0.00" are zero
+        parts = _split_number(cell.strip(), sep)
+        if parts is None:
+            raise _not_a_number(cell, sep)
+        negative, whole, fraction = parts
+        if negative and whole == "0" and not fraction.strip("0"):
+            negative = False  # "-0" and "-0.00" are zero
         if decimals:
             result = ("-" + whole if negative else whole) + ("." + fraction if fraction else "")
-            if bounded and (
-                negative or ceiling is None or len(whole) > 18 or int(whole) >= ceiling
-            ):
+            if bounded or (negative and no_negative):
                 check(Decimal(result), cell)
-            elif negative and no_negative:
-                check(-1, cell)
             return result
-        if fraction and fraction.strip("0"):
+        if fraction.strip("0"):
             raise CellError(f"decimals are not allowed here, got {quote(cell)}")
+        # int() refuses over 4,300 digits: the length decides first
         if len(whole) > 18 and (len(whole) > 19 or int(whole) > PHP_INT_MAX):
             raise CellError(f"too large (the PIM's limit is {PHP_INT_MAX}), got {quote(cell)}")
         integer = -int(whole) if negative else int(whole)
@@ -343,7 +303,7 @@ def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
             check(integer, cell)
         return integer
 
-    return _Amounts(parse, plain_source, plain_value, decimals)
+    return _Amounts(parse, plain_source, plain_value)
 
 
 def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str], int | str]:
@@ -439,11 +399,14 @@ def boolean_cell(data: Any) -> str:
 BOOLEAN: Final = Codec(to_boolean, boolean_cell)
 
 
+#: a date and time whose every field differs, to try a --date-format on
+_SAMPLE_TIME: Final = datetime(2001, 2, 3, 4, 5, 6)
+
+
 def check_date_format(fmt: str) -> None:
     """ConfigError unless ``fmt`` is a strftime format that reads back what it writes."""
-    sample = datetime(2001, 2, 3, 4, 5, 6)
     try:
-        datetime.strptime(sample.strftime(fmt), fmt)
+        datetime.strptime(_SAMPLE_TIME.strftime(fmt), fmt)
     except ValueError as exc:
         raise ConfigError(f"--date-format {fmt!r} is not a usable strftime format: {exc}") from None
 
@@ -532,11 +495,6 @@ def _codes_cell(sep: str, item: Encoder | None = None) -> Encoder:
     return encode
 
 
-def code_converter(options: ExportOptions) -> Converter:
-    """One code, trimmed (simple select, family, parent...)."""
-    return code_codec(options).decode
-
-
 def code_codec(options: ExportOptions) -> Codec:
     """One code: trimmed; a cell with the separator in it is refused."""
     sep = options.value_separator
@@ -550,11 +508,6 @@ def code_codec(options: ExportOptions) -> Codec:
     return Codec(decode, _code_cell(sep))
 
 
-def codes_converter(options: ExportOptions) -> Converter:
-    """Codes split on the separator: trimmed, empty and repeated ones dropped, order kept."""
-    return codes_codec(options).decode
-
-
 def codes_codec(options: ExportOptions) -> Codec:
     """Codes split on (and joined with) the separator; see ``codes_converter``."""
     sep = options.value_separator
@@ -563,16 +516,7 @@ def codes_codec(options: ExportOptions) -> Codec:
         if sep not in cell:
             code = cell.strip()
             return [code] if code else EMPTY
-        parts = cell.split(sep)
-        if len(parts) > 16:
-            codes = list(dict.fromkeys(c for c in (p.strip() for p in parts) if c))
-            return codes if codes else EMPTY
-        codes = []
-        for part in parts:
-            code = part.strip()
-            # a short list: scanning it beats building a set
-            if code and code not in codes:
-                codes.append(code)
+        codes = list(dict.fromkeys([c for c in [p.strip() for p in cell.split(sep)] if c]))
         return codes if codes else EMPTY
 
     return Codec(decode, _codes_cell(sep))
@@ -607,11 +551,6 @@ def _uuid_cell(data: Any) -> str:
 
 
 UUID: Final = Codec(to_uuid, _uuid_cell)
-
-
-def uuids_converter(options: ExportOptions) -> Converter:
-    """UUIDs split on the separator, like codes, each checked."""
-    return _uuids(options).decode
 
 
 def _uuids(options: ExportOptions) -> Codec:
@@ -656,9 +595,6 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
     numeric_start = frozenset("0123456789+-" + mark)
 
     def currency_code(currency: str, text: str) -> str:
-        code = currencies.get(currency)
-        if code is not None:
-            return code
         code = currency.upper()
         if not (code.isalpha() and code.isascii()):
             raise CellError(
@@ -678,7 +614,8 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
         parts = text.split()
         if len(parts) == 2:
             first, second = parts
-            if first[0] in numeric_start:
+            # (any digit: "٣ XYZ" is refused for its currency, as it always was)
+            if first[0] in numeric_start or first[0].isdigit():
                 number, currency = first, second
             elif second[0] in numeric_start:
                 currency, number = first, second
@@ -742,19 +679,10 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
     def items(cell: str) -> list[dict[str, Any]] | _Empty:
         out: list[dict[str, Any]] = []
         seen: dict[str, int | str] = {}
-        for raw in cell.split(sep) if sep in cell else (cell,):
-            parts = raw.split()
-            if not parts:
+        for raw in cell.split(sep):
+            if not raw or raw.isspace():
                 continue
-            if len(parts) == 2 and parts[0][0].isdigit():
-                # the usual "740.00 EUR", without the detours of item()
-                code = currencies.get(parts[1]) or currency_code(parts[1], raw)
-                try:
-                    value = amount(parts[0])
-                except CellError:
-                    code, value = one(raw)
-            else:
-                code, value = one(raw)
+            code, value = one(raw)
             previous = seen.get(code)
             if previous is not None:
                 if _same(previous, value):
@@ -797,13 +725,11 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
         plain = re.compile(f"({amounts.plain}) ?([^\\s{not_number}]\\S*)").fullmatch
 
     def unit_of(unit_text: str, cell: str) -> str:
-        unit = found.get(unit_text)
+        unit = lookup.resolve(unit_text)
         if unit is None:
-            unit = lookup.resolve(unit_text)
-            if unit is None:
-                raise CellError(f"{lookup.explain(unit_text)}; got {quote(cell)}")
-            if len(found) < 1024:
-                found[unit_text] = unit
+            raise CellError(f"{lookup.explain(unit_text)}; got {quote(cell)}")
+        if len(found) < 1024:
+            found[unit_text] = unit
         return unit
 
     def decode(cell: str) -> dict[str, Any]:
@@ -834,7 +760,7 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
                 raise _not_a_number(cell, mark, "an amount", number) from None
             raise CellError(f"{exc} (in {quote(cell)})") from None
         if unit_text:
-            unit = unit_of(unit_text, cell)
+            unit = found.get(unit_text) or unit_of(unit_text, cell)
         elif default_unit is not None:
             unit = default_unit
         else:
@@ -1100,7 +1026,7 @@ def quantified_codec(options: ExportOptions, *, key: str) -> Codec:
     def decode(cell: str) -> list[dict[str, Any]] | _Empty:
         out: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
-        for raw in cell.split(sep) if sep in cell else (cell,):
+        for raw in cell.split(sep):
             text = raw.strip()
             if not text:
                 continue
