@@ -516,7 +516,17 @@ def codes_codec(options: ExportOptions) -> Codec:
         if sep not in cell:
             code = cell.strip()
             return [code] if code else EMPTY
-        codes = list(dict.fromkeys([c for c in [p.strip() for p in cell.split(sep)] if c]))
+        parts = cell.split(sep)
+        if len(parts) > 16:
+            # a long list: a dict keeps the first of each code in order
+            codes = list(dict.fromkeys(c for c in (p.strip() for p in parts) if c))
+            return codes if codes else EMPTY
+        codes = []
+        for part in parts:
+            code = part.strip()
+            # a short list: scanning it beats building a set
+            if code and code not in codes:
+                codes.append(code)
         return codes if codes else EMPTY
 
     return Codec(decode, _codes_cell(sep))
