@@ -51,6 +51,8 @@ CATALOG = Catalog.from_dict(
             _a("title", "text"),
             _a("short", "text", max_characters=3),
             _a("future", "some_future_type"),
+            _a("size_chart", "table"),
+            _a("spare_part", "product_link"),
         ],
         "currencies": [
             {"code": "EUR", "enabled": True},
@@ -195,6 +197,23 @@ def test_known_currencies_take_the_short_path_and_agree_with_the_long_one() -> N
                 price(cell)
         else:
             assert price(cell) == [{"amount": a, "currency": c} for a, c in expected], cell
+
+
+def test_a_third_currency_met_for_the_first_time() -> None:
+    price = codec("price").decode
+    assert price("1 EUR<###>2 USD") == [
+        {"amount": "1", "currency": "EUR"},
+        {"amount": "2", "currency": "USD"},
+    ]  # EUR and USD are known, GBP is not
+    assert price("1 EUR<###>2 USD<###>3 GBP") == [
+        {"amount": "1", "currency": "EUR"},
+        {"amount": "2", "currency": "USD"},
+        {"amount": "3", "currency": "GBP"},
+    ]
+    assert price("1 EUR<###>3 GBP") == [
+        {"amount": "1", "currency": "EUR"},
+        {"amount": "3", "currency": "GBP"},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -352,6 +371,32 @@ def test_dates_without_limits(cell: str, expected: str) -> None:
 )
 def test_date_messages(cell: str, message: str) -> None:
     refused("day", cell, message)
+
+
+@pytest.mark.parametrize(
+    ("code", "cell", "message"),
+    [
+        (
+            "size_chart",
+            '{"a": 1}',
+            'a table is a JSON array of rows like [{"column": "value"}], got "{\\"a\\": 1}"',
+        ),
+        (
+            "size_chart",
+            "[1]",
+            'a table is a JSON array of rows like [{"column": "value"}], got "[1]"',
+        ),
+        (
+            "spare_part",
+            "[]",
+            'a product link is a JSON object like {"type": "product", "identifier": "x"}, got "[]"',
+        ),
+        ("size_chart", "[", 'not valid JSON (unexpected end of data at line 1, column 2): "["'),
+    ],
+    ids=["table-object", "table-of-numbers", "link-list", "broken"],
+)
+def test_json_messages(code: str, cell: str, message: str) -> None:
+    refused(code, cell, message)
 
 
 def test_cells_that_go_as_read_skip_the_call() -> None:
