@@ -51,6 +51,7 @@ import orjson
 from feed_export.catalog.codecs import (
     EMPTY,
     ERASABLE_FIELDS,
+    LIST_TYPES,
     MEDIA_TYPES,
     UUID,
     association_codec,
@@ -202,7 +203,7 @@ _ENTITY_WORDS: Final[dict[str, Entity]] = {
 }
 
 _ValuePlan = tuple[
-    int, str, str, Converter | None, Any, dict[str, Any], list[dict[str, Any]] | None
+    int, str, str, Converter | None, Any, dict[str, Any], list[dict[str, Any]] | None, bool
 ]
 _LinkPlan = tuple[int, str, str, str, str, Converter, Any]
 
@@ -282,8 +283,20 @@ class _Plan:
                     codec = value_codec(attribute, catalog, options)
                     if not codec.as_read:
                         convert = codec.decode
+                # only list types can hold nothing but separators (EMPTY), only files a
+                # URL or a path (MediaRef): the other columns skip both tests
+                special = attribute.type in LIST_TYPES or attribute.type in MEDIA_TYPES
                 values.append(
-                    (column.index, _label(column), column.name, convert, erased, entry, alone)
+                    (
+                        column.index,
+                        _label(column),
+                        column.name,
+                        convert,
+                        erased,
+                        entry,
+                        alone,
+                        special,
+                    )
                 )
             elif column.kind == "identifier_check":
                 checks.append((column.index, _label(column)))
@@ -326,7 +339,7 @@ def _decode_columns(
 
     values: dict[str, list[dict[str, Any]]] = {}
     media: list[MediaRef] | None = None
-    for index, header, code, convert_value, erased, entry, alone in value_plans:
+    for index, header, code, convert_value, erased, entry, alone, special in value_plans:
         cell = cells[index]
         if cell and not cell.isspace():
             if convert_value is None:
@@ -337,17 +350,18 @@ def _decode_columns(
                 except CellError as exc:
                     problems.append((index, f"{header}: {exc}"))
                     continue
-                if data is EMPTY:
-                    if erased is _KEEP:
+                if special:
+                    if data is EMPTY:
+                        if erased is _KEEP:
+                            continue
+                        data = erased
+                    elif data.__class__ is MediaRef:
+                        # fetched and uploaded once the line is saved
+                        if media is None:
+                            media = [data]
+                        else:
+                            media.append(data)
                         continue
-                    data = erased
-                elif data.__class__ is MediaRef:
-                    # fetched and uploaded once the line is saved
-                    if media is None:
-                        media = [data]
-                    else:
-                        media.append(data)
-                    continue
         elif erased is _KEEP:
             continue
         else:
