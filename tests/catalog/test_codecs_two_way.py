@@ -370,6 +370,10 @@ def test_normalising_a_cell_keeps_its_value_and_is_stable(
         return
     assume(value is not EMPTY)
     normal = both.to_cell(value)
+    if normal == "":
+        # an empty table or list: the PIM holds nothing, and an empty cell says nothing
+        assert value == []
+        return
     assert _same_value(code, both.decode(normal), value)
     assert both.to_cell(both.decode(normal)) == normal
 
