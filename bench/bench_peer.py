@@ -9,7 +9,7 @@ client CPU measured here (``time.process_time`` of this process, every thread in
 the client's alone. The products are the lines feed_export sends for the feed
 (``--payload-out`` of a dry run against the demo catalog, which the sandbox serves):
 
-- feed_export: ``run_export`` from the CSV feed, ``--concurrency`` batches in flight, and
+- feed_export: ``run_push`` from the CSV feed, ``--concurrency`` batches in flight, and
   the same sequentially (one request at a time, as the peer sends);
 - pyakeneo (PyPI): ``client.products.update_create_list(items)``, its collection PATCH
   ("patch list"), in batches of 100 one after the other, as its users call it, with the
@@ -51,7 +51,7 @@ from bench_push import start_sandbox_process  # noqa: E402
 from feed_export.akeneo import client as client_module  # noqa: E402
 from feed_export.catalog.structure import Catalog  # noqa: E402
 from feed_export.config import ExportOptions, Settings  # noqa: E402
-from feed_export.push.run import RunTargets, run_export  # noqa: E402
+from feed_export.push.run import RunTargets, run_push  # noqa: E402
 from feed_export.sandbox import (  # noqa: E402
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -116,7 +116,7 @@ def feed_export_push(feed: Path, out: Path, concurrency: int) -> Callable[[str],
         durations, undo = _timed_patches()
         try:
             cpu0, t0 = time.process_time(), time.perf_counter()
-            report = run_export(
+            report = run_push(
                 feed,
                 ExportOptions(concurrency=concurrency, batch_size=BATCH),
                 settings=settings,
@@ -138,7 +138,7 @@ def write_payload(feed: Path, payload: Path) -> tuple[int, float]:
     and writing the feedback and the payload, without any network.
     """
     cpu0 = time.process_time()
-    report = run_export(
+    report = run_push(
         feed,
         ExportOptions(dry_run=True),
         catalog=Catalog.from_file(DEMO_CATALOG),

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from feed_export.config import ExportOptions, Settings  # noqa: E402
-from feed_export.push.run import RunTargets, run_export  # noqa: E402
+from feed_export.push.run import RunTargets, run_push  # noqa: E402
 from feed_export.sandbox import (  # noqa: E402
     DEMO_CLIENT_ID,
     DEMO_CLIENT_SECRET,
@@ -77,7 +77,7 @@ def push_once(feed: Path, url: str, concurrency: int, out: Path) -> tuple[float,
     )
     options = ExportOptions(concurrency=concurrency)
     cpu0, t0 = time.process_time(), time.perf_counter()
-    report = run_export(feed, options, settings=settings, targets=RunTargets(feedback=out))
+    report = run_push(feed, options, settings=settings, targets=RunTargets(feedback=out))
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     accepted = report.statuses.get("201", 0) + report.statuses.get("204", 0)
     return wall, cpu, accepted

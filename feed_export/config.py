@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -24,6 +27,52 @@ IDENTIFIER_FIELD: dict[str, str] = {
 
 DEFAULT_SEPARATOR = "<###>"
 
+#: how a date format may be written besides strftime: Akeneo's import jobs offer these
+#: (yyyy-MM-dd, yyyy/MM/dd, MM/dd/yyyy, dd/MM/yyyy, dd.MM.yyyy); any order of day, month
+#: and year with one of these separators is read the same way
+_DATE_TOKENS = {"dd": "%d", "d": "%d", "mm": "%m", "m": "%m", "yyyy": "%Y", "yy": "%y"}
+_DATE_SPELLING = re.compile(
+    r"(d{1,2}|m{1,2}|y{4}|y{2})([/.\- ])(d{1,2}|m{1,2}|y{4}|y{2})\2(d{1,2}|m{1,2}|y{4}|y{2})"
+)
+DATE_FORMAT_EXAMPLES = (
+    "dd/MM/yyyy, MM/dd/yyyy, dd.MM.yyyy, yyyy-MM-dd or a strftime pattern such as %d/%m/%Y"
+)
+#: a day whose day, month and year differ, to prove a pattern names all three
+_SAMPLE_DAY = date(2001, 2, 3)
+
+
+def date_format_pattern(text: str) -> str:
+    """The strftime pattern for a date format written the Akeneo way or as strftime.
+
+    Akeneo's spellings (``dd/MM/yyyy``, ``MM/dd/yyyy``, ``dd.MM.yyyy``, ``yyyy-MM-dd``...,
+    any case, as its import job's labels show them) become strftime patterns; a strftime
+    pattern must name the day, the month and the year. Raises ``ValueError`` with examples.
+
+    >>> date_format_pattern("dd/MM/yyyy"), date_format_pattern("yyyy-MM-dd")
+    ('%d/%m/%Y', '%Y-%m-%d')
+    >>> date_format_pattern("%d.%m.%Y")
+    '%d.%m.%Y'
+    """
+    spelled = text.strip()
+    found = _DATE_SPELLING.fullmatch(spelled.lower())
+    if found:
+        parts = [found.group(1), found.group(3), found.group(4)]
+        if sorted(p[0] for p in parts) == ["d", "m", "y"]:
+            separator = found.group(2)
+            return separator.join(_DATE_TOKENS[p] for p in parts)
+    if "%" in spelled:
+        try:
+            back = datetime.strptime(_SAMPLE_DAY.strftime(spelled), spelled).date()
+        except ValueError:
+            back = None
+        if back == _SAMPLE_DAY:
+            return spelled
+        raise ValueError(
+            f"{text!r} does not read back a whole date (it must name the day, the month and "
+            f"the year); use {DATE_FORMAT_EXAMPLES}"
+        )
+    raise ValueError(f"{text!r} is not a date format; use {DATE_FORMAT_EXAMPLES}")
+
 
 class ExportOptions(BaseModel):
     """How a feed is read, decoded and batched. Pure data: no connection details."""
@@ -41,10 +90,32 @@ class ExportOptions(BaseModel):
     encoding: str | None = None  # None: UTF-8 (BOM tolerated)
     delimiter: str | None = None  # None: sniffed among , ; TAB |
     sheet: str | None = None  # XLSX sheet name; None: the first
+    # how large a feed may be (``feed.table.ReadLimits``): beyond, it is refused unread
+    max_feed_size: int = Field(default=4096, ge=1)  # MB, inflated (gzip, XLSX parts)
+    max_cells: int = Field(default=30_000_000, ge=1)  # XLSX: the sheet's area, shared strings
+    max_columns: int = Field(default=20_000, ge=1)  # header columns
+    # writing: escape the feed's own cells in a CSV feedback file too (a spreadsheet
+    # would run "=..." as a formula); off, the feedback pushes back unchanged
+    safe_feedback: bool = False
     # sending
     dry_run: bool = False
     concurrency: int = Field(default=4, ge=1, le=10)
     create_missing_options: bool = False
+    # a value the PIM would drop without a word (a variant's parent-level attribute): sent
+    # and reported (False), or its row refused (True)
+    refuse_dropped_values: bool = False
+    # files named by URL in cells: public addresses only, unless opened here
+    allow_media_hosts: tuple[str, ...] = ()  # fetched whatever they resolve to
+    allow_private_media: bool = False  # loopback and private ranges too (not link-local)
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        # Akeneo's spellings become strftime; a strftime pattern is kept as given (the
+        # date codec checks it), anything else is refused here
+        if value is None or "%" in value:
+            return value
+        return date_format_pattern(value)
 
     @field_validator("decimal_separator")
     @classmethod
@@ -64,6 +135,7 @@ class RetrySettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     request_timeout: float = Field(default=60.0, gt=0)  # seconds, per read
+    request_deadline: float = Field(default=300.0, gt=0)  # seconds, the whole request
     connect_timeout: float = Field(default=10.0, gt=0)
     max_attempts: int = Field(default=6, ge=1, le=20)
     backoff_factor: float = Field(default=1.0, ge=0)  # first wait; doubles each attempt
@@ -98,7 +170,12 @@ class Settings(BaseModel):
     def _base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
         parts = urlsplit(value)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
+        try:
+            _ = parts.port  # a port that is not a number from 0 to 65535 raises
+            port_ok = True
+        except ValueError:
+            port_ok = False
+        if parts.scheme not in {"http", "https"} or not parts.hostname or not port_ok:
             raise ValueError(
                 f"must be an http(s) URL such as https://pim.example.com, got {value!r}"
             )
@@ -126,6 +203,50 @@ class Settings(BaseModel):
     __str__ = __repr__
 
 
+def pim_host(base_url: str) -> str:
+    """The PIM's host and port, as messages and the summary name it (never credentials).
+
+    >>> pim_host("https://user:pw@pim.example.com:8443/")
+    'pim.example.com:8443'
+    """
+    parts = urlsplit(base_url)
+    host = parts.hostname or base_url
+    if ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+def _dotenv(path: Path) -> dict[str, str]:
+    from dotenv import dotenv_values
+
+    return {k: v for k, v in dotenv_values(path).items() if v is not None}
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The variables of a ``.env`` file named with ``--env-file``; ``ConfigError`` if unreadable.
+
+    It must name at least one ``AKENEO_*`` variable: a file with none is likely the wrong one.
+    """
+    if not path.exists():
+        raise ConfigError(f"--env-file {path}: file not found")
+    if not path.is_file():
+        raise ConfigError(f"--env-file {path}: not a file")
+    try:
+        values = _dotenv(path)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"--env-file {path}: cannot be read: {exc}") from None
+    if not any(name in values for name in ENV_NAMES.values()):
+        raise ConfigError(
+            f"--env-file {path}: no AKENEO_* setting in it; it should hold lines such as "
+            "AKENEO_BASE_URL=https://pim.example.com"
+        )
+    return values
+
+
 ENV_NAMES = {
     "base_url": "AKENEO_BASE_URL",
     "client_id": "AKENEO_CLIENT_ID",
@@ -143,8 +264,13 @@ def load_settings(
     allow_insecure_http: bool = False,
     verify_tls: bool = True,
     retry: RetrySettings | None = None,
+    env_file: Path | None = None,
 ) -> Settings:
     """Settings from flags, then the environment, then a ``.env`` file.
+
+    ``env_file`` (``--env-file``) names the file to use instead of ``./.env``, and then it
+    wins over the environment: a file named on purpose (``staging.env``, ``prod.env``)
+    must not be overridden by a variable left in the shell. Flags still win over it.
 
     >>> s = load_settings({"base_url": "http://127.0.0.1:8080"}, env={
     ...     "AKENEO_CLIENT_ID": "id", "AKENEO_CLIENT_SECRET": "s",
@@ -152,26 +278,26 @@ def load_settings(
     >>> s.base_url
     'http://127.0.0.1:8080'
     """
-    from dotenv import dotenv_values
-
     environ = dict(os.environ) if env is None else env
-    path = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
-    dotenv = (
-        {k: v for k, v in dotenv_values(path).items() if v is not None} if path.is_file() else {}
-    )
+    # by variable name, most important first (the flags come before all of them)
+    sources: list[Mapping[str, str]]
+    if env_file is not None:
+        sources = [read_env_file(env_file), environ]
+    else:
+        path = dotenv_path if dotenv_path is not None else Path.cwd() / ".env"
+        sources = [environ, _dotenv(path) if path.is_file() else {}]
     values: dict[str, object] = {}
     missing: list[str] = []
     for key, env_name in ENV_NAMES.items():
-        value = flags.get(key) or environ.get(env_name) or dotenv.get(env_name)
+        value = flags.get(key) or next((s[env_name] for s in sources if s.get(env_name)), None)
         if value:
             values[key] = value
         else:
             missing.append(env_name)
     if missing:
+        where = f"in {env_file}" if env_file is not None else "in the environment or a .env file"
         raise ConfigError(
-            "missing PIM settings: "
-            + ", ".join(missing)
-            + " (set them in the environment or a .env file, pass the flags, "
+            "missing PIM settings: " + ", ".join(missing) + f" (set them {where}, pass the flags, "
             "or use --sandbox / --dry-run --catalog FILE)"
         )
     values["allow_insecure_http"] = allow_insecure_http

@@ -2,15 +2,26 @@
 
     FeedExportError                 root: anything feed_export raises on purpose
     ├── ConfigError                 stop before reading: bad flag, setting or catalog file (exit 2)
+    │   └── JournalBusy             another run of the same feed holds its journal
     ├── FeedError                   reject the whole feed before anything is sent (exit 2)
     │   ├── FeedReadError           the file cannot be read: missing, undecodable, not a table
     │   └── HeaderError             the header row breaks the grammar or the catalog
+    │       └── HeaderSyntaxError   one header breaks the grammar (``parse_header``)
+    ├── StartupError                nothing sent or written: the PIM cannot be reached, refuses
+    │                               the login, or its catalog cannot be read (exit 2)
     ├── CellError                   skip one row: a cell breaks a rule (row becomes a line error)
     ├── TransportError              talking to the PIM went wrong
     │   ├── RetriableError          retry: 408, 429, 5xx, connection errors, timeouts
+    │   │   └── RetriesExhausted    the retry policy's last attempt failed too: give up
     │   ├── BatchRejected           a whole request was refused for good (other 4xx)
     │   └── AuthenticationError     abort the run: credentials rejected (exit 3)
     └── RunAborted                  the run was stopped (interrupt, lost authentication) (exit 3)
+
+Every exception that leaves a module of feed_export is one of these (a test checks that
+the tree above names them all). Modules keep private exceptions for their own control
+flow (a token grant refused, a request too large to send in one piece, a NUL byte found
+while reading, a file that cannot be fetched); they are caught where they are raised and
+never reach a caller.
 
 Messages say what, where and what to do. Lower-level exceptions are translated once,
 with ``raise ... from exc``. Secrets never enter a message; quoted bodies are capped.
@@ -42,6 +53,10 @@ class ConfigError(FeedExportError):
     exit_code = 2
 
 
+class JournalBusy(ConfigError):
+    """Another run of the same feed holds the journal (``push.journal``)."""
+
+
 class FeedError(FeedExportError):
     """The feed as a whole cannot be used: nothing is sent."""
 
@@ -62,6 +77,27 @@ class HeaderError(FeedError):
         count = len(self.problems)
         summary = f"the header row has {count} problem(s); nothing was sent"
         super().__init__(f"{path}: {summary}:\n{lines}")
+
+
+class HeaderSyntaxError(HeaderError):
+    """One header breaks the grammar (``feed.headers.parse_header``); ``problem`` says how."""
+
+    def __init__(self, header: str, problem: str) -> None:
+        self.path = ""
+        self.header = header
+        self.problem = problem
+        self.problems = [problem]
+        FeedError.__init__(self, f"header {header!r}: {problem}")
+
+
+class StartupError(FeedExportError):
+    """The run could not start: nothing was sent and no output was written (or replaced).
+
+    The PIM cannot be reached, refuses the login, or its catalog cannot be read; the
+    message is one sentence naming the PIM's host and what to check.
+    """
+
+    exit_code = 2
 
 
 class CellError(FeedExportError):
@@ -85,6 +121,22 @@ class RetriableError(TransportError):
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+
+
+class RetriesExhausted(RetriableError):
+    """Every attempt the retry policy allows failed; ``last`` is the last failure.
+
+    The message is ``<what>: <last failure> after <n> attempts over <s> s``; ``summary``
+    is the same without ``<what>``.
+    """
+
+    def __init__(self, what: str, last: RetriableError, attempts: int, seconds: float) -> None:
+        tries = f"{attempts} attempt" + ("" if attempts == 1 else "s")
+        self.summary = f"{last} after {tries} over {seconds:.0f} s"
+        super().__init__(f"{what}: {self.summary}", last.status)
+        self.last = last
+        self.attempts = attempts
+        self.seconds = seconds
 
 
 class BatchRejected(TransportError):

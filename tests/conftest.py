@@ -23,19 +23,29 @@ class CliResult:
     code: int
     out: str
     err: str
+    raw: bytes = b""  # stdout as bytes (a workbook written to standard output)
 
 
 def run_cli(args: Sequence[str]) -> CliResult:
-    """Run ``feed-export`` in-process and capture what it prints."""
+    """Run ``feed-export`` in-process and capture what it prints.
+
+    Standard output has a byte buffer under it, as a real one does (``--feedback -``
+    writes bytes there).
+    """
     from feed_export.cli import main
 
-    out, err = io.StringIO(), io.StringIO()
+    raw = io.BytesIO()
+    raw.name = "<stdout>"  # type: ignore[misc]  # as sys.stdout.buffer is named
+    out = io.TextIOWrapper(raw, encoding="utf-8", write_through=True)
+    err = io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         try:
             code = main(list(args))
         except SystemExit as exc:  # argparse usage errors and --help
             code = int(exc.code or 0)
-    return CliResult(code, out.getvalue(), err.getvalue())
+    out.flush()
+    data = raw.getvalue()
+    return CliResult(code, data.decode("utf-8", "replace"), err.getvalue(), data)
 
 
 @pytest.fixture
@@ -53,6 +63,12 @@ def sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 @pytest.fixture
 def demo_catalog_path() -> Path:
     return DEMO_CATALOG
+
+
+@pytest.fixture(autouse=True)
+def _no_wait_before_the_second_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The start-up login's one retry waits a second; tests that reach it need not."""
+    monkeypatch.setattr("feed_export.akeneo.client.QUICK_RETRY_WAIT", 0.0)
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from feed_export.config import ExportOptions, Settings, load_settings
+from feed_export.config import ExportOptions, Settings, date_format_pattern, load_settings
 from feed_export.errors import ConfigError
 
 FULL_ENV = {
@@ -114,5 +114,53 @@ def test_option_bounds(kwargs: dict[str, object], ok: bool) -> None:
     if ok:
         ExportOptions.model_validate(kwargs)
     else:
-        with pytest.raises(ValueError):
+        field = next(iter(kwargs))
+        with pytest.raises(ValueError, match=rf"1 validation error for ExportOptions\n{field}\n"):
             ExportOptions.model_validate(kwargs)
+
+
+# --- --date-format: Akeneo's spellings and strftime ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "pattern"),
+    [
+        ("dd/MM/yyyy", "%d/%m/%Y"),
+        ("MM/dd/yyyy", "%m/%d/%Y"),
+        ("dd.MM.yyyy", "%d.%m.%Y"),
+        ("yyyy-MM-dd", "%Y-%m-%d"),
+        ("yyyy/MM/dd", "%Y/%m/%d"),
+        ("dd-MM-yyyy", "%d-%m-%Y"),
+        ("dd/mm/yyyy", "%d/%m/%Y"),  # the label Akeneo's job form shows
+        ("DD.MM.YYYY", "%d.%m.%Y"),
+        ("d/M/yy", "%d/%m/%y"),
+        ("%d/%m/%Y", "%d/%m/%Y"),
+        ("%Y%m%d", "%Y%m%d"),
+        ("%d %B %Y", "%d %B %Y"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_date_formats_akeneo_spellings_and_strftime(given: str, pattern: str) -> None:
+    assert date_format_pattern(given) == pattern
+    assert ExportOptions(date_format=given).date_format == pattern
+
+
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ("dd/mm", "is not a date format"),
+        ("dd/MM/yyyy HH:mm", "is not a date format"),
+        ("yyyy-dd-dd", "is not a date format"),
+        ("dd/MM-yyyy", "is not a date format"),
+        ("european", "is not a date format"),
+        ("%Y", "does not read back a whole date"),
+        ("%d/%m", "does not read back a whole date"),
+        ("%Q", "does not read back a whole date"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_other_date_formats_are_refused_with_examples(given: str, says: str) -> None:
+    with pytest.raises(ValueError, match=says) as caught:
+        date_format_pattern(given)
+    assert "dd/MM/yyyy, MM/dd/yyyy, dd.MM.yyyy, yyyy-MM-dd" in str(caught.value)
+    assert "%d/%m/%Y" in str(caught.value)

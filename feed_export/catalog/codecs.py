@@ -73,20 +73,26 @@ MAX_QUOTED = 80
 PHP_INT_MAX = 2**63 - 1
 
 TEXT_TYPES = frozenset({"pim_catalog_identifier", "pim_catalog_text", "pim_catalog_textarea"})
-CODE_TYPES = frozenset(
-    {
-        "pim_catalog_simpleselect",
-        "pim_catalog_reference_data_simpleselect",
-        "akeneo_reference_entity",
-    }
+#: reference data under both spellings: the PIM's own type codes (``pim_reference_data_*``,
+#: what ``GET /attributes`` answers) and the ``pim_catalog_reference_data_*`` of older docs
+REFERENCE_DATA_SIMPLE = frozenset(
+    {"pim_reference_data_simpleselect", "pim_catalog_reference_data_simpleselect"}
 )
-CODES_TYPES = frozenset(
-    {
-        "pim_catalog_multiselect",
-        "pim_catalog_reference_data_multiselect",
-        "akeneo_reference_entity_collection",
-        "pim_catalog_asset_collection",
-    }
+REFERENCE_DATA_MULTI = frozenset(
+    {"pim_reference_data_multiselect", "pim_catalog_reference_data_multiselect"}
+)
+CODE_TYPES = (
+    frozenset({"pim_catalog_simpleselect", "akeneo_reference_entity"}) | REFERENCE_DATA_SIMPLE
+)
+CODES_TYPES = (
+    frozenset(
+        {
+            "pim_catalog_multiselect",
+            "akeneo_reference_entity_collection",
+            "pim_catalog_asset_collection",
+        }
+    )
+    | REFERENCE_DATA_MULTI
 )
 #: types whose data is a list: ``--empty-cells erase`` sends ``[]`` for them, else ``null``
 LIST_TYPES = CODES_TYPES | {"pim_catalog_price_collection"}

@@ -19,6 +19,10 @@ Decisions where the contract is silent:
   ``groups`` are for products only.
 - ``categories`` with ``add_categories`` / ``remove_categories`` is refused: Akeneo
   does not accept the combination.
+- ``--ignore-unknown-columns`` drops the columns naming no attribute of the catalog. A
+  malformed header that starts with a known attribute, a field or an association keyword
+  (``price@EUR``, ``family@x``, ``associations~X_SELL``) is still a problem: the user meant
+  that column, and dropping it would lose its data without a word.
 - A mixed feed (products and product models) has an ``entity`` column whose cells say
   ``product`` or ``product_model``, with ``--entity products`` (or ``products-uuid``).
   It then needs both key columns: the product key for product rows and ``code`` for
@@ -33,19 +37,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from feed_export.catalog.structure import Attribute, Catalog
+from feed_export.catalog.structure import Attribute, Catalog, similar_codes
 from feed_export.config import ExportOptions
-from feed_export.errors import HeaderError
+from feed_export.errors import HeaderError, HeaderSyntaxError
 from feed_export.feed.headers import (
     ENTITY_COLUMN,
     ENTITY_FIELDS,
     FEEDBACK_COLUMNS,
     FIELD_SET,
     FIELDS,
+    QUANTIFIED_TARGETS,
     AssociationHeader,
     AttributeHeader,
     FieldHeader,
-    HeaderSyntaxError,
     clean_header,
     format_header,
     parse_header,
@@ -53,6 +57,8 @@ from feed_export.feed.headers import (
 
 _PRICE = "pim_catalog_price_collection"
 _METRIC = "pim_catalog_metric"
+#: a malformed header starting with one of these is a problem, never an unknown column
+_KNOWN_HEADS = FIELD_SET | {"associations", "quantified_associations"}
 
 ColumnKind = Literal[
     "key",
@@ -187,7 +193,7 @@ class _Resolver:
                 self.options.ignore_unknown_columns
                 and code
                 and self.catalog.attribute(code) is None
-                and code.lower() not in FIELD_SET
+                and code.lower() not in _KNOWN_HEADS
             ):
                 self.unknown.append(pos)
             else:
@@ -242,8 +248,36 @@ class _Resolver:
 
     def _association(self, index: int, text: str, pos: str, parts: AssociationHeader) -> None:
         kind: ColumnKind = "quantified_association" if parts.quantified else "association"
-        column = Column(index, text, kind, parts.type, target=parts.target)
-        self._keep(column, (kind, parts.type.lower(), parts.target))
+        name = parts.type
+        catalog = self.catalog
+        if catalog.has("association_types"):
+            # the PIM refuses a type it lacks, or of the other kind (AssociationTypeIsNotQuantified)
+            found = catalog.association_type(name)
+            if found is None:
+                index_ = {t.code.lower(): t.code for t in catalog.association_types}
+                similar = similar_codes(name, index_)
+                hint = (
+                    "did you mean " + " or ".join(f'"{s}"' for s in similar) + "?"
+                    if similar
+                    else f"association types: {_listing(list(index_.values()))}"
+                )
+                self.problems.append(f'{pos}: unknown association type "{name}"; {hint}')
+                return
+            if found.is_quantified != parts.quantified:
+                target = parts.target
+                if found.is_quantified and target not in QUANTIFIED_TARGETS:
+                    target = "products"
+                right = format_header(
+                    replace(parts, type=found.code, quantified=found.is_quantified, target=target)
+                )
+                what = "a quantified" if found.is_quantified else "not a quantified"
+                self.problems.append(
+                    f"{pos}: {found.code} is {what} association type: name the column {right}"
+                )
+                return
+            name = found.code  # the PIM's spelling
+        column = Column(index, text, kind, name, target=parts.target)
+        self._keep(column, (kind, name.lower(), parts.target))
 
     def _attribute(self, index: int, text: str, pos: str, parts: AttributeHeader) -> None:
         catalog = self.catalog

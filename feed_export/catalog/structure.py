@@ -6,6 +6,14 @@ optionally ``families`` and ``family_variants``). Items are pydantic models (a t
 boundary: the file may come from anywhere); every lookup the decoder needs is a
 precomputed dict, case-insensitive on codes, answering with the catalog's spelling.
 
+Optional sections let a dry run check what the PIM checks (``catalog.checks``):
+``attribute_options`` (attribute code -> its option codes), ``categories``, ``groups``
+(codes), ``association_types`` (items: ``code``, ``is_quantified``) and
+``product_models`` (``code``, ``family_variant``, ``parent``: where each model sits).
+Codes may be written as strings or as the API's items (``{"code": ...}``). A section
+that is absent is unknown (``has``), never empty: the checks that need it are skipped
+with a warning.
+
 >>> catalog = Catalog.from_dict({"attributes": [{"code": "sku", "type": "pim_catalog_identifier"}],
 ...                              "locales": [{"code": "en_US", "enabled": True}]})
 >>> catalog.attribute("SKU").code, catalog.locale("EN_us").code
@@ -22,7 +30,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -80,6 +88,7 @@ class Attribute(_Item):
     reference_data_name: str | None = None
     table_configuration: tuple[Any, ...] | None = None
     is_main_identifier: bool | None = None
+    enable_option_creation_during_import: bool | None = None
 
 
 class Channel(_Item):
@@ -138,6 +147,48 @@ class FamilyVariant(_Item):
     family: str | None = None
     variant_attribute_sets: tuple[Any, ...] = ()
 
+    def levels(self) -> tuple[VariantLevel, ...]:
+        """The variant attribute sets, by level (1 = the first under the root model)."""
+        found: list[VariantLevel] = []
+        for item in self.variant_attribute_sets:
+            if not isinstance(item, Mapping):
+                continue
+            try:
+                level = int(item.get("level", 0))
+            except (TypeError, ValueError):
+                continue
+            axes = tuple(str(a) for a in item.get("axes") or ())
+            # axes belong to their level's attributes in Akeneo, even if a file forgets them
+            attributes = tuple(
+                dict.fromkeys([*(str(a) for a in item.get("attributes") or ()), *axes])
+            )
+            found.append(VariantLevel(level, axes, attributes))
+        return tuple(sorted(found, key=lambda lv: lv.level))
+
+
+@dataclass(frozen=True, slots=True)
+class VariantLevel:
+    """One variant attribute set of a family variant."""
+
+    level: int
+    axes: tuple[str, ...]
+    attributes: tuple[str, ...]  # axes included
+
+
+class AssociationType(_Item):
+    """``GET /api/rest/v1/association-types`` item."""
+
+    code: str
+    is_quantified: bool = False
+
+
+class ProductModel(_Item):
+    """Where one product model sits: its family variant and its parent (no values)."""
+
+    code: str
+    family_variant: str | None = None
+    parent: str | None = None
+
 
 _SECTIONS: dict[str, type[_Item]] = {
     "attributes": Attribute,
@@ -147,7 +198,93 @@ _SECTIONS: dict[str, type[_Item]] = {
     "measurement_families": MeasurementFamily,
     "families": Family,
     "family_variants": FamilyVariant,
+    "association_types": AssociationType,
+    "product_models": ProductModel,
 }
+#: sections of plain codes (strings, or items with a ``code``)
+_CODE_SECTIONS = ("categories", "groups")
+#: the sections only the checks read: a new option or category in the PIM changes no line
+#: already sent (``--only-changed`` salts its hashes with the rest of the catalog)
+CHECK_SECTIONS = (
+    "attribute_options",
+    "categories",
+    "groups",
+    "association_types",
+    "product_models",
+)
+#: every optional section, as ``Catalog.has`` names them
+OPTIONAL_SECTIONS = (
+    "families",
+    "family_variants",
+    "attribute_options",
+    "categories",
+    "groups",
+    "association_types",
+    "product_models",
+)
+
+#: a catalog file's sections, in the order ``write_catalog`` writes them
+SECTION_ORDER = (
+    "attributes",
+    "channels",
+    "locales",
+    "currencies",
+    "measurement_families",
+    "families",
+    "family_variants",
+    "attribute_options",
+    "categories",
+    "groups",
+    "association_types",
+    "product_models",
+)
+
+CatalogSection = Iterable[Any] | Mapping[str, Iterable[Any]]
+
+
+def write_catalog(out: TextIO, sections: Mapping[str, CatalogSection]) -> dict[str, int]:
+    """Write a catalog file, one item a line, reading each section as it goes; the counts.
+
+    A section is a list of items (read lazily: an iterator is written as its pages come),
+    or, for ``attribute_options``, an object of attribute code -> option codes. Sections
+    are written in ``SECTION_ORDER``, others after them.
+
+    >>> import io
+    >>> buffer = io.StringIO()
+    >>> write_catalog(buffer, {"categories": iter(["men", "women"])})
+    {'categories': 2}
+    >>> json.loads(buffer.getvalue())
+    {'categories': ['men', 'women']}
+    """
+    counts: dict[str, int] = {}
+    names = [n for n in SECTION_ORDER if n in sections]
+    names += [n for n in sections if n not in SECTION_ORDER]
+    out.write("{")
+    for i, name in enumerate(names):
+        section = sections[name]
+        out.write(("," if i else "") + f"\n  {json.dumps(name)}: ")
+        if isinstance(section, Mapping):
+            out.write("{")
+            total = 0
+            for j, (key, items) in enumerate(section.items()):
+                out.write(("," if j else "") + f"\n    {json.dumps(key)}: ")
+                total += _write_items(out, items, "    ")
+            out.write("\n  }" if section else "}")
+            counts[name] = total
+        else:
+            counts[name] = _write_items(out, section, "  ")
+    out.write("\n}\n")
+    return counts
+
+
+def _write_items(out: TextIO, items: Iterable[Any], indent: str) -> int:
+    count = 0
+    for item in items:
+        out.write(("," if count else "[") + f"\n{indent}  {json.dumps(item, ensure_ascii=False)}")
+        count += 1
+    out.write(f"\n{indent}]" if count else "[]")
+    return count
+
 
 # ---------------------------------------------------------------------------
 # units
@@ -274,6 +411,41 @@ def _lower_index(items: Iterable[Any]) -> dict[str, Any]:
     return {item.code.lower(): item for item in items}
 
 
+def _spelling_index(codes: Iterable[str]) -> dict[str, str]:
+    """lower-case code -> the catalog's spelling (the first one wins)."""
+    index: dict[str, str] = {}
+    for code in codes:
+        index.setdefault(code.lower(), code)
+    return index
+
+
+def similar_codes(code: str, index: Mapping[str, str], limit: int = 3) -> list[str]:
+    """Codes of ``index`` (lower-case -> spelling) that look like ``code`` ("did you mean").
+
+    >>> similar_codes("clothng", {"clothing": "clothing", "shoes": "shoes"})
+    ['clothing']
+    """
+    if len(index) > 50_000:
+        return []  # difflib over a huge list costs more than the hint is worth
+    hits = difflib.get_close_matches(code.lower(), list(index), n=limit, cutoff=0.75)
+    return [index[h] for h in hits]
+
+
+def _codes_of(items: Any, where: str, problems: list[str]) -> list[str] | None:
+    """A list of codes written as strings or as items with a ``code``; None if unusable."""
+    if not isinstance(items, list):
+        problems.append(f"{where}: expected a list of codes, got {type(items).__name__}")
+        return None
+    codes: list[str] = []
+    for i, item in enumerate(items):
+        code = item.get("code") if isinstance(item, Mapping) else item
+        if not isinstance(code, str) or not code:
+            problems.append(f'{where}[{i}]: expected a code (a string, or an item with "code")')
+            continue
+        codes.append(code)
+    return codes
+
+
 def _decimal(text: str | None) -> Decimal | None:
     if text is None or text == "":
         return None
@@ -288,7 +460,9 @@ class Catalog:
 
     __slots__ = (
         "_active_locales",
+        "_association_types",
         "_attributes",
+        "_categories",
         "_channel_locales",
         "_channels",
         "_currencies",
@@ -296,11 +470,16 @@ class Catalog:
         "_currency_check",
         "_families",
         "_family_variants",
+        "_groups",
         "_identifier",
         "_locales",
         "_measurement_families",
+        "_options",
+        "_product_models",
         "_raw",
+        "_sections",
         "_unit_lookups",
+        "association_types",
         "attributes",
         "channels",
         "currencies",
@@ -308,6 +487,7 @@ class Catalog:
         "family_variants",
         "locales",
         "measurement_families",
+        "product_models",
     )
 
     def __init__(
@@ -320,10 +500,19 @@ class Catalog:
         measurement_families: Sequence[MeasurementFamily] = (),
         families: Sequence[Family] = (),
         family_variants: Sequence[FamilyVariant] = (),
+        attribute_options: Mapping[str, Sequence[str]] | None = None,
+        categories: Sequence[str] | None = None,
+        groups: Sequence[str] | None = None,
+        association_types: Sequence[AssociationType] | None = None,
+        product_models: Sequence[ProductModel] | None = None,
         raw: Mapping[str, Any] | None = None,
         has_locales: bool | None = None,
         has_currencies: bool | None = None,
+        sections: Iterable[str] | None = None,
     ) -> None:
+        """``sections``: the optional sections the catalog holds (``OPTIONAL_SECTIONS``);
+        None: those given (a non-empty ``families``, ``family_variants``, or any other
+        argument that is not None)."""
         self.attributes = tuple(attributes)
         self.channels = tuple(channels)
         self.locales = tuple(locales)
@@ -343,6 +532,28 @@ class Catalog:
         )
         self._families: dict[str, Family] = _lower_index(self.families)
         self._family_variants: dict[str, FamilyVariant] = _lower_index(self.family_variants)
+        self._options: dict[str, dict[str, str]] = {
+            code.lower(): _spelling_index(codes)
+            for code, codes in (attribute_options or {}).items()
+        }
+        self._categories = _spelling_index(categories or ())
+        self._groups = _spelling_index(groups or ())
+        self.association_types = tuple(association_types or ())
+        self._association_types: dict[str, AssociationType] = _lower_index(self.association_types)
+        self.product_models = tuple(product_models or ())
+        self._product_models: dict[str, ProductModel] = _lower_index(self.product_models)
+        if sections is None:
+            given = {
+                "families": bool(self.families),
+                "family_variants": bool(self.family_variants),
+                "attribute_options": attribute_options is not None,
+                "categories": categories is not None,
+                "groups": groups is not None,
+                "association_types": association_types is not None,
+                "product_models": product_models is not None,
+            }
+            sections = [name for name, present in given.items() if present]
+        self._sections = frozenset(sections)
         # active locales: enabled ones; a catalog without a locales section falls back
         # to the locales its channels use (in Akeneo a locale is activated by a channel)
         if has_locales is None:
@@ -384,6 +595,23 @@ class Catalog:
             )
         problems: list[str] = []
         parsed: dict[str, list[Any]] = {}
+        codes: dict[str, list[str] | None] = {}
+        for section in _CODE_SECTIONS:
+            items = data.get(section)
+            codes[section] = None if items is None else _codes_of(items, section, problems)
+        options: dict[str, list[str]] | None = None
+        raw_options = data.get("attribute_options")
+        if isinstance(raw_options, Mapping):
+            options = {}
+            for attribute, items in raw_options.items():
+                found = _codes_of(items, f"attribute_options.{attribute}", problems)
+                if found is not None:
+                    options[str(attribute)] = found
+        elif raw_options is not None:
+            problems.append(
+                "attribute_options: expected an object of attribute code -> option codes, got "
+                f"{type(raw_options).__name__}"
+            )
         for section, model in _SECTIONS.items():
             items = data.get(section)
             if items is None:
@@ -420,6 +648,7 @@ class Catalog:
             shown = problems[:20]
             more = f"; ... and {len(problems) - 20} more" if len(problems) > 20 else ""
             raise ConfigError(f"{source}: invalid catalog: " + "; ".join(shown) + more)
+        known = (*_SECTIONS, *_CODE_SECTIONS, "attribute_options")
         return cls(
             attributes=parsed["attributes"],
             channels=parsed["channels"],
@@ -428,9 +657,15 @@ class Catalog:
             measurement_families=parsed["measurement_families"],
             families=parsed["families"],
             family_variants=parsed["family_variants"],
-            raw={key: data[key] for key in _SECTIONS if data.get(key) is not None},
+            attribute_options=options,
+            categories=codes["categories"],
+            groups=codes["groups"],
+            association_types=parsed["association_types"],
+            product_models=parsed["product_models"],
+            raw={key: data[key] for key in known if data.get(key) is not None},
             has_locales=data.get("locales") is not None,
             has_currencies=data.get("currencies") is not None,
+            sections=[name for name in OPTIONAL_SECTIONS if data.get(name) is not None],
         )
 
     @classmethod
@@ -454,10 +689,24 @@ class Catalog:
             raise ConfigError(
                 f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
             ) from exc
+        if isinstance(data, dict) and "attributes" not in data:
+            # without it every column would be "unknown": say what the file lacks instead
+            found = ", ".join(f'"{key}"' for key in list(data)[:5]) or "nothing"
+            raise ConfigError(
+                f'{path}: not a catalog file: it has no "attributes" list (it has {found}); '
+                'a catalog file holds "attributes", "channels", "locales", "currencies" and '
+                '"measurement_families": write one with feed-export catalog pull -o FILE'
+            )
         return cls.from_dict(data, source=str(path))
 
-    def to_dict(self) -> dict[str, Any]:
-        """The catalog-file shape: items as given (or as validated when built in code)."""
+    def to_dict(self, *, without: Iterable[str] = ()) -> dict[str, Any]:
+        """The catalog-file shape: items as given (or as validated when built in code).
+
+        ``without``: sections to leave out.
+        """
+        left_out = set(without)
+        if left_out:
+            return {k: v for k, v in self.to_dict().items() if k not in left_out}
         if self._raw is not None:
             return copy.deepcopy(self._raw)
         out: dict[str, Any] = {}
@@ -471,6 +720,16 @@ class Catalog:
                 "measurement_families",
             ):
                 out[section] = [item.model_dump(mode="json") for item in items]
+        for section in ("association_types", "product_models"):
+            if section in self._sections and section not in out:
+                out[section] = []
+        if "attribute_options" in self._sections:
+            out["attribute_options"] = {
+                code: list(index.values()) for code, index in self._options.items()
+            }
+        for section, index in (("categories", self._categories), ("groups", self._groups)):
+            if section in self._sections:
+                out[section] = list(index.values())
         return out
 
     # -- lookups (case-insensitive, answering with the catalog's spelling) -------
@@ -519,6 +778,36 @@ class Catalog:
 
     def family_variant(self, code: str) -> FamilyVariant | None:
         return self._family_variants.get(code.lower())
+
+    def has(self, section: str) -> bool:
+        """Whether the catalog holds an optional section (``OPTIONAL_SECTIONS``), even empty."""
+        return section in self._sections
+
+    def options(self, attribute_code: str) -> Mapping[str, str] | None:
+        """An attribute's options (lower-case code -> spelling); None: the catalog lists none."""
+        return self._options.get(attribute_code.lower())
+
+    def category(self, code: str) -> str | None:
+        """The catalog spelling of a category code, or None."""
+        return self._categories.get(code.lower())
+
+    @property
+    def category_index(self) -> Mapping[str, str]:
+        return self._categories
+
+    def group(self, code: str) -> str | None:
+        """The catalog spelling of a group code, or None."""
+        return self._groups.get(code.lower())
+
+    @property
+    def group_index(self) -> Mapping[str, str]:
+        return self._groups
+
+    def association_type(self, code: str) -> AssociationType | None:
+        return self._association_types.get(code.lower())
+
+    def product_model(self, code: str) -> ProductModel | None:
+        return self._product_models.get(code.lower())
 
     @property
     def checks_currencies(self) -> bool:

@@ -27,9 +27,10 @@ AttributeHeader(attribute='description', parts=('en_US', 'ecommerce'), suffix=No
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from feed_export.errors import FeedError, HeaderError
+from feed_export.errors import HeaderSyntaxError
 from feed_export.feed.units import akeneo_units_for_rec20
 
 FIELDS: tuple[str, ...] = (
@@ -97,20 +98,12 @@ class AttributeHeader:
 HeaderParts = FieldHeader | AssociationHeader | AttributeHeader
 
 
-class HeaderSyntaxError(HeaderError):
-    """One header breaks the grammar (``parse_header``); ``problem`` says how."""
-
-    def __init__(self, header: str, problem: str) -> None:
-        self.path = ""
-        self.header = header
-        self.problem = problem
-        self.problems = [problem]
-        FeedError.__init__(self, f"header {header!r}: {problem}")
-
-
 def clean_header(text: str) -> str:
-    """A header as compared: trimmed, byte-order mark removed."""
-    return text.strip().lstrip("\ufeff").strip()
+    """A header as compared: trimmed, byte-order marks (and spaces between them) removed."""
+    head = text.strip()
+    while head.startswith("\ufeff"):
+        head = head[1:].strip()
+    return head
 
 
 def parse_header(text: str) -> HeaderParts:
@@ -188,3 +181,22 @@ def format_header(parts: HeaderParts) -> str:
         return f"{head}~{parts.type}~{parts.target}"
     text = "~".join((parts.attribute, *parts.parts))
     return f"{text}@{parts.suffix}" if parts.suffix else text
+
+
+def header_attribute_codes(header: Sequence[str]) -> list[str]:
+    """The attribute codes a header row names, in order (what a live catalog must hold).
+
+    >>> header_attribute_codes(["sku", "name~en_US", "price@currency", "family", "name~de_DE"])
+    ['sku', 'name', 'price']
+    """
+    codes: list[str] = []
+    for text in header:
+        if not text.strip() or text.strip() in FEEDBACK_COLUMNS:
+            continue
+        try:
+            parts = parse_header(text)
+        except HeaderSyntaxError:
+            continue
+        if isinstance(parts, AttributeHeader) and parts.attribute not in codes:
+            codes.append(parts.attribute)
+    return codes

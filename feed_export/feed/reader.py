@@ -17,16 +17,9 @@ Decisions where the contract is silent:
   header``) rather than a guess, so row numbers always match what Excel shows.
 - Rows are yielded raw: ragged rows keep their length, blank rows are yielded (``is_blank``
   tells) because they still get a feedback row.
-- XLSX: the first visible worksheet unless ``sheet`` names one. calamine gives the cached
-  value of a formula (a formula never calculated, e.g. written by openpyxl, reads as empty),
-  an error value such as ``#DIV/0!`` as empty (so nothing is sent for it), and the value
-  of a merged range in its top-left cell only. Empty columns left of the data
-  are kept as empty cells so columns line up with the sheet. calamine holds the sheet in
-  memory (XLSX is at most 1,048,576 rows); rows are still converted one at a time.
-- Typed XLSX cells become text as a person reads them: numbers with at most 15 significant
-  digits, as Excel shows them (``12.0`` -> ``12``, a computed ``0.30000000000000004`` ->
-  ``0.3``), never in scientific notation between 1e-7 and 1e21; dates ``YYYY-MM-DD``;
-  datetimes ISO-8601; times ``HH:MM:SS``; durations ``[h]:mm:ss``; booleans ``true``/``false``.
+- XLSX (``feed.xlsx``): the first visible worksheet unless ``sheet`` names one; cells as
+  text the way a person reads them; error cells and formulas with no saved value flagged
+  on their row (``Row.flaws``), never read as empty.
 - Without ``encoding``: UTF-8 (a UTF-8 BOM is dropped and remembered so the feedback file
   gets one too); a UTF-16 BOM (Excel's "Unicode text") selects UTF-16. ``utf-16`` or
   ``utf-32`` given for a file without a BOM is an error asking for ``-le`` or ``-be``
@@ -39,29 +32,26 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
 import gzip
 import io
 import itertools
 import logging
-import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
-from types import TracebackType
-from typing import IO, Any, Literal
-
-from python_calamine import (
-    CalamineError,
-    CalamineWorkbook,
-    PasswordError,
-    SheetTypeEnum,
-    SheetVisibleEnum,
-)
+from typing import IO, Any
 
 from feed_export.errors import ConfigError, FeedReadError
+from feed_export.feed.table import Feed as Feed
+from feed_export.feed.table import FeedFormat as FeedFormat
+from feed_export.feed.table import ReadLimits as ReadLimits
+from feed_export.feed.table import Row as Row
+from feed_export.feed.table import check_header_size, too_many_columns
+from feed_export.feed.table import is_blank as is_blank
+from feed_export.feed.xlsx import cell_text as cell_text
+from feed_export.feed.xlsx import check_workbook_zip, open_xlsx
+from feed_export.feed.xlsx import number_text as number_text
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +61,7 @@ MAX_CELL_CHARS = 50 * 1024 * 1024
 DELIMITERS = (",", ";", "\t", "|")
 
 _CHUNK = 1 << 20
+_READ_LIMITS = ReadLimits()
 _GUARD_CHUNK = 64 * 1024  # small: memory stays flat while the whole file is checked
 _UTF8_BOM = codecs.BOM_UTF8
 _SENTINEL = "\x00feed_export end of file\x00"
@@ -96,95 +87,61 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One record of the feed: its spreadsheet row number and its cells as text."""
-
-    number: int  # header is 1, first data row is 2
-    cells: tuple[str, ...]  # every cell as text, exactly as read (ragged rows kept ragged)
-
-
-@dataclass(frozen=True, slots=True)
-class FeedFormat:
-    """How a feed is stored, so the feedback file can be written the same way."""
-
-    kind: Literal["csv", "xlsx"]
-    delimiter: str = ","
-    encoding: str = "utf-8"  # the codec used to read (utf-8 also when a BOM was present)
-    bom: bool = False  # the file began with a UTF-8 BOM
-    gzip: bool = False
-    sheet: str | None = None  # xlsx: the sheet read
-    line_end: str = "\r\n"  # csv: the header's line ending, reused for the feedback file
-
-
-class Feed:
-    """An open feed: its format, its header, and one streaming pass over its data rows."""
-
-    def __init__(
-        self,
-        path: Path,
-        fmt: FeedFormat,
-        header: tuple[str, ...],
-        rows: Iterator[Row],
-        close: Callable[[], None],
-    ) -> None:
-        self.path = path
-        self.format = fmt
-        self.header = header
-        self._rows: Iterator[Row] | None = rows
-        self._close = close
-
-    def rows(self) -> Iterator[Row]:
-        """The data rows (blank ones included), numbered from 2; can be iterated once."""
-        if self._rows is None:
-            raise RuntimeError(f"{self.path}: Feed.rows() can be iterated only once")
-        rows, self._rows = self._rows, None
-        return rows
-
-    def close(self) -> None:
-        """Release the file; safe to call twice."""
-        close, self._close = self._close, _nothing
-        close()
-
-    def __enter__(self) -> Feed:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-
-def _nothing() -> None:
-    pass
-
-
-def is_blank(cells: Sequence[str]) -> bool:
-    """True if every cell is empty or whitespace (such a row is skipped, not sent)."""
-    return not "".join(cells).strip()
-
-
 def open_feed(
     path: Path,
     *,
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    check: bool = True,
+    limits: ReadLimits = _READ_LIMITS,
 ) -> Feed:
     """Open a CSV/TSV (optionally gzip) or XLSX feed and read its header row.
 
-    Raises ``FeedReadError`` when the file cannot be read as a table (checked completely
-    for CSV before any row is returned) and ``ConfigError`` for an unknown encoding or a
-    delimiter that is not one character.
+    ``limits``: how large the feed may be (inflated size, sheet cells, header columns);
+    a feed beyond them is refused with ``FeedReadError`` before it is loaded.
+
+    Raises ``FeedReadError`` when the file cannot be read as a table and ``ConfigError``
+    for an unknown encoding or a delimiter that is not one character. With ``check`` (the
+    default) the whole file is validated before this returns; without, the caller runs
+    ``Feed.check`` (the validation pass, with a row watcher if it needs one) before
+    ``rows()``, which otherwise runs it.
 
     >>> with open_feed(Path("feeds/apparel.csv")) as feed:  # doctest: +SKIP
     ...     feed.header, [row.number for row in feed.rows()]
     (('sku', 'name~en_US'), [2, 3])
     """
     path = Path(path)
+    magic = check_feed_file(path)
+    if magic.startswith(b"PK\x03\x04"):
+        check_workbook_zip(path, limits)
+        if encoding is not None or delimiter is not None:
+            log.warning("%s: an XLSX workbook: --encoding and --delimiter are ignored", path)
+        feed = open_xlsx(path, sheet, limits)
+    elif path.suffix.lower() in {".xlsx", ".xlsm"}:
+        raise FeedReadError(
+            f"{path}: named {path.suffix} but not an XLSX workbook (it is not a zip archive); "
+            "if it is a CSV file, rename it to .csv"
+        )
+    else:
+        if sheet is not None:
+            log.warning("%s: not a workbook: the sheet option %r is ignored", path, sheet)
+        feed = _open_csv(path, magic.startswith(b"\x1f\x8b"), encoding, delimiter, limits)
+    if check:
+        try:
+            feed.check()
+        except BaseException:
+            feed.close()
+            raise
+    return feed
+
+
+def check_feed_file(path: Path) -> bytes:
+    """``FeedReadError`` unless ``path`` is a file that can be read and is not empty.
+
+    Cheap (its first bytes only): a command checks its feed with it before it starts
+    anything else. Returns those first bytes.
+    """
     if not path.exists():
         raise FeedReadError(f"{path}: file not found")
     if not path.is_file():
@@ -196,28 +153,18 @@ def open_feed(
         raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
     if not magic:
         raise FeedReadError(f"{path}: the file is empty (0 bytes): no header row")
-    if magic.startswith(b"PK\x03\x04"):
-        _check_workbook_zip(path)
-        if encoding is not None or delimiter is not None:
-            log.warning("%s: an XLSX workbook: --encoding and --delimiter are ignored", path)
-        return _open_xlsx(path, sheet)
-    if path.suffix.lower() in {".xlsx", ".xlsm"}:
-        raise FeedReadError(
-            f"{path}: named {path.suffix} but not an XLSX workbook (it is not a zip archive); "
-            "if it is a CSV file, rename it to .csv"
-        )
-    if sheet is not None:
-        log.warning("%s: not a workbook: the sheet option %r is ignored", path, sheet)
-    return _open_csv(path, magic.startswith(b"\x1f\x8b"), encoding, delimiter)
+    return magic
 
 
 # --- CSV ---------------------------------------------------------------------------------
 
 
-def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | None) -> Feed:
+def _open_csv(
+    path: Path, is_gzip: bool, encoding: str | None, delimiter: str | None, limits: ReadLimits
+) -> Feed:
     if csv.field_size_limit() < MAX_CELL_CHARS:
         csv.field_size_limit(MAX_CELL_CHARS)
-    given_delimiter = _check_delimiter(delimiter)
+    given_delimiter = check_delimiter(delimiter)
 
     def open_raw() -> io.BufferedIOBase:
         return gzip.open(path, "rb") if is_gzip else path.open("rb")
@@ -227,13 +174,13 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
     if not codec.startswith(("utf-16", "utf-32")):
         _check_text(path, head)
     _check_byte_order_mark(path, head, codec)
+    # every pass reads through a guard: a line, and a gzip feed's inflated size, bounded
+    guard = _Limits(limits.max_line_chars, limits.max_bytes if is_gzip else None)
 
     def open_text() -> IO[str]:
-        if is_gzip:
-            return gzip.open(path, "rt", encoding=codec, newline="")
-        return path.open(encoding=codec, newline="")
+        return _open_guarded(open_raw, codec, guard, nul=False)
 
-    sample = _read_sample(path, open_text, is_gzip)
+    sample = _read_sample(path, open_text, is_gzip, limits)
     sniffed = _sniff_delimiter(sample, tab_first=_is_tsv(path))
     if given_delimiter is not None:
         if sniffed != given_delimiter and given_delimiter not in _first_line(sample):
@@ -254,24 +201,56 @@ def _open_csv(path: Path, is_gzip: bool, encoding: str | None, delimiter: str | 
         gzip=is_gzip,
         line_end=_line_end(sample),
     )
-    _validate_csv(path, open_raw, open_text, fmt, codec)
 
-    try:
-        text = open_text()
-    except OSError as exc:
-        raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
-    try:
+    def check(watch: Callable[[Row], None] | None) -> None:
+        _validate_csv(path, open_raw, open_text, fmt, codec, guard, watch)
+
+    _check_header_line(path, _first_line(sample), delim, limits)
+    header = _csv_header(path, open_text, delim, fmt)
+    if header is None:  # unreadable or blank: the validation pass says exactly why
+        check(None)
+        raise FeedReadError(f"{path}: no header row")  # unreachable unless the file changed
+    check_header_size(path, header, limits)
+    streams: list[IO[str]] = []
+
+    def rows() -> Iterator[Row]:
+        try:
+            text = open_text()
+        except OSError as exc:
+            raise FeedReadError(f"{path}: cannot be opened: {exc.strerror or exc}") from exc
+        streams.append(text)
         reader = csv.reader(text, delimiter=delim)
-        header = next(reader, None)
-    except Exception:
-        text.close()
-        raise
-    if header is None:  # the validation pass makes this unreachable unless the file changed
-        text.close()
-        raise FeedReadError(f"{path}: no header row")
+        try:
+            next(reader, None)  # the header
+            yield from _csv_rows(path, reader)
+        except _Refused as exc:  # only if the file changed after the validation pass
+            raise FeedReadError(exc.message(path, fmt)) from None
+        finally:
+            text.close()
+
+    def close() -> None:
+        for stream in streams:
+            stream.close()
+
+    return Feed(path, fmt, header, rows, close, check)
+
+
+def _csv_header(
+    path: Path, open_text: Callable[[], IO[str]], delimiter: str, fmt: FeedFormat
+) -> tuple[str, ...] | None:
+    """The first record, or None when it cannot be read or is blank."""
+    try:
+        with open_text() as text:
+            header = next(csv.reader(text, delimiter=delimiter), None)
+    except _Refused as exc:
+        raise FeedReadError(exc.message(path, fmt)) from None
+    except (UnicodeError, csv.Error, OSError, EOFError, zlib.error):
+        return None
+    if header is None or is_blank(header):
+        return None
     if header and header[0].startswith("\ufeff"):
         header[0] = header[0][1:]
-    return Feed(path, fmt, tuple(header), _csv_rows(path, reader), text.close)
+    return tuple(header)
 
 
 def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[Row]:
@@ -286,7 +265,11 @@ def _csv_rows(path: Path, reader: Iterator[list[str]]) -> Iterator[Row]:
         raise FeedReadError(f"{path}: row {number + 1}: read failed: {exc}") from exc
 
 
-def _check_delimiter(delimiter: str | None) -> str | None:
+def check_delimiter(delimiter: str | None) -> str | None:
+    """The delimiter character a ``--delimiter`` value names (``\\t``, ``tab``, ``;``...).
+
+    Raises ``ConfigError`` unless it is one character other than a quote or a line break.
+    """
     if delimiter is None:
         return None
     value = _DELIMITER_NAMES.get(delimiter, delimiter)
@@ -374,13 +357,27 @@ def _check_text(path: Path, head: bytes) -> None:
         raise FeedReadError(f"{path}: the file holds only whitespace: no header row")
 
 
-def _read_sample(path: Path, open_text: Callable[[], IO[str]], is_gzip: bool) -> str:
+def _check_header_line(path: Path, line: str, delimiter: str, limits: ReadLimits) -> None:
+    """Refuse a header of far too many columns before the ``csv`` module splits it."""
+    if line.count(delimiter) + 1 > limits.max_columns:
+        if '"' not in line:  # no quote: the count is exact, and splitting would cost
+            raise too_many_columns(path, line.count(delimiter) + 1, limits)
+        # a quoted cell may hold delimiters: only refuse what parsing refuses
+        header = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+        check_header_size(path, tuple(header), limits)
+
+
+def _read_sample(
+    path: Path, open_text: Callable[[], IO[str]], is_gzip: bool, limits: ReadLimits
+) -> str:
     """The start of the file, at least through its first line break (for sniffing)."""
     parts: list[str] = []
     size = 0
+    # the longest header line there can be: more is refused when the header is read
+    most = min(MAX_CELL_CHARS, limits.max_columns * (limits.max_header_chars + 3))
     try:
         with open_text() as text:
-            while size < MAX_CELL_CHARS:
+            while size < most:
                 chunk = text.read(64 * 1024)
                 if not chunk:
                     break
@@ -390,6 +387,8 @@ def _read_sample(path: Path, open_text: Callable[[], IO[str]], is_gzip: bool) ->
                     break
     except UnicodeError:  # UnicodeDecodeError, or a codec's own complaint
         return "".join(parts)  # the validation pass reports it with its byte offset
+    except _Refused as exc:
+        raise FeedReadError(exc.message(path, None)) from None
     except (OSError, EOFError, zlib.error) as exc:
         raise FeedReadError(_gzip_message(path, exc) if is_gzip else f"{path}: {exc}") from exc
     return "".join(parts)
@@ -437,21 +436,33 @@ def _validate_csv(
     open_text: Callable[[], IO[str]],
     fmt: FeedFormat,
     codec: str,
+    guard: _Limits,
+    watch: Callable[[Row], None] | None = None,
 ) -> None:
-    """Decode and parse the whole file once, so it cannot fail after rows were sent."""
+    """Decode and parse the whole file once, so it cannot fail after rows were sent.
+
+    ``watch`` sees every data row as ``rows()`` will give it (the first record is the
+    header; the sentinel record is never shown).
+    """
     records = 0
     line_after = 1  # the line the next record starts on
     record_start = 1
     seen_content = False
     header_blank = False
     last: list[str] = []
+    held: tuple[str, ...] = ()
     try:
-        with _open_guarded(open_raw, open_text, codec) as text:
+        with _open_guarded(open_raw, codec, guard, nul=True) as text:
             # The sentinel line forms a record of its own unless a quote is still open at
             # the end of the file, in which case it lands inside that quoted cell.
             reader = csv.reader(itertools.chain(text, (_SENTINEL,)), delimiter=fmt.delimiter)
             for last in reader:
                 records += 1
+                if watch is not None and records > 2:
+                    # the record before this one was a data row (the last one read is
+                    # the sentinel, when the file is sound)
+                    watch(Row(records - 1, held))
+                held = tuple(last)
                 if not seen_content:
                     if records == 1:
                         header_blank = is_blank(last)
@@ -467,6 +478,8 @@ def _validate_csv(
         ) from exc
     except _NulByte as exc:
         raise FeedReadError(_nul_message(path, open_raw, fmt, codec, exc.offset)) from None
+    except _Refused as exc:
+        raise FeedReadError(exc.message(path, fmt)) from None
     except csv.Error as exc:
         row = records + 1
         hint = (
@@ -502,30 +515,88 @@ class _NulByte(Exception):
         self.offset = offset
 
 
-class _NulGuard(io.RawIOBase):
-    """The feed's bytes, refusing the first NUL byte.
+@dataclass(frozen=True, slots=True)
+class _Limits:
+    """What the guard enforces: the longest line, the most bytes (None: any)."""
+
+    max_line: int
+    max_bytes: int | None
+
+
+class _Refused(Exception):
+    """The feed broke a ``ReadLimits`` bound while being read."""
+
+    def __init__(self, what: str, line: int, limit: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.line = line
+        self.limit = limit
+
+    def message(self, path: Path, fmt: FeedFormat | None) -> str:
+        size = _mb(self.limit)
+        if self.what == "line":
+            return (
+                f"{path}: line {self.line:,} is longer than {size} without a line break: "
+                "not a table (binary data, or one endless line); the feed is not read"
+            )
+        return (
+            f"{path}: inflates to more than {size} (a damaged or hostile file?); the feed is "
+            f"not read. If it really is that large, pass --max-feed-size "
+            f"{self.limit // (1024 * 1024) * 4}"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):,.0f} MB"
+
+
+class _Guard(io.RawIOBase):
+    """The feed's bytes, within its bounds: each line (bytes between two ``\\n``) and the
+    whole; with ``nul``, refusing the first NUL byte too.
 
     ``_check_text`` only looks at the first 64 KiB; without this guard a NUL further down
     would be read (Python 3.11's ``csv`` accepts it) and sent, so the same bytes would be
-    refused or sent depending on where they sit. One ``find`` per 64 KiB: no cost per row.
+    refused or sent depending on where they sit. A line without end would be read whole
+    by the text layer before ``csv`` sees it (a 3 GB line: MemoryError). A few ``find``
+    per 64 KiB: no cost per row. In UTF-16/32 a byte ``\\n`` may sit inside another
+    character: lines then only look shorter, never longer.
     """
 
-    def __init__(self, raw: io.BufferedIOBase) -> None:
+    def __init__(self, raw: io.BufferedIOBase, limits: _Limits, nul: bool) -> None:
         super().__init__()
         self._raw = raw
+        self._limits = limits
+        self._nul = nul
         self._offset = 0
+        self._line_start = 0  # offset where the current line began
+        self._lines = 1
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         data = self._raw.read(len(buffer))
-        at = data.find(b"\x00")
-        if at >= 0:
-            raise _NulByte(self._offset + at)
+        if self._nul:
+            at = data.find(b"\x00")
+            if at >= 0:
+                raise _NulByte(self._offset + at)
         size = len(data)
+        last = data.rfind(b"\n")
+        if last >= 0:
+            first = data.find(b"\n")
+            if self._offset + first - self._line_start > self._limits.max_line:
+                raise _Refused("line", self._lines, self._limits.max_line)
+            self._lines += data.count(b"\n")
+            self._line_start = self._offset + last + 1
+            # a long line between two breaks of this chunk: a chunk is far shorter than
+            # any line limit, so only the run from the last break on needs watching
+        end = self._offset + size
+        if end - self._line_start > self._limits.max_line:
+            raise _Refused("line", self._lines, self._limits.max_line)
+        if self._limits.max_bytes is not None and end > self._limits.max_bytes:
+            raise _Refused("size", self._lines, self._limits.max_bytes)
         buffer[:size] = data
-        self._offset += size
+        self._offset = end
         return size
 
     def close(self) -> None:
@@ -536,17 +607,17 @@ class _NulGuard(io.RawIOBase):
 
 
 def _open_guarded(
-    open_raw: Callable[[], io.BufferedIOBase], open_text: Callable[[], IO[str]], codec: str
+    open_raw: Callable[[], io.BufferedIOBase], codec: str, limits: _Limits, *, nul: bool
 ) -> IO[str]:
-    """The feed as text for the validation pass; NUL bytes raise ``_NulByte``.
+    """The feed as text, read through a ``_Guard``.
 
-    In UTF-16 and UTF-32 a NUL byte is part of ordinary characters, so no guard there.
+    ``nul`` (the validation pass): NUL bytes raise ``_NulByte``; never in UTF-16 and
+    UTF-32, where a NUL byte is part of ordinary characters.
     """
-    if codec.startswith(("utf-16", "utf-32")):
-        return open_text()
+    nul = nul and not codec.startswith(("utf-16", "utf-32"))
     raw = open_raw()
     try:
-        buffered = io.BufferedReader(_NulGuard(raw), _GUARD_CHUNK)
+        buffered = io.BufferedReader(_Guard(raw, limits, nul), _GUARD_CHUNK)
     except BaseException:
         raw.close()
         raise
@@ -623,138 +694,3 @@ def _decode_error_message(
         f"{offset}{where}, near {near!r}. The file is in another encoding: try {advice} "
         "(cp1252 is what Excel on Windows writes)"
     )
-
-
-# --- XLSX --------------------------------------------------------------------------------
-
-
-def _check_workbook_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise FeedReadError(
-            f"{path}: a damaged zip archive, not a readable workbook: {exc}"
-        ) from exc
-    if "xl/workbook.xml" in names:
-        return
-    if "xl/workbook.bin" in names:
-        raise FeedReadError(f"{path}: an Excel binary workbook (.xlsb): save it as .xlsx or CSV")
-    if "mimetype" in names and "content.xml" in names:
-        raise FeedReadError(f"{path}: an OpenDocument spreadsheet: save it as .xlsx or CSV")
-    raise FeedReadError(
-        f"{path}: a zip archive, not an XLSX workbook: extract the feed from it first"
-    )
-
-
-def _open_xlsx(path: Path, sheet: str | None) -> Feed:
-    try:
-        book = CalamineWorkbook.from_path(str(path))
-    except PasswordError as exc:
-        raise FeedReadError(
-            f"{path}: the workbook is password-protected: save an unprotected copy"
-        ) from exc
-    except (CalamineError, OSError, ValueError) as exc:
-        raise FeedReadError(f"{path}: cannot be read as an XLSX workbook: {exc}") from exc
-    try:
-        name = _pick_sheet(path, book, sheet)
-        try:
-            data = book.get_sheet_by_name(name)
-        except (CalamineError, ValueError) as exc:
-            raise FeedReadError(f"{path}: sheet {name!r} cannot be read: {exc}") from exc
-        # calamine drops empty columns left of the data; put them back so columns line up
-        offset = data.start[1] if data.start else 0
-        source = iter(data.iter_rows())
-        first = next(source, None)
-        if first is None:
-            raise FeedReadError(f"{path}: sheet {name!r} is empty: no header row")
-        header = _xlsx_cells(first, offset)
-        if is_blank(header):
-            raise FeedReadError(
-                f"{path}: sheet {name!r}: row 1 is empty: the header must be the first row "
-                "(remove the empty rows above the header)"
-            )
-    except BaseException:
-        book.close()
-        raise
-    fmt = FeedFormat(kind="xlsx", sheet=name)
-    return Feed(path, fmt, header, _xlsx_rows(source, offset, len(header)), book.close)
-
-
-def _pick_sheet(path: Path, book: CalamineWorkbook, sheet: str | None) -> str:
-    names: list[str] = list(book.sheet_names)
-    if not names:
-        raise FeedReadError(f"{path}: the workbook has no sheets")
-    if sheet is None:
-        for meta in book.sheets_metadata:
-            if meta.typ == SheetTypeEnum.WorkSheet and meta.visible == SheetVisibleEnum.Visible:
-                return meta.name
-        return names[0]
-    if sheet in names:
-        return sheet
-    folded = [n for n in names if n.casefold() == sheet.casefold()]
-    if folded:
-        return folded[0]
-    listed = ", ".join(repr(n) for n in names)
-    raise FeedReadError(f"{path}: no sheet named {sheet!r}; the workbook has: {listed}")
-
-
-def _xlsx_rows(source: Iterator[Sequence[object]], offset: int, width: int) -> Iterator[Row]:
-    for number, values in enumerate(source, 2):
-        cells = _xlsx_cells(values, offset)
-        if len(cells) > width and not any(cells[width:]):
-            cells = cells[:width]
-        yield Row(number, cells)
-
-
-def _xlsx_cells(values: Iterable[object], offset: int) -> tuple[str, ...]:
-    cells = [cell_text(v) for v in values]
-    if offset:
-        cells[:0] = [""] * offset
-    return tuple(cells)
-
-
-def cell_text(value: object) -> str:
-    """A typed spreadsheet value as the text a person reads in the cell.
-
-    >>> [cell_text(v) for v in (12.0, 12.5, 0.1 + 0.2, True, dt.date(2024, 5, 1), None)]
-    ['12', '12.5', '0.3', 'true', '2024-05-01', '']
-    """
-    if isinstance(value, str):
-        return value
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return number_text(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, dt.time):
-        return value.isoformat(timespec="milliseconds" if value.microsecond else "seconds")
-    if isinstance(value, dt.timedelta):
-        seconds = round(value.total_seconds())
-        sign = "-" if seconds < 0 else ""
-        hours, rest = divmod(abs(seconds), 3600)
-        return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
-    return str(value)
-
-
-def number_text(value: float) -> str:
-    """A float as Excel shows it: 15 significant digits, no exponent for ordinary sizes.
-
-    >>> [number_text(v) for v in (12.0, -0.0, 1e20, 1e-7, 2.5e-9, 123456789.125)]
-    ['12', '0', '100000000000000000000', '0.0000001', '2.5e-09', '123456789.125']
-    """
-    if value != value or value in (float("inf"), float("-inf")):
-        return str(value)
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    text = format(value, ".15g")
-    if "e" in text and 1e-7 <= abs(value) < 1e21:
-        text = format(Decimal(text), "f")
-    return text

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 import orjson
 
@@ -71,6 +71,9 @@ from feed_export.config import IDENTIFIER_FIELD, Entity, ExportOptions
 from feed_export.errors import CellError
 from feed_export.feed.headers import ENTITY_FIELDS
 from feed_export.feed.reader import Row
+
+if TYPE_CHECKING:
+    from feed_export.catalog.checks import CatalogChecks
 
 MAX_LINE_BYTES: Final = 1_000_000
 
@@ -112,6 +115,8 @@ class ProductLine:
     parent: str | None = None
     links_at: int = 0
     media: tuple[MediaRef, ...] = ()
+    #: values the PIM will drop without a word (``catalog.checks``): "<column> not kept: why"
+    notes: tuple[str, ...] = ()
 
 
 def state_payload(line: ProductLine) -> bytes:
@@ -182,6 +187,8 @@ class LineError:
 
     row: int
     problems: tuple[str, ...]  # each "<header>: <what is wrong, and the value>"
+    #: the column (0-based) of each problem, parallel to ``problems``; -1: the whole row
+    columns: tuple[int, ...] = ()
 
     @property
     def message(self) -> str:
@@ -232,6 +239,7 @@ class _Plan:
         foreign: list[tuple[int, str]],
         layout: FeedLayout,
         options: ExportOptions,
+        rules: CatalogChecks | None = None,
     ) -> None:
         catalog = layout.catalog
         erase = options.empty_cells == "erase"
@@ -255,15 +263,10 @@ class _Plan:
         for column in columns:
             if column.kind == "field":
                 erased = ERASABLE_FIELDS.get(column.name, _KEEP) if erase else _KEEP
-                fields.append(
-                    (
-                        column.index,
-                        _label(column),
-                        column.name,
-                        field_codec(column.name, options).decode,
-                        erased,
-                    )
-                )
+                convert_field = field_codec(column.name, options).decode
+                if rules is not None:  # codes the catalog knows: checked, its spelling out
+                    convert_field = rules.field(column, convert_field)
+                fields.append((column.index, _label(column), column.name, convert_field, erased))
             elif column.kind == "value":
                 attribute = column.attribute
                 assert attribute is not None
@@ -283,6 +286,8 @@ class _Plan:
                     codec = value_codec(attribute, catalog, options)
                     if not codec.as_read:
                         convert = codec.decode
+                if rules is not None:  # select options the catalog lists
+                    convert = rules.value(column, convert)
                 # only list types can hold nothing but separators (EMPTY), only files a
                 # URL or a path (MediaRef): the other columns skip both tests
                 special = attribute.type in LIST_TYPES or attribute.type in MEDIA_TYPES
@@ -439,16 +444,27 @@ def _media_converter(column: Column) -> Converter:
 class RowDecoder:
     """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
 
-    def __init__(self, layout: FeedLayout, options: ExportOptions) -> None:
+    def __init__(
+        self,
+        layout: FeedLayout,
+        options: ExportOptions,
+        *,
+        checks: CatalogChecks | None = None,
+    ) -> None:
+        """``checks``: the PIM's rules the catalog answers (``catalog.checks``), run on every
+        row; None decodes without them."""
         self.layout = layout
+        self._row_check = checks.row if checks is not None and checks.per_row else None
         self._width = layout.width
         self._blank_unchecked = layout.blank_unchecked
+        # how problems name the decoded columns (a flawed cell elsewhere is never sent)
+        self._labels = {column.index: _label(column) for column in layout.columns}
         entity: Entity = options.entity
         columns = list(layout.columns)
         self._entity_index: int | None = None
         self._entity_header = ""
         if layout.entity_column is None:
-            plan = _Plan(entity, layout.key, columns, [], layout, options)
+            plan = _Plan(entity, layout.key, columns, [], layout, options, checks)
             self._plans: dict[Entity, _Plan] = {entity: plan}
             self._plan = plan
             return
@@ -481,9 +497,17 @@ class RowDecoder:
                 model_columns.append(column)
             elif kind != "entity":
                 model_foreign.append((column.index, _label(column)))
-        self._plan = _Plan(entity, layout.key, product_columns, product_foreign, layout, options)
+        self._plan = _Plan(
+            entity, layout.key, product_columns, product_foreign, layout, options, checks
+        )
         model_plan = _Plan(
-            "product-models", layout.model_key, model_columns, model_foreign, layout, options
+            "product-models",
+            layout.model_key,
+            model_columns,
+            model_foreign,
+            layout,
+            options,
+            checks,
         )
         self._plans = {entity: self._plan, "product-models": model_plan}
 
@@ -494,13 +518,17 @@ class RowDecoder:
         if len(cells) != width:
             ragged = self._ragged(cells)
             if ragged is not None:
-                return LineError(row.number, (ragged,))
+                return LineError(row.number, (ragged,), (-1,))
         plan = self._plan
         problems: list[tuple[int, str]] = []  # (column, problem): reported in column order
         if self._entity_index is not None:
             chosen = self._choose(cells, problems)
             if chosen is None:
-                return LineError(row.number, tuple(problem for _, problem in problems))
+                return LineError(
+                    row.number,
+                    tuple(problem for _, problem in problems),
+                    tuple(index for index, _ in problems),
+                )
             plan = chosen
         raw_key = cells[plan.key_index]
         key = ""
@@ -569,9 +597,22 @@ class RowDecoder:
                         )
                     )
 
+        notes: tuple[str, ...] = ()
+        if self._row_check is not None:
+            notes = self._row_check(plan.entity, body, problems)
+        if row.flaws:
+            # a cell whose text is not its value (an Excel error, a formula never saved):
+            # its own problem replaces whatever its text would have caused
+            flawed = {i: f"{self._labels[i]}: {what}" for i, what in row.flaws if i in self._labels}
+            problems = [found for found in problems if found[0] not in flawed]
+            problems.extend(flawed.items())
         if problems:
             problems.sort(key=lambda found: found[0])
-            return LineError(row.number, tuple(problem for _, problem in problems))
+            return LineError(
+                row.number,
+                tuple(problem for _, problem in problems),
+                tuple(index for index, _ in problems),
+            )
         links_at = 0
         if links:
             base = orjson.dumps(body)
@@ -587,6 +628,7 @@ class RowDecoder:
                     f"row: the product line is {len(line):,} bytes, over the PIM's limit of "
                     f"{MAX_LINE_BYTES:,} bytes per line; shorten the longest texts or tables",
                 ),
+                (-1,),
             )
         parent = body.get("parent")
         return ProductLine(
@@ -597,6 +639,7 @@ class RowDecoder:
             parent if parent.__class__ is str and parent else None,
             links_at,
             tuple(media) if media else (),
+            notes,
         )
 
     def key_of(self, row: Row) -> tuple[Entity, str] | None:

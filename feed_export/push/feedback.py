@@ -1,8 +1,9 @@
 """Outcomes -> feedback file: the feed row for row, plus the PIM's status and message.
 
 The feedback file is the feed in its own format (CSV with the feed's delimiter, encoding,
-BOM and line ending; XLSX for XLSX), every column and cell echoed as read, with two columns
-appended: ``akeneo_status_code`` and ``akeneo_message``.
+BOM and line ending; XLSX for XLSX; written by ``feed.writer``), every column and cell
+echoed as read, with two columns appended: ``akeneo_status_code`` and ``akeneo_message``.
+``OrderedFeedback`` writes the outcomes in feed order while they arrive in any order.
 
 Decisions where the contract is silent:
 - A feedback file fed again: its old ``akeneo_status_code`` / ``akeneo_message`` columns
@@ -12,49 +13,41 @@ Decisions where the contract is silent:
   keeps them all (nothing of the user's data is lost): the feedback columns come right
   after the header's width and the extra cells follow them, still beyond any header. A tool
   importing the file back by header finds every value where it expects it.
-- Spreadsheet safety: the cells feed_export writes itself (status, message) go through
-  ``safe_cell`` in CSV; the user's own cells are echoed unchanged. In XLSX every cell is a
-  string cell, never a formula or an error value, and characters XML cannot hold become
-  U+FFFD. The status is written as text too, like every other cell.
-- Compression follows the target's name: ``.gz`` is gzip (the default path of a
-  ``.csv.gz`` feed is ``.feedback.csv.gz``); a target named for the other kind of file
-  (``.csv`` for an XLSX feed, ``.xlsx`` for a CSV feed) is refused rather than mislabelled.
-- Rows are written straight to the target (no temporary file): if the process is killed,
-  the rows answered so far are on disk, flushed every few thousand rows, which says which
-  rows reached the PIM. An XLSX file is assembled at ``close`` (openpyxl's write-only mode
-  streams the rows to a temporary file meanwhile, so memory stays flat).
-- Characters the feed's encoding cannot hold (in a message, say "…" in latin-1) are
-  written as ``?``.
+- XLSX feedback can be scanned by eye: a row not accepted is tinted, and each bad cell
+  found before sending carries a comment naming its problem (the header is bold, frozen
+  and filterable: ``feed.writer``). Accepted and blank rows stay plain.
+- Spreadsheet safety: the message feed_export writes goes through ``safe_cell`` in CSV;
+  the user's own cells are echoed unchanged, so that the feedback and ``--rejected``
+  files push back to the same values (``-5`` stays ``-5``), unless ``safe`` (the CLI's
+  ``--safe-feedback``) escapes them too (docs/DECISIONS.md). ``feed.writer`` makes every
+  XLSX cell text.
+  The status is written as text too, like every other cell.
+- The default path of a ``.csv.gz`` feed's feedback is ``.feedback.csv.gz``; an ``.xlsm``
+  feed's feedback is a plain ``.xlsx`` workbook.
+- Rows are written straight to the target: if the process is killed, the rows answered
+  so far are on disk, which says which rows reached the PIM.
 """
 
 from __future__ import annotations
 
-import csv
-import errno
-import gzip
-import os
-import re
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import TYPE_CHECKING
 
-from feed_export.errors import ConfigError, FeedExportError
 from feed_export.feed.headers import FEEDBACK_COLUMNS
 from feed_export.feed.reader import FeedFormat, Row
+from feed_export.feed.writer import XLSX_MAX_CELL, TableWriter, Target, open_table, safe_cell
+from feed_export.report.model import ACCEPTED, outcome_kind
 
-#: rows between two flushes of the feedback file
-FLUSH_EVERY = 5000
-#: the longest text an XLSX cell may hold
-XLSX_MAX_CELL = 32767
+if TYPE_CHECKING:
+    from feed_export.push.decode import LineError
+    from feed_export.report.model import RunReport
 
-_UNSAFE_START = ("=", "+", "-", "@", "\t", "\r")
-# what openpyxl refuses in a cell: XML 1.0 cannot carry these control characters
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_XLSX_ERROR_VALUES = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A"))
-_CSV_SUFFIXES = {".csv", ".tsv", ".tab", ".txt", ".gz"}
-_XLSX_SUFFIXES = {".xlsx", ".xlsm"}
+#: outcomes that need nothing fixed: they stay out of the ``--rejected`` file
+KEPT_OUT_OF_REJECTED = ACCEPTED | {"skipped"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +57,6 @@ class Outcome:
     row: int
     status: int | None  # None: empty status cell (dry-run valid, skipped empty row)
     message: str
-
-
-def safe_cell(text: str) -> str:
-    """Text that a spreadsheet will not run as a formula (OWASP CSV-injection advice).
-
-    >>> safe_cell("=HYPERLINK(...)"), safe_cell("-5 is below 0"), safe_cell("Created")
-    ("'=HYPERLINK(...)", "'-5 is below 0", 'Created')
-    """
-    return "'" + text if text.startswith(_UNSAFE_START) else text
 
 
 def default_feedback_path(feed_path: Path) -> Path:
@@ -97,10 +81,12 @@ def default_feedback_path(feed_path: Path) -> Path:
 class FeedbackWriter:
     """Writes one feedback row per data row, in the order given; a context manager."""
 
-    def __init__(self, path: Path, header: Sequence[str]) -> None:
-        self.path = path
-        self.rows_written = 0
-        self._closed = False
+    def __init__(self, table: TableWriter, header: Sequence[str], *, safe: bool = False) -> None:
+        """``safe``: in CSV, the feed's own cells are escaped like ours (``--safe-feedback``)."""
+        self._table = table
+        self.path = table.path
+        self._csv = table.kind == "csv"
+        self._safe = safe
         header = list(header)
         self._width = len(header)
         old = {i for i, h in enumerate(header) if h.strip() in FEEDBACK_COLUMNS}
@@ -108,7 +94,16 @@ class FeedbackWriter:
         self._keep: list[int] | None = (
             [i for i in range(self._width) if i not in old] if old else None
         )
-        self._header = [header[i] for i in self._keep] if self._keep is not None else header
+
+    @staticmethod
+    def header_of(header: Sequence[str]) -> list[str]:
+        """The feedback file's header: the feed's, old feedback columns dropped, two added."""
+        own = [h for h in header if h.strip() not in FEEDBACK_COLUMNS]
+        return [*own, *FEEDBACK_COLUMNS]
+
+    @property
+    def rows_written(self) -> int:
+        return self._table.rows_written
 
     def _layout(self, cells: Sequence[str], status: str, message: str) -> list[str]:
         """The row's cells padded to the header, the two feedback cells, any extra cells."""
@@ -124,28 +119,44 @@ class FeedbackWriter:
         own = [cells[i] if i < n else "" for i in keep]
         return [*own, status, message, *cells[width:]]
 
-    def write(self, row: Row, outcome: Outcome) -> None:
-        """Echo ``row`` with ``outcome`` appended."""
-        if self._closed:
-            raise RuntimeError(f"{self.path}: the feedback file is already closed")
+    def write(self, row: Row, outcome: Outcome, error: LineError | None = None) -> None:
+        """Echo ``row`` with ``outcome`` appended.
+
+        In XLSX, a row not accepted is tinted, and each cell of its line ``error`` carries
+        a comment naming its problem.
+        """
         status = "" if outcome.status is None else str(outcome.status)
-        try:
-            self._write(row.cells, status, outcome.message)
-        except OSError as exc:
-            raise FeedExportError(f"{self.path}: cannot write the feedback file: {exc}") from exc
-        self.rows_written += 1
-        if self.rows_written % FLUSH_EVERY == 0:
-            self._flush()
+        message = outcome.message
+        if self._csv:
+            cells = [safe_cell(c) for c in row.cells] if self._safe else row.cells
+            self._table.write(self._layout(cells, status, safe_cell(message)))
+            return
+        if len(message) > XLSX_MAX_CELL:
+            message = message[: XLSX_MAX_CELL - 1] + "…"
+        cells = self._layout(row.cells, status, message)
+        if outcome_kind(outcome.status, outcome.message) in KEPT_OUT_OF_REJECTED:
+            self._table.write(cells)
+        else:
+            self._table.write(cells, flagged=True, notes=self._notes(error))
+
+    def _notes(self, error: LineError | None) -> dict[int, str]:
+        """The comment of each bad cell, by its column in this file."""
+        notes: dict[int, str] = {}
+        if error is None:
+            return notes
+        for problem, column in zip(error.problems, error.columns, strict=False):
+            if column < 0:
+                continue  # the whole row: the message says it
+            if self._keep is not None:
+                if column not in self._keep:
+                    continue
+                column = self._keep.index(column)
+            notes[column] = f"{notes[column]}\n{problem}" if column in notes else problem
+        return notes
 
     def close(self) -> None:
         """Finish the file; safe to call twice."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._finish()
-        except OSError as exc:
-            raise FeedExportError(f"{self.path}: cannot write the feedback file: {exc}") from exc
+        self._table.close()
 
     def __enter__(self) -> FeedbackWriter:
         return self
@@ -158,123 +169,128 @@ class FeedbackWriter:
     ) -> None:
         self.close()
 
-    # the format's part
-    def _write(self, cells: Sequence[str], status: str, message: str) -> None:
-        raise NotImplementedError
 
-    def _flush(self) -> None:
-        raise NotImplementedError
+def open_rejected(
+    target: Target, fmt: FeedFormat, header: Sequence[str], *, safe: bool = False
+) -> FeedbackWriter:
+    """Start the ``--rejected`` file: the rows not accepted, laid out as the feedback file.
 
-    def _finish(self) -> None:
-        raise NotImplementedError
-
-
-class _CsvFeedbackWriter(FeedbackWriter):
-    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str]) -> None:
-        super().__init__(path, header)
-        encoding = "utf-8-sig" if fmt.bom and fmt.encoding == "utf-8" else fmt.encoding
-        stream: IO[str]  # owned by the writer, closed in close()
-        if path.name.lower().endswith(".gz"):
-            stream = gzip.open(path, "wt", encoding=encoding, errors="replace", newline="")  # noqa: SIM115
-        else:
-            stream = path.open("w", encoding=encoding, errors="replace", newline="")
-        self._stream = stream
-        self._delimiter = fmt.delimiter
-        self._line_end = fmt.line_end
-        self._writer = csv.writer(stream, delimiter=fmt.delimiter, lineterminator=fmt.line_end)
-        self._writer.writerow([*self._header, *FEEDBACK_COLUMNS])
-
-    def _write(self, cells: Sequence[str], status: str, message: str) -> None:
-        values = self._layout(cells, status, safe_cell(message))
-        # Fast path, byte for byte what csv.writer writes: a row where no cell holds a
-        # quote, a line break or the delimiter needs no quoting, and joining it is several
-        # times faster than csv.writer's per-character work.
-        line = self._delimiter.join(values)
-        if (
-            '"' in line
-            or "\n" in line
-            or "\r" in line
-            or line.count(self._delimiter) != len(values) - 1
-        ):
-            self._writer.writerow(values)
-        else:
-            self._stream.write(line + self._line_end)
-
-    def _flush(self) -> None:
-        self._stream.flush()
-
-    def _finish(self) -> None:
-        self._stream.close()
+    Same format, header, delimiter and encoding as the feed, with the two feedback
+    columns, which a run reads past: fix the cells, push the file, and only those rows go.
+    """
+    own = FeedbackWriter.header_of(header)
+    table = open_table(
+        target, fmt, own, what="rejected-rows file", flag="--rejected", widths=_widths(own)
+    )
+    return FeedbackWriter(table, header, safe=safe)
 
 
-class _XlsxFeedbackWriter(FeedbackWriter):
-    def __init__(self, path: Path, fmt: FeedFormat, header: Sequence[str]) -> None:
-        from openpyxl import Workbook
-
-        super().__init__(path, header)
-        # Fail now, not after the whole run, if the target cannot be written.
-        target = path if path.exists() else path.parent
-        if path.is_dir() or not os.access(target, os.W_OK):
-            raise PermissionError(errno.EACCES, "not writable", str(path))
-        self._book = Workbook(write_only=True)
-        self._sheet = self._book.create_sheet(title=(fmt.sheet or "Sheet1")[:31])
-        self._sheet.append(self._cells([*self._header, *FEEDBACK_COLUMNS]))
-
-    def _cells(self, values: list[str]) -> list[object]:
-        """Values openpyxl writes as plain strings, whatever they look like."""
-        from openpyxl.cell import WriteOnlyCell
-
-        if _XML_ILLEGAL.search("".join(values)):
-            values = [_XML_ILLEGAL.sub("\ufffd", v) for v in values]
-        out: list[object] = []
-        for value in values:
-            if not value:
-                out.append(None)  # no cell at all: reads back as empty
-            elif value[0] in "=#" and (value[0] == "=" or value in _XLSX_ERROR_VALUES):
-                # openpyxl makes "=..." a formula and "#N/A" an error value: force text
-                cell = WriteOnlyCell(self._sheet, value=value)
-                cell.data_type = "s"
-                out.append(cell)
-            else:
-                out.append(value)
-        return out
-
-    def _write(self, cells: Sequence[str], status: str, message: str) -> None:
-        if len(message) > XLSX_MAX_CELL:
-            message = message[: XLSX_MAX_CELL - 1] + "…"
-        self._sheet.append(self._cells(self._layout(cells, status, message)))
-
-    def _flush(self) -> None:
-        pass  # openpyxl streams rows to its own temporary file
-
-    def _finish(self) -> None:
-        self._book.save(self.path)
+def _widths(header: Sequence[str]) -> dict[int, float]:
+    """XLSX column widths (characters) for the two feedback columns: the message reads."""
+    return {len(header) - 2: 12.0, len(header) - 1: 80.0}
 
 
-def open_feedback(path: Path, fmt: FeedFormat, header: Sequence[str]) -> FeedbackWriter:
-    """Start the feedback file at ``path`` for a feed of format ``fmt`` and this header.
+def open_feedback(
+    target: Target, fmt: FeedFormat, header: Sequence[str], *, safe: bool = False
+) -> FeedbackWriter:
+    """Start the feedback file at ``target`` (a path or a binary stream) for this feed.
 
     Raises ``ConfigError`` if the file cannot be created or its name says the other format.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if fmt.kind == "xlsx" and suffix in _CSV_SUFFIXES:
-        raise ConfigError(
-            f"{path}: the feed is an XLSX workbook, so its feedback file is one too: "
-            "give the feedback file an .xlsx name"
-        )
-    if fmt.kind == "csv" and suffix in _XLSX_SUFFIXES:
-        raise ConfigError(
-            f"{path}: the feed is a CSV file, so its feedback file is one too: "
-            "give the feedback file a .csv name"
-        )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if fmt.kind == "xlsx":
-            return _XlsxFeedbackWriter(path, fmt, header)
-        return _CsvFeedbackWriter(path, fmt, header)
-    except OSError as exc:
-        raise ConfigError(
-            f"{path}: cannot create the feedback file: {exc.strerror or exc}; "
-            "choose another path with --feedback"
-        ) from exc
+    own = FeedbackWriter.header_of(header)
+    table = open_table(
+        target, fmt, own, what="feedback file", flag="--feedback", widths=_widths(own)
+    )
+    return FeedbackWriter(table, header, safe=safe)
+
+
+#: rows written between two reports to ``OrderedFeedback``'s ``on_rows``
+REPORT_EVERY = 64
+
+
+class OrderedFeedback:
+    """Writes outcomes in feed order while they arrive in any order; counts them.
+
+    Rows wait here from the moment they are read until their outcome is known; the head
+    of the queue is written as soon as it is resolved. Memory is bounded by the rows in
+    flight (concurrency x batch size plus the rows read meanwhile). A row that gets two
+    outcomes is a bug, and fails loudly.
+    """
+
+    def __init__(
+        self,
+        writer: FeedbackWriter,
+        report: RunReport,
+        on_rows: Callable[[int], None] | None = None,
+        rejected: FeedbackWriter | None = None,
+    ) -> None:
+        """``on_rows`` is told the rows written so far, every ``REPORT_EVERY`` rows or so;
+        ``rejected`` gets the rows that were not accepted (nor skipped as empty)."""
+        self._writer = writer
+        self._rejected = rejected
+        self._report = report
+        self._on_rows = on_rows
+        self._reported = 0
+        self._queue: deque[Row] = deque()
+        self._outcomes: dict[int, Outcome] = {}
+        self._errors: dict[int, LineError] = {}
+
+    def add(self, row: Row, outcome: Outcome | None = None, error: LineError | None = None) -> None:
+        """A row read, with its outcome when already known (and its line error, if any)."""
+        self._queue.append(row)
+        if error is not None:
+            self._errors[row.number] = error
+        if outcome is not None:
+            self._outcomes[row.number] = outcome
+            self.flush()
+
+    def resolve(self, outcome: Outcome, error: LineError | None = None) -> None:
+        """The outcome of a row added earlier."""
+        if outcome.row in self._outcomes:
+            raise AssertionError(f"row {outcome.row} got two outcomes")
+        self._outcomes[outcome.row] = outcome
+        if error is not None:
+            self._errors[outcome.row] = error
+        self.flush()
+
+    def resolve_many(self, outcomes: Sequence[Outcome]) -> None:
+        """Several outcomes, one flush."""
+        for outcome in outcomes:
+            if outcome.row in self._outcomes:
+                raise AssertionError(f"row {outcome.row} got two outcomes")
+            self._outcomes[outcome.row] = outcome
+        self.flush()
+
+    def flush(self) -> None:
+        self._flush()
+        if self._on_rows is not None and self._report.rows - self._reported >= REPORT_EVERY:
+            self._reported = self._report.rows
+            self._on_rows(self._reported)
+
+    def _flush(self) -> None:
+        queue, outcomes = self._queue, self._outcomes
+        while queue and queue[0].number in outcomes:
+            row = queue.popleft()
+            outcome = outcomes.pop(row.number)
+            error = self._errors.pop(row.number, None)
+            self._writer.write(row, outcome, error)
+            if (
+                self._rejected is not None
+                and outcome_kind(outcome.status, outcome.message) not in KEPT_OUT_OF_REJECTED
+            ):
+                self._rejected.write(row, outcome, error)
+            if error is None:
+                self._report.record(outcome.status, outcome.message, row=row.number)
+            else:
+                self._report.record(
+                    outcome.status, outcome.message, error.problems, row.number, error.columns
+                )
+
+    def unresolved(self) -> list[int]:
+        """Rows read whose outcome is not known yet, in feed order."""
+        return [row.number for row in self._queue if row.number not in self._outcomes]
+
+    @property
+    def pending(self) -> int:
+        """Rows read and not written yet."""
+        return len(self._queue)

@@ -35,8 +35,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from feed_export.errors import ConfigError
-from feed_export.push.state import STATE_DIR, write_transaction
+from feed_export.errors import ConfigError, JournalBusy
+from feed_export.feed.output import open_private
+from feed_export.push.state import STATE_DIR, state_folder, write_transaction
 
 try:
     import fcntl
@@ -57,10 +58,6 @@ CREATE TABLE IF NOT EXISTS outcomes (
     since INTEGER                 -- 304: when the payload was accepted (unix seconds)
 );
 """
-
-
-class JournalBusy(ConfigError):
-    """Another run of the same feed holds the journal."""
 
 
 def journal_path(feed_path: Path, state_path: Path | None = None) -> Path:
@@ -187,7 +184,7 @@ class Journal:
         be created or read.
         """
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            state_folder(path.parent)
             fd = _locked(path)
         except OSError as exc:
             raise ConfigError(f"cannot write the run journal {path}: {exc}") from exc
@@ -292,7 +289,7 @@ def _locked(path: Path) -> int:
     the lock is on an unlinked file, so check that the path still names what we locked.
     """
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_private(path, "run journal")  # 0600, never through a symlink
         if fcntl is None:
             return fd
         try:

@@ -44,7 +44,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.push.batches import Batch
 from feed_export.push.decode import (
     MediaRef,
@@ -54,7 +54,8 @@ from feed_export.push.decode import (
     second_pass,
 )
 from feed_export.push.feedback import Outcome
-from feed_export.push.sender import send_batches
+from feed_export.push.media import MediaTask
+from feed_export.push.sender import PatchClient, send_batches
 
 if TYPE_CHECKING:
     from feed_export.catalog.layout import FeedLayout
@@ -98,32 +99,36 @@ class FeedIndex:
 
     @classmethod
     def scan(cls, rows: Iterable[Row], decoder: RowDecoder) -> FeedIndex:
-        """Read the keys of ``rows`` (a second reading of the feed) with ``decoder``."""
-        products: set[str] = set()
-        models: set[str] = set()
+        """Read the keys of ``rows`` with ``decoder``."""
+        builder = IndexBuilder(decoder)
         for row in rows:
-            found = decoder.key_of(row)
-            if found is None:
-                continue
-            entity, key = found
-            (models if entity == "product-models" else products).add(key.casefold())
-        return cls(frozenset(products), frozenset(models))
+            builder.add(row)
+        return builder.index()
+
+
+class IndexBuilder:
+    """Collects a ``FeedIndex`` row by row (during the validation pass)."""
+
+    def __init__(self, decoder: RowDecoder) -> None:
+        self._decoder = decoder
+        self._products: set[str] = set()
+        self._models: set[str] = set()
+
+    def add(self, row: Row) -> None:
+        found = self._decoder.key_of(row)
+        if found is None:
+            return
+        entity, key = found
+        (self._models if entity == "product-models" else self._products).add(key.casefold())
+
+    def index(self) -> FeedIndex:
+        return FeedIndex(frozenset(self._products), frozenset(self._models))
 
 
 # ---------------------------------------------------------------------------
 # the scheduler
 
 JobKind = Literal["main", "media", "links"]
-
-
-@dataclass(frozen=True, slots=True)
-class MediaTask:
-    """A file to fetch and upload for one saved row."""
-
-    row: int
-    entity: Entity
-    key: str
-    ref: MediaRef
 
 
 @dataclass(slots=True, eq=False)
@@ -242,12 +247,13 @@ class Planner:
     def next_batch(self, *, flush: bool) -> Batch | None:
         """A batch of ready lines of one entity: a full one, or (``flush``) any."""
         best: deque[_Job] | None = None
-        for queue in self._ready.values():
+        entity: Entity = self.entity
+        for queue_entity, queue in self._ready.items():
             if len(queue) >= self.batch_size:
-                best = queue
+                best, entity = queue, queue_entity
                 break
             if flush and queue and best is None:
-                best = queue
+                best, entity = queue, queue_entity
         if best is None:
             return None
         jobs = [best.popleft() for _ in range(min(self.batch_size, len(best)))]
@@ -255,7 +261,7 @@ class Planner:
         self._in_flight[self._seq] = jobs
         lines = tuple(job.line for job in jobs if job.line is not None)
         self.lines_sent += len(lines)
-        return Batch(self._seq, lines)
+        return Batch(self._seq, entity, lines)
 
     def next_media(self) -> tuple[int, MediaTask] | None:
         """A file to fetch and upload now, with the id to report it by, or None."""
@@ -521,11 +527,18 @@ class Planner:
             return
         self._open_rows -= 1
         assert row.status is not None
-        if not row.failures or not 200 <= row.status < 300:
+        saved = 200 <= row.status < 300
+        if saved and not row.failures and row.line.notes:
+            # values the PIM dropped without a word (catalog.checks): saved, and said so
+            text = "; ".join(row.line.notes)
+            message = f"Saved ({row.status}), except: {text}"
+            self._outcomes.append((row.line, Outcome(row.line.row, row.status, message)))
+            return
+        if not row.failures or not saved:
             self._outcomes.append((row.line, Outcome(row.line.row, row.status, row.message)))
             return
         status = row.failures[0][0]
-        text = "; ".join(failure for _, failure in row.failures)
+        text = "; ".join([*(failure for _, failure in row.failures), *row.line.notes])
         message = f"Saved ({row.status}), except: {text}"
         self._outcomes.append((row.line, Outcome(row.line.row, status, message)))
 
@@ -570,44 +583,12 @@ def _cycle_message(keys: list[str]) -> str:
 # the driver
 
 
-class PatchClient(Protocol):
-    """What ``SendPlan`` needs of ``AkeneoClient`` (tests pass fakes)."""
-
-    def patch_collection(
-        self, entity: Entity, lines: Sequence[bytes], *, create_missing_options: bool = False
-    ) -> list[LineResult]: ...
-
-
 class MediaApplier(Protocol):
     """What ``SendPlan`` needs of ``media.MediaStage``."""
 
     def apply(self, task: MediaTask) -> LineResult: ...
 
     def close(self) -> None: ...
-
-
-_MODEL_PREFIX = b'{"code":'
-
-
-class _Router:
-    """Sends each batch to its entity's endpoint.
-
-    ``send_batches`` sends every batch to one entity; a mixed run has two. Every line
-    begins with its key field (products.py), and the planner never mixes entities in a
-    batch, so the first line tells: ``{"code":`` is a product model.
-    """
-
-    def __init__(self, client: PatchClient) -> None:
-        self._client = client
-
-    def patch_collection(
-        self, entity: Entity, lines: Sequence[bytes], *, create_missing_options: bool = False
-    ) -> list[LineResult]:
-        if lines and lines[0].startswith(_MODEL_PREFIX):
-            entity = "product-models"
-        return self._client.patch_collection(
-            entity, lines, create_missing_options=create_missing_options
-        )
 
 
 _NO_MEDIA = LineResult(
@@ -626,6 +607,7 @@ class SendPlan:
     callers that record answers in bulk). Rows are yielded only when complete.
 
     Hooks, all optional: ``on_batch(batch)`` when a batch is handed to the sender;
+    ``on_send(batch)`` in the sender's worker, right before its request starts;
     ``on_answer(batch, results)`` when its answer is in, before the planner sees it;
     returning False means "this batch was not sent after all" (e.g. stopped by an
     interrupt): its rows are left to the caller and nothing follows from them.
@@ -651,10 +633,11 @@ class SendPlan:
         index: FeedIndex | None = None,
         mixed: bool = False,
         on_batch: Callable[[Batch], None] | None = None,
+        on_send: Callable[[Batch], None] | None = None,
         on_answer: Callable[[Batch, list[LineResult]], bool] | None = None,
         stop_when: Callable[[], bool] | None = None,
     ) -> None:
-        self._client = _Router(client)
+        self._client = client
         self._entity: Entity = entity
         self._concurrency = concurrency
         self._create = create_missing_options
@@ -663,6 +646,7 @@ class SendPlan:
         # near the PIM's limit of concurrent calls (akeneo-api.md §5)
         self._media_slots = max(1, media_concurrency or concurrency // 2)
         self._on_batch = on_batch
+        self._on_send = on_send
         self._on_answer = on_answer
         self._stop_when = stop_when
         # how many lines may wait in memory for their parents before the planner stops
@@ -687,9 +671,9 @@ class SendPlan:
                 for batch, results in send_batches(
                     self._client,
                     self._batches(source),
-                    entity=self._entity,
                     concurrency=self._concurrency,
                     create_missing_options=self._create,
+                    on_send=self._on_send,
                 ):
                     if self._on_answer is None or self._on_answer(batch, results):
                         planner.record(batch, results)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import TYPE_CHECKING, Protocol
 
@@ -12,7 +12,7 @@ from feed_export.errors import AuthenticationError
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from feed_export.akeneo.client import LineResult
+    from feed_export.akeneo.responses import LineResult
     from feed_export.config import Entity
     from feed_export.push.batches import Batch
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 class PatchClient(Protocol):
-    """What the sender needs of ``AkeneoClient`` (tests pass fakes)."""
+    """What pushing needs of ``AkeneoClient``: the collection PATCH (tests pass fakes)."""
 
     def patch_collection(
         self, entity: Entity, lines: Sequence[bytes], *, create_missing_options: bool = False
@@ -40,11 +40,15 @@ def send_batches(
     client: PatchClient,
     batches: Iterable[Batch],
     *,
-    entity: Entity,
     concurrency: int,
     create_missing_options: bool = False,
+    on_send: Callable[[Batch], None] | None = None,
 ) -> Iterator[tuple[Batch, list[LineResult]]]:
     """Send ``batches`` with at most ``concurrency`` in flight; yield each as it completes.
+
+    Each batch goes to its own entity's endpoint. ``on_send(batch)`` is called in the
+    worker thread right before its request starts: after an abort, it tells a batch that
+    may have reached the PIM from one that was only taken from ``batches``.
 
     At most one batch is read ahead of those in flight: it is pulled from ``batches``
     (which decodes its rows) while every slot is busy, so a freed slot is refilled at
@@ -63,7 +67,7 @@ def send_batches(
     if concurrency < 1:
         raise ValueError(f"concurrency must be at least 1, got {concurrency}")
     pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="feed_export-send")
-    state = _Dispatch(client, iter(batches), pool, entity, concurrency, create_missing_options)
+    state = _Dispatch(client, iter(batches), pool, concurrency, create_missing_options, on_send)
     try:
         while True:
             state.fill()
@@ -88,16 +92,16 @@ class _Dispatch:
         client: PatchClient,
         source: Iterator[Batch],
         pool: ThreadPoolExecutor,
-        entity: Entity,
         concurrency: int,
         create_missing_options: bool,
+        on_send: Callable[[Batch], None] | None,
     ) -> None:
         self.client = client
         self.source = source
         self.pool = pool
-        self.entity: Entity = entity
         self.concurrency = concurrency
         self.create_missing_options = create_missing_options
+        self.on_send = on_send
         self.in_flight: dict[Future[list[LineResult]], tuple[Batch, frozenset[str]]] = {}
         self.busy: set[str] = set()  # keys of the batches in flight
         self.waiting: tuple[Batch, frozenset[str]] | None = None  # pulled, not sent yet
@@ -128,15 +132,19 @@ class _Dispatch:
             batch, keys = self.waiting
             if not keys.isdisjoint(self.busy):
                 return  # wait for the batch in flight with the same product
-            future = self.pool.submit(
-                self.client.patch_collection,
-                self.entity,
-                [line.body for line in batch.lines],
-                create_missing_options=self.create_missing_options,
-            )
+            future = self.pool.submit(self._send, batch)
             self.in_flight[future] = self.waiting
             self.busy |= keys
             self.waiting = None
+
+    def _send(self, batch: Batch) -> list[LineResult]:
+        if self.on_send is not None:
+            self.on_send(batch)
+        return self.client.patch_collection(
+            batch.entity,
+            [line.body for line in batch.lines],
+            create_missing_options=self.create_missing_options,
+        )
 
     def read_ahead(self) -> None:
         """While every request is still out, prepare the next batch instead of idling."""
@@ -170,7 +178,7 @@ class _Dispatch:
 
 def _crashed(batch: Batch, exc: BaseException) -> list[LineResult]:
     """Results for a batch whose worker crashed: the rows are kept, with status 0."""
-    from feed_export.akeneo.client import LineResult
+    from feed_export.akeneo.responses import LineResult
 
     log.error("batch %d: internal error while sending: %s: %s", batch.seq, type(exc).__name__, exc)
     log.debug("batch %d crashed", batch.seq, exc_info=exc)

@@ -43,6 +43,7 @@ from typing import Final
 import orjson
 
 from feed_export.errors import ConfigError, RunAborted
+from feed_export.feed.output import prepare_private_file, private_folder
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,15 @@ ON CONFLICT (target, key) DO UPDATE SET
     status = excluded.status,
     pushed_at = excluded.pushed_at
 """
+
+
+def state_folder(folder: Path) -> Path:
+    """The folder of a state file: ``.feed_export`` must be a private folder of this user
+    (``feed.output.private_folder``); a folder named with ``--state`` is created as needed."""
+    if folder.name == STATE_DIR:
+        return private_folder(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def default_state_path(feed_path: Path) -> Path:
@@ -165,7 +175,8 @@ class StateStore:
         self._clock = clock
         self._outstanding: Counter[str] = Counter()  # keys of batches handed out, unanswered
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            state_folder(path.parent)
+            prepare_private_file(path, "state file")
             self._db = sqlite3.connect(path, isolation_level=None, timeout=30.0)
         except (OSError, sqlite3.Error) as exc:
             raise ConfigError(f"cannot open the state file {path}: {exc}") from exc

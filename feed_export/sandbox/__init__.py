@@ -5,10 +5,13 @@
         ...
         sb.state.product("tshirt-red-m")  # read what was written
 
-Modules: ``server`` (Sandbox, start_sandbox, the CLI), ``api`` (Flask routes),
-``updater`` (checks and merges one product line), ``store`` (SQLite), ``catalog``
-(the catalog file and its lookups), ``auth`` (tokens), ``faults`` (seeded limits and
-faults), ``state`` (products as GET shows them).
+Modules: ``server`` (Sandbox, start_sandbox, the CLI), ``api`` (the Flask application),
+``routes`` (one module of routes per resource), ``host`` (what the routes see of a
+sandbox), ``updater`` (checks and merges one product line), ``attribute_filter`` (the
+values Akeneo drops silently), ``search`` (the product list filters), ``assets`` (one
+asset upsert), ``store`` (SQLite), ``catalog`` (the catalog file and its lookups),
+``auth`` (tokens), ``faults`` (seeded limits and faults), ``state`` (products as GET
+shows them).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every request draws the same five numbers from one ``random.Random(seed)`` under a lock,
 so a sequence of requests meets the same faults on every run. Faults hit the endpoint
-kinds in ``Faults.targets`` ("token", "get", "patch", "media"); the collection PATCH
+kinds in ``Faults.targets`` ("token", "get", "patch", "media", "delete"); the collection PATCH
 alone can be cut off mid-stream or get an HTML page appended.
 """
 
@@ -29,7 +29,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 FaultKind = Literal["drop", "429", "5xx", "cut", "html_tail"]
-TARGETS = frozenset({"token", "get", "patch", "media"})
+#: misplaced answers of a collection PATCH (a proxy that mixes lines up)
+AnswerFault = Literal["shift", "extra"]
+TARGETS = frozenset({"token", "get", "patch", "media", "delete"})
 #: the environ key through which the collection PATCH learns its fault
 PLAN_KEY = "feed_export.sandbox.fault_plan"
 RATE_LIMIT_MESSAGE = "You have exceeded the limit of API requests per second."
@@ -54,6 +56,11 @@ class Faults:
     random number of them. Lines after a cut are not applied. ``max_faults`` caps the
     random faults injected in total. ``code_instead_of_status_code`` makes products-uuid
     error lines carry ``code`` (the quirk of recent Akeneo versions, §2.6).
+    ``answers`` misplaces the answers of every collection PATCH, as a broken proxy could
+    (each line is still applied): ``"shift"`` labels each answer with the next line's
+    number (the first line gets none, the last answer's number is past the end);
+    ``"extra"`` sends a copy of the last answer first, labelled line 1, before the real
+    ones (a request of one line is answered twice, the same way).
     """
 
     seed: int = 0
@@ -74,7 +81,10 @@ class Faults:
     cut_after: int | None = None
     max_faults: int | None = None
     code_instead_of_status_code: bool = False
-    targets: frozenset[str] = field(default_factory=lambda: frozenset({"get", "patch", "media"}))
+    answers: AnswerFault | None = None
+    targets: frozenset[str] = field(
+        default_factory=lambda: frozenset({"get", "patch", "media", "delete"})
+    )
 
     def __post_init__(self) -> None:
         rates = (self.rate_drop, self.rate_429, self.rate_5xx, self.rate_cut, self.rate_html_tail)
@@ -99,6 +109,7 @@ class FaultPlan:
     cut_fraction: float = 0.0  # where the cut falls when Faults.cut_after is None
     cut_after: int | None = None
     code_instead_of_status_code: bool = False
+    answers: AnswerFault | None = None
 
     def cut_line(self, lines: int) -> int:
         """How many result lines are streamed before the cut."""
@@ -136,6 +147,7 @@ class FaultInjector:
             cut_fraction=u_cut,
             cut_after=f.cut_after,
             code_instead_of_status_code=f.code_instead_of_status_code,
+            answers=f.answers,
         )
 
 
@@ -355,6 +367,8 @@ class FaultMiddleware:
             return name, "patch"
         if method == "POST":
             return name, "media"
+        if method == "DELETE":
+            return name, "delete"
         return name, "get"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shlex
 import sys
 import threading
 import time
@@ -101,6 +102,8 @@ class Sandbox:
         self.stats = SandboxStats()
         self.tokens = TokenStore(clock=lambda: self.clock(), lifetime=token_lifetime)
         self.updater = Updater(self.catalog, self.store, clock=lambda: self.clock())
+        # the product models a catalog file lists exist in the PIM it describes
+        self.updater.seed_product_models(self.catalog.product_models)
         self.state = SandboxState(self.store, self.updater)
         self.injector = FaultInjector(faults or Faults())
         self.app = create_app(self)
@@ -205,6 +208,19 @@ def start_sandbox(
         raise
 
 
+def env_text(sandbox: Sandbox, *, export: bool) -> str:
+    """The sandbox's settings as ``.env`` lines, or as ``export`` lines for a shell."""
+    values = {
+        "AKENEO_BASE_URL": sandbox.url,
+        "AKENEO_CLIENT_ID": sandbox.client_id,
+        "AKENEO_CLIENT_SECRET": sandbox.client_secret,
+        "AKENEO_USERNAME": sandbox.username,
+        "AKENEO_PASSWORD": sandbox.password,
+    }
+    prefix = "export " if export else ""
+    return "".join(f"{prefix}{name}={shlex.quote(value)}\n" for name, value in values.items())
+
+
 def serve_forever_cli(
     host: str = "127.0.0.1",
     port: int = 8080,
@@ -213,12 +229,15 @@ def serve_forever_cli(
     latency: float = 0.0,
     out: TextIO | None = None,
     stop: threading.Event | None = None,
+    env_out: Path | TextIO | None = None,
 ) -> int:
     """``feed-export sandbox``: serve until Ctrl-C, after writing the URL and demo credentials.
 
-    ``out`` receives the banner (default stdout); setting ``stop`` ends the serving like
-    Ctrl-C does. Returns the exit code (0). Raises ConfigError for a bad catalog file or
-    a busy port.
+    ``out`` receives the banner (default stdout): the settings as ``export`` lines to paste
+    into a shell. ``env_out`` (a file, or a stream) receives them as ``.env`` text, for
+    ``feed-export push --env-file FILE``. Setting ``stop`` ends the serving like Ctrl-C
+    does. Returns the exit code (0). Raises ConfigError for a bad catalog file, a busy port
+    or an ``env_out`` file that cannot be written.
     """
     stream = out if out is not None else sys.stdout
     # a fixed response time: what a benchmark against a slow PIM wants to see
@@ -232,15 +251,31 @@ def serve_forever_cli(
             f"cannot listen on {host}:{port} ({exc.strerror}); pick another --port"
         ) from None
     with sandbox:
+        if env_out is not None:
+            text = env_text(sandbox, export=False)
+            if isinstance(env_out, Path):
+                try:
+                    env_out.write_text(text, encoding="utf-8")
+                    env_out.chmod(0o600)  # it holds the password
+                except OSError as exc:
+                    raise ConfigError(
+                        f"--env-out {env_out}: cannot write it ({exc.strerror or exc})"
+                    ) from None
+            else:
+                env_out.write(text)
+                env_out.flush()
+        state = db or "in memory, lost on exit"
+        written = (
+            f"or pass --env-file {env_out} to feed-export (written now)\n"
+            if isinstance(env_out, Path)
+            else "or write them to a file with --env-out FILE, then pass --env-file FILE\n"
+        )
         stream.write(
-            f"Sandbox PIM listening at {sandbox.url}\n"
-            f"  AKENEO_BASE_URL={sandbox.url}\n"
-            f"  AKENEO_CLIENT_ID={sandbox.client_id}\n"
-            f"  AKENEO_CLIENT_SECRET={sandbox.client_secret}\n"
-            f"  AKENEO_USERNAME={sandbox.username}\n"
-            f"  AKENEO_PASSWORD={sandbox.password}\n"
-            f"  state: {db or 'in memory (lost on exit)'}\n"
-            "Press Ctrl-C to stop.\n"
+            f"Sandbox PIM listening at {sandbox.url} (state: {state})\n"
+            "To push to it from another shell, paste:\n"
+            + "".join(f"  {line}\n" for line in env_text(sandbox, export=True).splitlines())
+            + written
+            + "Press Ctrl-C to stop.\n"
         )
         stream.flush()
         sandbox.serve_until_interrupted(stop)
@@ -257,10 +292,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--db", type=Path, metavar="FILE", help="SQLite file (default: memory)")
     parser.add_argument("--catalog", type=Path, metavar="FILE", help="catalog JSON (default: demo)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument("--env-out", type=Path, metavar="FILE", help="write the settings as .env")
     args = parser.parse_args(argv)
     try:
         return serve_forever_cli(
-            host=args.host, port=args.port, db=args.db, catalog=args.catalog, latency=args.latency
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            catalog=args.catalog,
+            latency=args.latency,
+            env_out=args.env_out,
         )
     except ConfigError as exc:
         sys.stderr.write(f"feed-export sandbox: {exc}\n")

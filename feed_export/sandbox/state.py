@@ -114,6 +114,17 @@ class SandboxState:
     def media_file(self, code: str) -> MediaFile | None:
         return self._store.media_file(code)
 
+    def asset(self, family: str, code: str) -> dict[str, Any] | None:
+        """An asset as stored (code, values with ``channel``, created, updated), or None."""
+        return self._store.asset(family, code)
+
+    def assets(self, family: str) -> list[dict[str, Any]]:
+        """Every asset of ``family``, by code."""
+        return list(self._store.iter_assets(family))
+
+    def asset_media_file(self, code: str) -> MediaFile | None:
+        return self._store.asset_media_file(code)
+
     @property
     def catalog(self) -> dict[str, Any]:
         """The catalog as served (options created on the fly included)."""

@@ -1,4 +1,4 @@
-"""The sandbox PIM's state in SQLite: catalog, products, product models and media files.
+"""The sandbox PIM's state in SQLite: catalog, products, product models, assets and media files.
 
 One connection shared by the server's threads (``check_same_thread=False``) behind one
 lock: SQLite serialises writers anyway, and one connection is the only way an in-memory
@@ -32,6 +32,20 @@ CREATE TABLE IF NOT EXISTS product_models (
 CREATE INDEX IF NOT EXISTS products_parent ON products (json_extract(body, '$.parent'));
 CREATE INDEX IF NOT EXISTS product_models_parent
     ON product_models (json_extract(body, '$.parent'));
+CREATE TABLE IF NOT EXISTS assets (
+    family TEXT NOT NULL,
+    code TEXT NOT NULL COLLATE NOCASE,
+    body TEXT NOT NULL,
+    PRIMARY KEY (family, code)
+);
+CREATE TABLE IF NOT EXISTS asset_media_files (
+    code TEXT PRIMARY KEY,
+    original_filename TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    extension TEXT NOT NULL,
+    content BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS media_files (
     code TEXT PRIMARY KEY,
     original_filename TEXT NOT NULL,
@@ -41,6 +55,9 @@ CREATE TABLE IF NOT EXISTS media_files (
     content BLOB NOT NULL
 );
 """
+
+
+_CHUNK = 200  # rows read per lock hold when iterating a table
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +155,21 @@ class SandboxStore:
             row = self._conn.execute("SELECT COUNT(*) FROM products").fetchone()
         return int(row[0])
 
+    def delete_product(self, uuid: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM products WHERE uuid = ?", (uuid,))
+            for key in self._unique_keys.pop(uuid, set()):
+                if self._unique_owner.get(key) == uuid:
+                    del self._unique_owner[key]
+
+    def iter_products(self, after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(rowid, product) in creation order from rowid ``after`` on, read in chunks.
+
+        The lock is held per chunk only, so a long listing does not stall writers; rows
+        written meanwhile are seen if they come after the current position.
+        """
+        return self._iter_rows("products", after)
+
     def child_products(self, parent: str) -> list[dict[str, Any]]:
         """The variant products whose parent is this model (its code as stored)."""
         with self.lock:
@@ -161,6 +193,26 @@ class SandboxStore:
                 "ON CONFLICT(code) DO UPDATE SET code = excluded.code, body = excluded.body",
                 (model["code"], _dump(model)),
             )
+
+    def delete_product_model(self, code: str) -> None:
+        with self.lock:
+            self._conn.execute("DELETE FROM product_models WHERE code = ?", (code,))
+
+    def iter_product_models(self, after: int = 0) -> Iterator[tuple[int, dict[str, Any]]]:
+        """(rowid, product model) in creation order from rowid ``after`` on."""
+        return self._iter_rows("product_models", after)
+
+    def _iter_rows(self, table: str, after: int) -> Iterator[tuple[int, dict[str, Any]]]:
+        query = f"SELECT rowid, body FROM {table} WHERE rowid > ? ORDER BY rowid LIMIT ?"
+        last = after
+        while True:
+            with self.lock:
+                rows = self._conn.execute(query, (last, _CHUNK)).fetchall()
+            for rowid, body in rows:
+                yield int(rowid), _load(body)
+            if len(rows) < _CHUNK:
+                return
+            last = int(rows[-1][0])
 
     def child_models(self, parent: str) -> list[dict[str, Any]]:
         """The sub-models whose parent is this model (its code as stored)."""
@@ -208,6 +260,59 @@ class SandboxStore:
     def delete_media_file(self, code: str) -> None:
         with self.lock:
             self._conn.execute("DELETE FROM media_files WHERE code = ?", (code,))
+
+    # -- assets (asset manager) -----------------------------------------------------------
+    def asset(self, family: str, code: str) -> dict[str, Any] | None:
+        """The asset of ``family`` (exact) whose code matches case-insensitively."""
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT body FROM assets WHERE family = ? AND code = ?", (family, code)
+            ).fetchone()
+        return None if row is None else _load(row[0])
+
+    def save_asset(self, family: str, asset: dict[str, Any]) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT INTO assets (family, code, body) VALUES (?, ?, ?) "
+                "ON CONFLICT(family, code) DO UPDATE SET body = excluded.body",
+                (family, asset["code"], _dump(asset)),
+            )
+
+    def iter_assets(self, family: str, after: str | None = None) -> Iterator[dict[str, Any]]:
+        """The family's assets sorted by code (case-insensitively), after ``after``."""
+        query = "SELECT code, body FROM assets WHERE family = ? AND code > ? ORDER BY code LIMIT ?"
+        last = after or ""
+        while True:
+            with self.lock:
+                rows = self._conn.execute(query, (family, last, _CHUNK)).fetchall()
+            for _code, body in rows:
+                yield _load(body)
+            if len(rows) < _CHUNK:
+                return
+            last = rows[-1][0]
+
+    def save_asset_media_file(self, media: MediaFile) -> None:
+        with self.lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO asset_media_files VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    media.code,
+                    media.original_filename,
+                    media.mime_type,
+                    media.size,
+                    media.extension,
+                    media.content,
+                ),
+            )
+
+    def asset_media_file(self, code: str) -> MediaFile | None:
+        with self.lock:
+            row = self._conn.execute(
+                "SELECT code, original_filename, mime_type, size, extension, content "
+                "FROM asset_media_files WHERE code = ?",
+                (code,),
+            ).fetchone()
+        return None if row is None else MediaFile(*row)
 
     # -- unique attribute values ---------------------------------------------------------
     def index_unique_attributes(self, codes: Iterable[str]) -> None:

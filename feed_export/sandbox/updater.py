@@ -27,6 +27,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from feed_export.sandbox.attribute_filter import (
+    UnknownProperty,
+    filter_product,
+    filter_product_model,
+)
 from feed_export.sandbox.catalog import TEXTAREA_MAX_CHARACTERS, AttributeSpec, SandboxCatalog
 from feed_export.sandbox.store import SandboxStore
 
@@ -47,6 +52,8 @@ DOC_ANCHORS: dict[str, str] = {
 }
 VARIANT_GROUP_HREF = "http://api.akeneo.com/documentation/products-with-variants.html"
 PHP_INT_MAX = 9223372036854775807
+#: enrich_max_asset_in_asset_collection (Akeneo's default limit of an asset collection)
+MAX_ASSETS_IN_COLLECTION = 50
 
 _COMMON_FIELDS = frozenset(
     {"family", "categories", "parent", "values", "associations", "quantified_associations"}
@@ -73,9 +80,17 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 _BAD_IDENTIFIER_RE = re.compile(r"[,;]|^\s|\s$")
 
 _TEXT_TYPES = frozenset({"pim_catalog_text", "pim_catalog_textarea"})
-_STRING_TYPES = frozenset({"pim_catalog_reference_data_simpleselect", "akeneo_reference_entity"})
+# reference data under the PIM's type codes (pim_reference_data_*) and the older docs' ones
+_STRING_TYPES = frozenset(
+    {
+        "pim_reference_data_simpleselect",
+        "pim_catalog_reference_data_simpleselect",
+        "akeneo_reference_entity",
+    }
+)
 _STRING_LIST_TYPES = frozenset(
     {
+        "pim_reference_data_multiselect",
         "pim_catalog_reference_data_multiselect",
         "akeneo_reference_entity_collection",
         "pim_catalog_asset_collection",
@@ -230,6 +245,40 @@ class Updater:
         self.new_uuid = new_uuid
         self._create_options = False
 
+    def seed_product_models(self, models: list[tuple[str, str | None, str | None]]) -> int:
+        """Create the product models a catalog file lists (code, family variant, parent)
+        that the store lacks, without values, parents first; how many were created."""
+        pending = [m for m in models if self.store.product_model(m[0]) is None]
+        created = 0
+        while pending:
+            waiting = {code.lower() for code, _, _ in pending}
+            ready = [m for m in pending if not m[2] or m[2].lower() not in waiting]
+            if not ready:
+                ready = pending  # a cycle in the file: take them as they are
+            now = _timestamp(self.clock())
+            for code, variant_code, parent_code in ready:
+                parent = self.store.product_model(parent_code) if parent_code else None
+                if parent is not None:
+                    variant_code = parent.get("family_variant")
+                variant = self.catalog.family_variants.get(variant_code or "")
+                self.store.save_product_model(
+                    {
+                        "code": code,
+                        "family": variant.family if variant is not None else None,
+                        "family_variant": variant_code,
+                        "parent": parent["code"] if parent is not None else None,
+                        "categories": [],
+                        "values": {},
+                        "created": now,
+                        "updated": now,
+                        "associations": {},
+                        "quantified_associations": {},
+                    }
+                )
+                created += 1
+            pending = [m for m in pending if m not in ready]
+        return created
+
     # -- entry point ---------------------------------------------------------------------
     def upsert(
         self,
@@ -238,9 +287,16 @@ class Updater:
         data: dict[str, Any],
         *,
         create_missing_options: bool = False,
+        filter_attributes: bool = True,
     ) -> Outcome:
-        """Create (201) or update (204) one resource, or say why not (4xx with a body)."""
+        """Create (201) or update (204) one resource, or say why not (4xx with a body).
+
+        ``filter_attributes`` first removes, silently, the values Akeneo's attribute filters
+        remove (see ``attribute_filter``); the media-file upload does not filter.
+        """
         try:
+            if filter_attributes and "variant_group" not in data:
+                data = self._filter(entity, key, data)
             return self._upsert(entity, key, data, create_missing_options)
         except _Documented as exc:
             return Outcome(
@@ -253,6 +309,21 @@ class Updater:
                     },
                 },
             )
+
+    def _filter(self, entity: Entity, key: str, data: dict[str, Any]) -> dict[str, Any]:
+        # Akeneo runs its attribute filter after the variant_group check and before the
+        # updater, so an unknown attribute is refused with the filter's own text
+        try:
+            if entity == "product-models":
+                existing = self.store.product_model(key)
+                return filter_product_model(self.catalog, self.store, data, existing)
+            if entity == "products":
+                existing = self.store.product_by_identifier(key)
+            else:
+                existing = self.store.product_by_uuid(key) if _UUID_RE.match(key) else None
+            return filter_product(self.catalog, self.store, data, existing)
+        except UnknownProperty as exc:
+            raise _Documented(str(exc)) from None
 
     def _upsert(
         self, entity: Entity, key: str, data: dict[str, Any], create_missing_options: bool
@@ -520,14 +591,18 @@ class Updater:
                 raise _Documented(
                     f'Property "family" expects a string as data, "{php_type(value)}" given.'
                 )
-            if value is not None and value not in catalog.families:
+            spelled = catalog.spelling("family", value) if value is not None else None
+            if value is not None and spelled is None:
                 raise _Documented(f"The {value} family does not exist in your PIM.")
-            item["family"] = value
+            item["family"] = spelled
         elif name in {"categories", "add_categories", "remove_categories"}:
-            codes = self._codes(name, value)
-            for code in codes:
-                if code not in catalog.categories:
+            codes = []
+            for code in self._codes(name, value):
+                spelled = catalog.spelling("category", code)
+                if spelled is None:
                     raise _Documented(f"The {code} category does not exist in your PIM.")
+                if spelled not in codes:
+                    codes.append(spelled)
             current: list[str] = item["categories"]
             if name == "categories":
                 item["categories"] = codes
@@ -536,13 +611,16 @@ class Updater:
             else:
                 item["categories"] = [c for c in current if c not in codes]
         elif name == "groups":
-            codes = self._codes(name, value)
-            for code in codes:
-                if code not in catalog.groups:
+            codes = []
+            for code in self._codes(name, value):
+                spelled = catalog.spelling("group", code)
+                if spelled is None:
                     raise _Documented(
                         'Property "groups" expects a valid group code. The group does not '
                         f'exist, "{code}" given.'
                     )
+                if spelled not in codes:
+                    codes.append(spelled)
             item["groups"] = codes
         elif name == "parent":
             self._set_parent(entity, item, value)
@@ -552,13 +630,14 @@ class Updater:
                     f'Property "family_variant" expects a string as data, "{php_type(value)}" '
                     "given."
                 )
-            variant = catalog.family_variants.get(value) if value is not None else None
+            spelled = catalog.spelling("family_variant", value) if value is not None else None
+            variant = catalog.family_variants.get(spelled) if spelled is not None else None
             if value is not None and variant is None:
                 raise _Documented(
                     'Property "family_variant" expects a valid family variant code. The family '
                     f'variant does not exist, "{value}" given.'
                 )
-            item["family_variant"] = value
+            item["family_variant"] = spelled
             if variant is not None and variant.family:
                 item["family"] = variant.family
         elif name == "values":
@@ -631,11 +710,12 @@ class Updater:
                 f'Property "associations" expects an array as data, "{php_type(value)}" given.'
             )
         by_uuid = entity == "products-uuid"
-        for type_code, targets in value.items():
+        for given_type, targets in value.items():
+            type_code = self.catalog.spelling("association_type", given_type) or given_type
             if type_code not in self.catalog.association_types:
                 raise _Documented(
                     'Property "associations" expects a valid association type code. The '
-                    f'association type does not exist, "{type_code}" given.'
+                    f'association type does not exist, "{given_type}" given.'
                 )
             if targets == []:
                 continue
@@ -668,13 +748,14 @@ class Updater:
                             )
                     slot["product_models"] = codes
                 else:
-                    for code in codes:
-                        if code not in self.catalog.groups:
+                    spelled = [self.catalog.spelling("group", code) for code in codes]
+                    for code, found in zip(codes, spelled, strict=True):
+                        if found is None:
                             raise _Documented(
                                 'Property "associations" expects a valid group code. The '
                                 f'group does not exist, "{code}" given.'
                             )
-                    slot["groups"] = codes
+                    slot["groups"] = [found for found in spelled if found is not None]
 
     def _product_uuid_by_identifier(self, identifier: str) -> str:
         target = self.store.product_by_identifier(identifier)
@@ -704,11 +785,14 @@ class Updater:
                 'Property "quantified_associations" expects an array as data, '
                 f'"{php_type(value)}" given.'
             )
-        for type_code, targets in value.items():
+        for given_type, targets in value.items():
+            type_code = (
+                self.catalog.spelling("quantified_association_type", given_type) or given_type
+            )
             if type_code not in self.catalog.quantified_association_types:
                 raise _Documented(
                     'Property "quantified_associations" expects a valid quantified association '
-                    f'type code. The association type does not exist, "{type_code}" given.'
+                    f'type code. The association type does not exist, "{given_type}" given.'
                 )
             if not isinstance(targets, dict):
                 raise _Documented(
@@ -969,12 +1053,47 @@ class Updater:
                     f'Property "{code}" expects an array with valid data, one of the values is '
                     "not a string."
                 )
-            return list(dict.fromkeys(data))
+            codes = list(dict.fromkeys(data))
+            if kind == "pim_catalog_asset_collection" and not self._assets_ok(
+                spec, codes, violation
+            ):
+                return _INVALID
+            return codes
         if kind == "pim_catalog_table":
             return self._table(spec, data, violation)
         if kind == "pim_catalog_product_link":
             return _product_link(code, data)
         return data  # an attribute type the sandbox does not know: stored as sent
+
+    def _assets_ok(
+        self, spec: AttributeSpec, codes: list[str], violation: Callable[..., None]
+    ) -> bool:
+        """Akeneo's asset collection constraints: AssetsShouldBelongToAssetFamily, then
+        ThereShouldBeLessAssetsInValueThanLimit (akeneo/pim-community-dev,
+        src/Akeneo/Pim/Enrichment/AssetManager/Component/Validator/Constraints/)."""
+        ok = True
+        family = spec.reference_data_name
+        if family is not None:
+            for asset in codes:
+                if self.store.asset(family, asset) is None:
+                    # validators.en_US.yml: assets_should_belong_to_asset_family
+                    violation(
+                        f'Please make sure the "{asset}" asset exists and belongs to the '
+                        f'"{family}" asset family.'
+                    )
+                    ok = False
+        # the attribute's max_items_count (API reference), else Akeneo's
+        # enrich_max_asset_in_asset_collection parameter
+        limit = spec.max_items_count or MAX_ASSETS_IN_COLLECTION
+        if len(codes) > limit:
+            # UNCONFIRMED text: the translation under asset_multiple_link.limit_reached (the
+            # constraint's own key, should_contain_less_than_limit, has no English text)
+            violation(
+                f"You have reached the limit of {limit} assets per collection, you can no "
+                "longer add assets to your collection."
+            )
+            ok = False
+        return ok
 
     def _add_option(self, attribute: str, code: str) -> None:
         # create_missing_options: the new option is part of the catalog from now on

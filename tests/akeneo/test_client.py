@@ -19,15 +19,8 @@ import responses
 import urllib3
 from pydantic import SecretStr
 
-from feed_export.akeneo.client import (
-    COLLECTION_CONTENT_TYPE,
-    USER_AGENT,
-    AkeneoClient,
-    LineResult,
-    line_result,
-    parse_retry_after,
-    render_error,
-)
+from feed_export.akeneo.client import COLLECTION_CONTENT_TYPE, USER_AGENT, AkeneoClient
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import RetrySettings, Settings
 from feed_export.errors import AuthenticationError, RetriableError, TransportError
 
@@ -254,7 +247,7 @@ def test_rejected_credentials_raise_clear_error(
 ) -> None:
     rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": pim_message})
     client = make_client(fake)
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(AuthenticationError, match="refused to log in") as info:
         client.patch_collection("products", lines_of(2))
     text = str(info.value)
     assert f'"{pim_message}"' in text
@@ -415,7 +408,7 @@ def test_token_answer_echoing_a_secret_is_redacted(
         update={"client_secret": SecretStr(ODD_SECRET), "password": SecretStr(ODD_PASSWORD)}
     )
     client = AkeneoClient(settings, clock=fake.clock, sleep=fake.sleep, random=lambda: 0.5)
-    with pytest.raises((AuthenticationError, RetriableError)) as info:
+    with pytest.raises((AuthenticationError, RetriableError), match="Error while handling") as info:
         client.authenticate()
     assert "Error while handling" in str(info.value)  # the answer is still quoted
     assert "***" in str(info.value)
@@ -464,7 +457,7 @@ def test_5xx_then_success(
     rsps.patch(PRODUCTS, status=502, body="<html>Bad gateway</html>")
     rsps.patch(PRODUCTS, status=500, json={"code": 500, "message": "Internal error"})
     rsps.patch(PRODUCTS, body=ok_lines(1))
-    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.client"):
+    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.retry"):
         results = make_client(fake, max_attempts=5).patch_collection("products", lines_of(1))
     assert results == [LineResult(204, "")]
     assert fake.sleeps == [1.0, 2.0]  # doubles each attempt
@@ -786,123 +779,6 @@ def test_no_lines_sends_nothing(rsps: responses.RequestsMock, fake: FakeTime) ->
     assert len(rsps.calls) == 0
 
 
-@pytest.mark.parametrize(
-    ("obj", "expected"),
-    [
-        ({"line": 1, "status_code": 204}, LineResult(204, "")),
-        ({"line": 1, "status_code": 201}, LineResult(201, "")),
-        ({"line": 1, "code": 422, "message": "Bad."}, LineResult(422, "Bad.")),
-        (
-            {"line": 1, "status_code": "413", "message": "Line is too long."},
-            LineResult(413, "Line is too long."),
-        ),
-        (
-            {"line": 1, "status_code": 400, "message": "Invalid json message received"},
-            LineResult(400, "Invalid json message received"),
-        ),
-        ({"line": 1, "status_code": 404}, LineResult(404, "404 Not Found")),
-        (
-            {"line": 1, "message": "?"},
-            LineResult(
-                0, 'the PIM\'s answer for this line has no status: {"line":1,"message":"?"}'
-            ),
-        ),
-    ],
-    ids=["204", "201", "code-fallback", "string-status", "400", "no-message", "no-status"],
-)
-def test_line_result(obj: dict[str, Any], expected: LineResult) -> None:
-    assert line_result(obj) == expected
-
-
-BRAND = "The tommh value is not in the brand attribute option list."
-
-
-@pytest.mark.parametrize(
-    ("obj", "expected"),
-    [
-        ({"message": "Boom."}, "Boom."),
-        (
-            {
-                "message": "Validation failed.",
-                "errors": [
-                    {
-                        "property": "values",
-                        "message": BRAND,
-                        "attribute": "brand",
-                        "locale": None,
-                        "scope": None,
-                    }
-                ],
-            },
-            f"Validation failed. values[brand]: {BRAND}",
-        ),
-        (
-            {
-                "message": "Validation failed.",
-                "errors": [
-                    {
-                        "property": "values",
-                        "message": "Too long.",
-                        "attribute": "name",
-                        "locale": "en_US",
-                        "scope": "ecommerce",
-                    },
-                    {
-                        "property": "values",
-                        "message": "Please specify a valid currency",
-                        "attribute": "price",
-                        "locale": None,
-                        "scope": None,
-                        "currency": "XYZ",
-                    },
-                    {
-                        "property": "identifier",
-                        "message": "This field should not contain any comma",
-                    },
-                ],
-            },
-            "Validation failed. values[name, locale=en_US, scope=ecommerce]: Too long. | "
-            "values[price, currency=XYZ]: Please specify a valid currency | "
-            "identifier: This field should not contain any comma",
-        ),
-        ({"message": "Oops", "errors": [{"message": "no property"}]}, "Oops: no property"),
-        ({"errors": [{"property": "x", "message": "y"}]}, "x: y"),
-    ],
-    ids=["plain", "one-value-error", "many-errors", "no-final-period", "no-message"],
-)
-def test_render_error(obj: dict[str, Any], expected: str) -> None:
-    assert render_error(obj) == expected
-
-
-@pytest.mark.parametrize(
-    ("value", "date", "expected"),
-    [
-        ("15", None, 15.0),
-        (" 3 ", None, 3.0),
-        ("-5", None, 0.0),
-        ("Wed, 21 Oct 2015 07:28:30 GMT", "Wed, 21 Oct 2015 07:28:00 GMT", 30.0),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", "Wed, 21 Oct 2015 07:29:00 GMT", 0.0),
-        ("Wed, 21 Oct 2015 07:28:00 GMT", None, 0.0),  # in the past by local time
-        ("soon", None, None),
-        ("", None, None),
-        (None, None, None),
-    ],
-    ids=[
-        "seconds",
-        "spaces",
-        "negative",
-        "date",
-        "date-past",
-        "date-local",
-        "garbage",
-        "empty",
-        "absent",
-    ],
-)
-def test_parse_retry_after(value: str | None, date: str | None, expected: float | None) -> None:
-    assert parse_retry_after(value, date) == expected
-
-
 # --- catalog ------------------------------------------------------------------------------
 
 
@@ -1075,7 +951,7 @@ def test_secrets_never_in_logs_messages_or_reprs(
     client = make_client(fake)
     results = client.patch_collection("products", lines_of(1))
     fake.now += 60  # expired: refresh refused, then the password is refused
-    with pytest.raises(AuthenticationError) as info:
+    with pytest.raises(AuthenticationError, match=r"refused to log in \(422: ") as info:
         client.patch_collection("products", lines_of(1))
     texts = [
         caplog.text,
@@ -1092,3 +968,237 @@ def test_secrets_never_in_logs_messages_or_reprs(
         assert "tok1" not in text and "ref1" not in text
     assert "***" in str(info.value)
     assert caplog.records  # something was logged at DEBUG and WARNING
+
+
+# --- the start-up check: authenticate(quick=True) -----------------------------------------
+
+
+class _DeadPim(requests.Session):
+    """A session whose token requests fail with ``errors`` in turn; records the timeouts."""
+
+    def __init__(self, *errors: BaseException) -> None:
+        super().__init__()
+        self.errors = list(errors)
+        self.timeouts: list[tuple[float, float]] = []
+
+    def post(self, url: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        self.timeouts.append(kwargs["timeout"])
+        error = self.errors.pop(0) if len(self.errors) > 1 else self.errors[0]
+        raise error
+
+
+def _refused() -> requests.ConnectionError:
+    """What requests raises for a closed port, with urllib3's chain of causes."""
+    reason = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection")  # type: ignore[arg-type]
+    reason.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    pool = urllib3.exceptions.MaxRetryError(None, "/api/oauth/v1/token", reason)  # type: ignore[arg-type]
+    return requests.ConnectionError(pool)
+
+
+@pytest.mark.parametrize(
+    ("errors", "attempts", "says"),
+    [
+        ([_refused()], 2, "cannot connect to the PIM at pim.test (connection refused): check AKENEO_BASE_URL and that the PIM is running"),
+        ([requests.ConnectTimeout("pool says")], 2, "the PIM at pim.test did not accept a connection within 5 s"),
+        ([requests.ReadTimeout("pool says")], 1, "the PIM at pim.test took the connection but did not answer the login within 10 s"),
+        ([requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)")], 2, "failed the TLS check (self-signed certificate): check AKENEO_BASE_URL, or pass --no-verify-tls"),
+        ([requests.ConnectionError(OSError("Name or service not known"))], 2, "cannot connect to the PIM at pim.test (the connection failed)"),
+        ([_refused(), requests.ReadTimeout("pool says")], 2, "did not answer the login within 10 s"),
+    ],
+    ids=["refused", "connect-timeout", "read-timeout-no-second-try", "tls", "other", "refused-then-silent"],
+)  # fmt: skip
+def test_quick_login_gives_up_within_15_s_in_one_plain_sentence(
+    fake: FakeTime, errors: list[BaseException], attempts: int, says: str
+) -> None:
+    session = _DeadPim(*errors)
+    client = AkeneoClient(
+        make_settings(max_attempts=6), session=session, clock=fake.clock, sleep=fake.sleep
+    )
+    with pytest.raises(RetriableError, match="PIM") as caught:
+        client.authenticate(quick=True)
+    message = str(caught.value)
+    assert says in message
+    for library_text in ("HTTPConnectionPool", "Max retries", "urllib3", "pool says", "_ssl.c"):
+        assert library_text not in message
+    assert len(session.timeouts) == attempts
+    assert all(t == (5.0, 10.0) for t in session.timeouts)
+    # a host that never answers costs its connect timeouts and the wait between them; a
+    # PIM that takes the connection and stays silent costs one read timeout, not two
+    assert sum(t[0] for t in session.timeouts) + sum(fake.sleeps) <= 15
+
+
+def test_quick_login_does_not_wait_for_retry_after(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    for _ in range(2):
+        rsps.post(TOKEN_URL, status=503, headers={"Retry-After": "120"}, body="down")
+    client = make_client(fake, max_attempts=6)
+    with pytest.raises(
+        RetriableError, match=r"the PIM at pim.test is not available \(503 Service Unavailable\)"
+    ):
+        client.authenticate(quick=True)
+    assert len(grants(rsps)) == 2 and sum(fake.sleeps) <= 1
+
+
+def test_quick_login_refused_credentials_say_what_to_check(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    rsps.post(TOKEN_URL, status=422, json={"code": 422, "message": PWD_REJECTED})
+    with pytest.raises(AuthenticationError, match="check AKENEO_USERNAME and AKENEO_PASSWORD"):
+        make_client(fake).authenticate(quick=True)
+    assert len(grants(rsps)) == 1  # refused credentials are not tried again
+
+
+def test_an_answer_naming_another_product_gives_unknown_never_its_verdict(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A proxy that adds a line first: line 1's answer names sku3 (issue 11)."""
+    token_ok(rsps)
+    rsps.patch(
+        PRODUCTS,
+        body=stream(
+            {"line": 1, "identifier": "sku3", "status_code": 422, "message": "Bad."},
+            {"line": 1, "identifier": "sku1", "status_code": 201},
+            {"line": 2, "identifier": "SKU2", "status_code": 204},  # the PIM's case: same product
+            {"line": 3, "status_code": 400, "message": "Invalid json message received"},
+        ),
+    )
+    with caplog.at_level(logging.WARNING, logger="feed_export.akeneo.client"):
+        results = make_client(fake).patch_collection("products", lines_of(3))
+    assert results == [
+        LineResult(
+            0,
+            'Unknown: the PIM\'s answer named another product ("sku3" instead of "sku1"); '
+            "the PIM may or may not have saved this row",
+        ),
+        LineResult(204, ""),
+        LineResult(400, "Invalid json message received"),  # names nothing: trusted by its line
+    ]
+    assert [r.getMessage() for r in caplog.records] == [
+        'PATCH /api/rest/v1/products: the answer to line 1 names product "sku3", but that line '
+        'sent "sku1": its row is Unknown'
+    ]
+
+
+def test_product_model_answers_are_checked_by_code(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.patch(
+        f"{BASE}/api/rest/v1/product-models",
+        body=stream(
+            {"line": 1, "code": "tee-blue", "status_code": 201},
+            {"line": 2, "code": "tee-blue", "status_code": 201},
+        ),
+    )
+    lines = [orjson.dumps({"code": "tee-blue"}), orjson.dumps({"code": "tee-red"})]
+    results = make_client(fake).patch_collection("product-models", lines)
+    assert results[0] == LineResult(201, "")
+    assert results[1].status == 0
+    assert results[1].message.startswith(
+        'Unknown: the PIM\'s answer named another product model ("tee-blue" instead of "tee-red")'
+    )
+
+
+def test_catalog_sections_read_what_a_dry_run_needs(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    """Families with their variants, the select attributes' options page by page, categories
+    as codes, association types, where each product model sits (issue 11)."""
+    import io
+
+    from feed_export.catalog.structure import Catalog, write_catalog
+
+    _catalog_mocks(rsps)
+    api = f"{BASE}/api/rest/v1"
+    rsps.get(
+        f"{api}/attributes",
+        json=_page([_item("color", type="pim_catalog_simpleselect"), _item("name", type="pim_catalog_text")], None),
+    )  # fmt: skip
+    rsps.get(f"{api}/families", json=_page([_item("shirts", attributes=["color"])], None))
+    rsps.get(
+        f"{api}/families/shirts/variants",
+        json=_page([_item("by_color", variant_attribute_sets=[{"level": 1, "axes": ["color"]}])], None),
+    )  # fmt: skip
+    rsps.get(f"{api}/categories", json=_page([_item("men", parent=None), _item("sale")], None))
+    rsps.get(f"{api}/association-types", json=_page([_item("PACK", is_quantified=True)], None))
+    rsps.get(
+        f"{api}/attributes/color/options",
+        json=_page([_item("red"), _item("blue")], f"{api}/attributes/color/options?page=2"),
+        match=[responses.matchers.query_param_matcher({"limit": "100"})],
+    )
+    rsps.get(
+        f"{api}/attributes/color/options",
+        json=_page([_item("Green")], None),
+        match=[responses.matchers.query_param_matcher({"page": "2"})],
+    )
+    rsps.get(
+        f"{api}/product-models",
+        json=_page([_item("tee", family_variant="by_color", parent=None, values={"x": 1})], None),
+        match=[
+            responses.matchers.query_param_matcher(
+                {"limit": "100", "pagination_type": "search_after"}
+            )
+        ],
+    )
+    sections = make_client(fake).catalog_sections()
+    out = io.StringIO()
+    counts = write_catalog(out, sections)
+    assert counts["attribute_options"] == 3 and counts["product_models"] == 1
+    written = json.loads(out.getvalue())
+    assert written["attribute_options"] == {"color": ["red", "blue", "Green"]}
+    assert written["categories"] == ["men", "sale"]
+    assert written["association_types"] == [{"code": "PACK", "is_quantified": True}]
+    assert written["family_variants"] == [
+        {"code": "by_color", "variant_attribute_sets": [{"level": 1, "axes": ["color"]}],
+         "family": "shirts"}
+    ]  # fmt: skip
+    assert written["product_models"] == [
+        {"code": "tee", "family_variant": "by_color", "parent": None}  # no values
+    ]
+    catalog = Catalog.from_dict(written)
+    assert catalog.options("COLOR") == {"red": "red", "blue": "blue", "green": "Green"}
+    assert catalog.product_model("TEE") is not None and catalog.category("SALE") == "sale"
+
+
+def test_catalog_sections_leave_out_what_is_asked(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    _catalog_mocks(rsps)
+    rsps.get(f"{BASE}/api/rest/v1/attributes", json=_page([], None))
+    sections = make_client(fake).catalog_sections(
+        [], without=["families", "family_variants", "attribute_options", "categories",
+                     "association_types", "product_models"]
+    )  # fmt: skip
+    assert set(sections) == {"attributes", "channels", "locales", "currencies",
+                             "measurement_families"}  # fmt: skip
+    with pytest.raises(ValueError, match="unknown catalog sections"):
+        make_client(fake).catalog_sections([], without=["values"])
+
+
+def test_product_models_by_code_then_one_by_one_for_another_case(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    api = f"{BASE}/api/rest/v1"
+    searched: list[Any] = []
+
+    def search(request: requests.PreparedRequest) -> tuple[int, dict[str, str], str]:
+        query = parse_qs(urlsplit(request.url or "").query)
+        searched.append(orjson.loads(query["search"][0]))
+        items = [_item("tee", family_variant="fv", parent=None)]
+        return 200, {}, orjson.dumps(_page(items, None)).decode()
+
+    rsps.add_callback(responses.GET, f"{api}/product-models", callback=search)
+    rsps.get(f"{api}/product-models/TEE-RED", json={"code": "tee-red", "parent": "tee"})
+    rsps.get(
+        f"{api}/product-models/nosuch",
+        status=404,
+        json={"code": 404, "message": 'Product model "nosuch" does not exist.'},
+    )
+    found = list(make_client(fake).product_models(["tee", "TEE-RED", "nosuch", "tee"]))
+    assert searched == [{"identifier": [{"operator": "IN", "value": ["tee", "TEE-RED", "nosuch"]}]}]
+    assert found == [
+        {"code": "tee", "family_variant": "fv", "parent": None},
+        {"code": "tee-red", "family_variant": None, "parent": "tee"},
+    ]

@@ -691,3 +691,25 @@ def test_number_errors_quote_the_cell_and_hint_a_comma_only_at_a_decimal(cell: s
         assert message.endswith(": " + quote(cell)) or message.endswith(f"got {quote(cell)}")
         decimal_with_comma = re.fullmatch(r"[+-]?([0-9]+,[0-9]*|,[0-9]+)", cell.strip())
         assert ("--decimal-separator ," in message) == bool(decimal_with_comma), message
+
+
+@pytest.mark.parametrize(
+    ("kind", "cell", "data"),
+    [
+        ("pim_reference_data_simpleselect", " silk ", "silk"),
+        ("pim_catalog_reference_data_simpleselect", " silk ", "silk"),
+        ("pim_reference_data_multiselect", "silk<###>cotton", ["silk", "cotton"]),
+        ("pim_catalog_reference_data_multiselect", "silk<###>cotton", ["silk", "cotton"]),
+    ],
+    ids=["pim-simple", "docs-simple", "pim-multi", "docs-multi"],
+)
+def test_reference_data_under_both_type_spellings(kind: str, cell: str, data: Any) -> None:
+    """The PIM answers pim_reference_data_*; older docs write pim_catalog_reference_data_*."""
+    attribute = Catalog.from_dict({"attributes": [{"code": "fabrics", "type": kind}]}).attribute(
+        "fabrics"
+    )
+    assert attribute is not None
+    convert = value_converter(attribute, Catalog(), ExportOptions())
+    assert convert is not None
+    assert convert(cell) == data
+    assert erase_data(attribute) == ([] if "multi" in kind else None)

@@ -1,30 +1,19 @@
-"""Header grammar and resolution against the catalog: every form, every problem."""
+"""Header resolution against the catalog: every form, every problem.
+
+The grammar alone (parse_header, format_header) is tests/feed/test_headers.py."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from feed_export.catalog.layout import resolve_headers
+from feed_export.catalog.layout import Column, resolve_headers
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions
 from feed_export.errors import HeaderError
-from feed_export.feed.headers import (
-    ASSOCIATION_TARGETS,
-    ENTITY_FIELDS,
-    FIELDS,
-    QUANTIFIED_TARGETS,
-    AssociationHeader,
-    AttributeHeader,
-    FieldHeader,
-    HeaderParts,
-    HeaderSyntaxError,
-    format_header,
-    parse_header,
-)
+from feed_export.feed.headers import ENTITY_FIELDS
 
 CATALOG = Catalog.from_dict(
     {
@@ -68,108 +57,6 @@ def resolve(header: list[str], **options: Any) -> Any:
     return resolve_headers(
         "feed.csv", header, CATALOG, ExportOptions(**options), column_has_data=has_data
     )
-
-
-# -- grammar ---------------------------------------------------------------------
-
-PARSED: list[tuple[str, HeaderParts]] = [
-    ("sku", AttributeHeader("sku")),
-    ("identifier", FieldHeader("identifier")),
-    (" Family ", FieldHeader("family")),
-    ("ENABLED", FieldHeader("enabled")),
-    ("add_categories", FieldHeader("add_categories")),
-    ("name~en_US", AttributeHeader("name", ("en_US",))),
-    ("name ~ en_US", AttributeHeader("name", ("en_US",))),
-    ("meta~ecommerce", AttributeHeader("meta", ("ecommerce",))),
-    ("description~en_US~ecommerce", AttributeHeader("description", ("en_US", "ecommerce"))),
-    ("price@currency", AttributeHeader("price", (), "currency")),
-    ("price~de_DE@currency", AttributeHeader("price", ("de_DE",), "currency")),
-    ("weight@UNIT", AttributeHeader("weight", (), "unit")),
-    ("\ufeffsku", AttributeHeader("sku")),
-    ("associations~X_SELL~products", AssociationHeader("X_SELL", "products")),
-    ("associations~x_sell~PRODUCT_MODELS", AssociationHeader("x_sell", "product_models")),
-    ("associations~PACK~groups", AssociationHeader("PACK", "groups")),
-    ("associations~X~product_uuids", AssociationHeader("X", "product_uuids")),
-    ("quantified_associations~PACK~products", AssociationHeader("PACK", "products", True)),
-    (
-        "Quantified_Associations~PACK~product_models",
-        AssociationHeader("PACK", "product_models", True),
-    ),
-    ("associations", AttributeHeader("associations")),
-]
-
-
-@pytest.mark.parametrize(("text", "parts"), PARSED, ids=[p[0].strip() or "blank" for p in PARSED])
-def test_parse_header(text: str, parts: HeaderParts) -> None:
-    assert parse_header(text) == parts
-
-
-BAD_SYNTAX = [
-    ("", "the header is empty"),
-    ("   ", "the header is empty"),
-    ("a~b~c~d", "too many ~ parts (4); at most code~locale~channel"),
-    ("name~", "a part is empty"),
-    ("~en_US", "a part is empty"),
-    ("a~~b", "a part is empty"),
-    ("price@EUR", 'the currency goes in the cell ("740.00 EUR"); name the column price@currency'),
-    ("weight@KGM", 'the unit goes in the cell ("3000.00 KGM"); name the column weight@unit'),
-    ("price@foo", "unknown suffix @foo; use @currency (prices) or @unit (measures)"),
-    ("price@", "unknown suffix @"),
-    ("associations~X_SELL", "an association column is associations~TYPE~products|product_models"),
-    ("associations~~products", "an association column is"),
-    ("associations~X~products@unit", "an association column is"),
-    ("associations~X~foo", "unknown association target 'foo'"),
-    ("quantified_associations~PACK~groups", "quantified_associations~TYPE~products|product_models"),
-]
-
-
-@pytest.mark.parametrize(
-    ("text", "fragment"), BAD_SYNTAX, ids=[b[0] or "empty" for b in BAD_SYNTAX]
-)
-def test_parse_header_errors(text: str, fragment: str) -> None:
-    with pytest.raises(HeaderSyntaxError) as caught:
-        parse_header(text)
-    assert fragment in caught.value.problem
-    assert caught.value.header == text
-
-
-CODES = st.from_regex(r"[A-Za-z][A-Za-z0-9_]{0,12}", fullmatch=True).filter(
-    lambda c: (
-        c.lower() not in FIELDS and c.lower() not in ("associations", "quantified_associations")
-    )
-)
-
-
-@st.composite
-def header_parts(draw: st.DrawFn) -> HeaderParts:
-    kind = draw(st.sampled_from(["field", "association", "attribute"]))
-    if kind == "field":
-        return FieldHeader(draw(st.sampled_from(FIELDS)))
-    if kind == "association":
-        quantified = draw(st.booleans())
-        targets = QUANTIFIED_TARGETS if quantified else ASSOCIATION_TARGETS
-        return AssociationHeader(draw(CODES), draw(st.sampled_from(targets)), quantified)
-    parts = tuple(draw(st.lists(CODES, max_size=2)))
-    return AttributeHeader(draw(CODES), parts, draw(st.sampled_from([None, "currency", "unit"])))
-
-
-@settings(max_examples=300, deadline=None)
-@given(parts=header_parts())
-def test_format_then_parse_round_trip(parts: HeaderParts) -> None:
-    text = format_header(parts)
-    assert parse_header(text) == parts
-    assert format_header(parse_header(text)) == text
-
-
-@settings(max_examples=300, deadline=None)
-@given(text=st.text(alphabet=st.sampled_from("ab_~@ \ufeffcurency"), max_size=20) | st.text())
-def test_parse_raises_only_syntax_errors(text: str) -> None:
-    try:
-        parts = parse_header(text)
-    except HeaderSyntaxError as exc:
-        assert exc.problem
-    else:
-        assert parse_header(format_header(parts)) == parts
 
 
 # -- resolution: every form ------------------------------------------------------
@@ -586,15 +473,20 @@ PROBLEMS: list[tuple[str, list[str], dict[str, Any], str | list[str]]] = [
 def test_header_problems(
     headers: list[str], options: dict[str, Any], problem: str | list[str]
 ) -> None:
-    with pytest.raises(HeaderError) as caught:
+    problems = [problem] if isinstance(problem, str) else problem
+    message = f"feed.csv: the header row has {len(problems)} problem(s); nothing was sent:\n"
+    message += "\n".join(f"  - {p}" for p in problems)
+    with pytest.raises(HeaderError, match=f"^{re.escape(message)}$") as caught:
         resolve(headers, **options)
-    assert caught.value.problems == ([problem] if isinstance(problem, str) else problem)
+    assert caught.value.problems == problems
     assert caught.value.path == "feed.csv"
 
 
 def test_every_problem_is_listed_at_once() -> None:
     headers = ["name", "zzz", "meta~web", "price", "color", "color", "legal_de~en_US"]
-    with pytest.raises(HeaderError) as caught:
+    with pytest.raises(
+        HeaderError, match=r"^feed\.csv: the header row has 7 problem\(s\)"
+    ) as caught:
         resolve(headers)
     problems = caught.value.problems
     assert len(problems) == 7  # six columns, plus the missing identifier
@@ -625,7 +517,9 @@ def test_ignore_unknown_columns_drops_them_with_one_warning() -> None:
 
 
 def test_ignore_unknown_columns_keeps_other_problems() -> None:
-    with pytest.raises(HeaderError) as caught:
+    with pytest.raises(
+        HeaderError, match=r'has 1 problem\(s\).*\n  - column 3 "name": missing'
+    ) as caught:
         resolve(["sku", "zzz", "name"], ignore_unknown_columns=True)
     assert len(caught.value.problems) == 1
     assert caught.value.problems[0].startswith('column 3 "name": missing the locale')
@@ -686,3 +580,475 @@ def test_layout_keeps_the_header_and_catalog() -> None:
     assert layout.catalog is CATALOG
     assert layout.entity == "products"
     assert layout.path == "feed.csv"
+
+
+# -- boundaries and the cases mutation testing found unguarded --------------------
+
+LOCALE_CODES = [f"{a}_{b}" for a, b in zip("abcdefghijklm", "NOPQRSTUVWXYZ", strict=True)]
+
+
+def small_catalog(
+    *,
+    locales: list[str],
+    channels: dict[str, list[str]],
+    identifier: str | None = "sku",
+    extra: list[dict[str, Any]] | None = None,
+) -> Catalog:
+    """A catalog with the given activated locales and channels, and a few attributes."""
+    attributes: list[dict[str, Any]] = [
+        {"code": "name", "type": "pim_catalog_text", "localizable": True},
+        {"code": "meta", "type": "pim_catalog_text", "scopable": True},
+        {"code": "color", "type": "pim_catalog_simpleselect"},
+        *(extra or []),
+    ]
+    if identifier is not None:
+        attributes.insert(
+            0, {"code": identifier, "type": "pim_catalog_identifier", "is_main_identifier": True}
+        )
+    return Catalog.from_dict(
+        {
+            "attributes": attributes,
+            "channels": [{"code": code, "locales": bound} for code, bound in channels.items()],
+            "locales": [{"code": code, "enabled": True} for code in locales],
+        }
+    )
+
+
+def problems_of(catalog: Catalog, header: list[str], **options: Any) -> list[str]:
+    with pytest.raises(HeaderError, match=r"^feed\.csv: the header row has") as caught:
+        resolve_headers("feed.csv", header, catalog, ExportOptions(**options))
+    return caught.value.problems
+
+
+_TEN = "a_N, b_O, c_P, d_Q, e_R, f_S, g_T, h_U, i_V, j_W"
+LISTINGS = [
+    # how many activated locales, how a message lists them
+    (0, "none"),
+    (1, "a_N"),
+    (9, "a_N, b_O, c_P, d_Q, e_R, f_S, g_T, h_U, i_V"),
+    (10, _TEN),
+    (11, f"{_TEN}, ... (11 in all)"),
+    (13, f"{_TEN}, ... (13 in all)"),
+]
+
+
+@pytest.mark.parametrize(("n", "listing"), LISTINGS, ids=[f"{n}-locales" for n, _ in LISTINGS])
+def test_long_listings_end_with_the_count(n: int, listing: str) -> None:
+    # at most ten codes are listed; past ten the list ends with how many there are in all
+    catalog = small_catalog(locales=LOCALE_CODES[:n], channels={"web": []})
+    assert problems_of(catalog, ["sku", "name~xx_XX"]) == [
+        f'column 2 "name~xx_XX": unknown locale "xx_XX"; activated locales: {listing}'
+    ]
+
+
+def test_long_listing_of_a_channels_locales() -> None:
+    catalog = small_catalog(
+        locales=LOCALE_CODES,
+        channels={"web": LOCALE_CODES[1:], "print": []},
+        extra=[{"code": "text", "type": "pim_catalog_text", "localizable": True, "scopable": True}],
+    )
+    assert problems_of(catalog, ["sku", "text~a_N~web"]) == [
+        'column 2 "text~a_N~web": locale a_N is not bound to channel web (its locales: '
+        "b_O, c_P, d_Q, e_R, f_S, g_T, h_U, i_V, j_W, k_X, ... (12 in all))"
+    ]
+    assert problems_of(catalog, ["sku", "text~a_N~print"]) == [
+        'column 2 "text~a_N~print": locale a_N is not bound to channel print (its locales: none)'
+    ]
+
+
+def test_long_listing_of_available_locales() -> None:
+    catalog = small_catalog(
+        locales=LOCALE_CODES,
+        channels={"web": LOCALE_CODES},
+        extra=[
+            {
+                "code": "legal",
+                "type": "pim_catalog_text",
+                "localizable": True,
+                "available_locales": LOCALE_CODES[1:],
+            }
+        ],
+    )
+    assert problems_of(catalog, ["sku", "legal~a_N"]) == [
+        'column 2 "legal~a_N": legal is specific to the locale(s) b_O, c_P, d_Q, e_R, f_S, '
+        "g_T, h_U, i_V, j_W, k_X, ... (12 in all); a_N is not one of them"
+    ]
+
+
+def test_more_than_ten_problems_are_all_listed() -> None:
+    # the problems of a header row are never cut short, however many there are
+    headers = ["sku", *(f"zz{i}" for i in range(12))]
+    problems = problems_of(CATALOG, headers)
+    assert problems == [
+        f'column {i + 2} "zz{i}": unknown attribute "zz{i}"; check the code, or pass '
+        "--ignore-unknown-columns to skip such columns"
+        for i in range(12)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("locales", "channels", "header", "example"),
+    [
+        (["de_DE", "en_US"], {"print": ["de_DE"]}, "name", "name~de_DE"),
+        ([], {}, "name", "name~en_US"),
+        (["en_US"], {"print": ["en_US"], "web": ["en_US"]}, "meta", "meta~print"),
+        (["en_US"], {}, "meta", "meta~ecommerce"),
+        (["fr_FR"], {"web": ["fr_FR"]}, "both", "both~fr_FR~web"),
+        (["fr_FR"], {"web": ["fr_FR"]}, "depth~fr_FR", "depth@unit"),
+        (["fr_FR"], {"web": ["fr_FR"]}, "cost~web", "cost@currency"),
+    ],
+    ids=[
+        "first-activated-locale",
+        "no-locale-at-all",
+        "first-channel",
+        "no-channel-at-all",
+        "locale-and-channel",
+        "metric",
+        "price",
+    ],
+)
+def test_the_example_of_the_right_header(
+    locales: list[str], channels: dict[str, list[str]], header: str, example: str
+) -> None:
+    extra = [
+        {"code": "both", "type": "pim_catalog_text", "localizable": True, "scopable": True},
+        {"code": "depth", "type": "pim_catalog_metric", "metric_family": "Length"},
+        {"code": "cost", "type": "pim_catalog_price_collection"},
+    ]
+    catalog = small_catalog(locales=locales, channels=channels, extra=extra)
+    (problem,) = problems_of(catalog, ["sku", header])
+    assert problem.endswith(f", e.g. {example}")
+
+
+def test_the_example_uses_the_attributes_own_locales() -> None:
+    (problem,) = problems_of(CATALOG, ["sku", "legal_de"])
+    assert problem == (
+        'column 2 "legal_de": missing the locale: legal_de is localizable, not scopable, so its '
+        "column is legal_de~<locale>, e.g. legal_de~de_DE"
+    )
+
+
+@pytest.mark.parametrize(
+    ("identifier", "example"),
+    [("ean_code", "ean_code"), (None, "sku")],
+    ids=["named-identifier", "no-identifier-attribute"],
+)
+def test_identifier_messages_name_the_catalogs_identifier(
+    identifier: str | None, example: str
+) -> None:
+    catalog = small_catalog(locales=["en_US"], channels={}, identifier=identifier)
+    assert problems_of(catalog, ["uuid", "identifier"], entity="products-uuid") == [
+        'column 2 "identifier": products-uuid rows carry the identifier as a value: name the '
+        f'column after the identifier attribute (e.g. "{example}") instead of identifier'
+    ]
+    assert problems_of(catalog, ["color"]) == [
+        'no identifier column: add an "identifier" column (or the identifier attribute\'s own '
+        f'column, e.g. "{example}")'
+    ]
+
+
+SHAPES = [
+    # header, the problem after 'column 2 "<header>": '
+    (
+        "description~xx",
+        "missing the locale: description is localizable and scopable, so its column is "
+        "description~<locale>~<channel>, e.g. description~en_US~ecommerce",
+    ),
+    (
+        "description~en_US~print~x",
+        "too many ~ parts (4); at most code~locale~channel",
+    ),
+    (
+        "color~en_US~ecommerce",
+        "too many parts (en_US is a locale; ecommerce is a channel): color is neither "
+        "localizable nor scopable, so its column is color, e.g. color",
+    ),
+    (
+        "color~xx~yy",
+        "too many parts: color is neither localizable nor scopable, so its column is color, "
+        "e.g. color",
+    ),
+    (
+        "meta~print~en_US",
+        "too many parts (en_US is a locale): meta is scopable, not localizable, so its column "
+        "is meta~<channel>, e.g. meta~ecommerce",
+    ),
+    (
+        "weight~en_US",
+        "too many parts (en_US is a locale): weight is neither localizable nor scopable, so its "
+        "column is weight, e.g. weight@unit",
+    ),
+    (
+        "price~de_DE~print@currency",
+        "too many parts (de_DE is a locale; print is a channel): price is neither localizable "
+        "nor scopable, so its column is price, e.g. price@currency",
+    ),
+    (
+        "Description ~ PRINT",
+        "missing the locale: description is localizable and scopable, so its column is "
+        "description~<locale>~<channel>, e.g. description~en_US~ecommerce",
+    ),
+    (
+        " NAME ",
+        "missing the locale: name is localizable, not scopable, so its column is "
+        "name~<locale>, e.g. name~en_US",
+    ),
+]
+
+
+@pytest.mark.parametrize(("header", "problem"), SHAPES, ids=[s[0].strip() for s in SHAPES])
+def test_part_shape_problems(header: str, problem: str) -> None:
+    assert problems_of(CATALOG, ["sku", header]) == [f'column 2 "{header}": {problem}']
+
+
+SUFFIXES = [
+    # header, the problem after 'column 2 "<header>": '
+    (
+        "price~en_US~print",
+        "too many parts (en_US is a locale; print is a channel): price is neither localizable "
+        "nor scopable, so its column is price, e.g. price@currency",
+    ),
+    (
+        "PRICE@UNIT",
+        "price is a price attribute: name the column PRICE@currency and write amounts like "
+        '"740.00 EUR"',
+    ),
+    (
+        "weight@currency",
+        "weight is a measure (metric) attribute: name the column weight@unit and write values "
+        'like "3000.00 MMT" or "3 kg"',
+    ),
+    (
+        "color@currency",
+        "@currency is only for price (@currency) and metric (@unit) attributes; color is "
+        "pim_catalog_simpleselect: name the column color",
+    ),
+    (
+        "description~en_US~print@unit",
+        "@unit is only for price (@currency) and metric (@unit) attributes; description is "
+        "pim_catalog_textarea: name the column description~en_US~print",
+    ),
+    (
+        "weight@KGM",
+        '@KGM is not a suffix: the unit goes in the cell ("3000.00 KGM"); name the column '
+        "weight@unit",
+    ),
+    ("weight @ unit x", "unknown suffix @unit x; use @currency (prices) or @unit (measures)"),
+]
+
+
+@pytest.mark.parametrize(("header", "problem"), SUFFIXES, ids=[s[0] for s in SUFFIXES])
+def test_suffix_problems(header: str, problem: str) -> None:
+    assert problems_of(CATALOG, ["sku", header]) == [f'column 2 "{header}": {problem}']
+
+
+def test_suffix_is_checked_on_localizable_and_scopable_prices() -> None:
+    catalog = small_catalog(
+        locales=["en_US"],
+        channels={"web": ["en_US"]},
+        extra=[
+            {
+                "code": "msrp",
+                "type": "pim_catalog_price_collection",
+                "localizable": True,
+                "scopable": True,
+            },
+            {"code": "depth", "type": "pim_catalog_metric", "scopable": True},
+        ],
+    )
+    assert problems_of(catalog, ["sku", "msrp~en_US~web", "depth~web"]) == [
+        'column 2 "msrp~en_US~web": msrp is a price attribute: name the column '
+        'msrp~en_US~web@currency and write amounts like "740.00 EUR"',
+        'column 3 "depth~web": depth is a measure (metric) attribute: name the column '
+        'depth~web@unit and write values like "3000.00 MMT" or "3 kg"',
+    ]
+
+
+UNKNOWN = [
+    # header, the hints after 'unknown attribute "<code>"; '
+    ("fam", "check the code, or pass --ignore-unknown-columns to skip such columns"),
+    ("famliy", 'did you mean the field "family"?'),
+    ("zzz-en_US", "check the code, or pass --ignore-unknown-columns to skip such columns"),
+    ("description-en_US-print", 'separate locale and channel with "~", never "-"'),
+    (
+        "color-x",
+        'separate locale and channel with "~", never "-"; did you mean "color" or "colour"?',
+    ),
+    ("colr", 'did you mean "color" or "colour"?'),
+]
+
+
+@pytest.mark.parametrize(("header", "hints"), UNKNOWN, ids=[u[0] for u in UNKNOWN])
+def test_unknown_attribute_hints(header: str, hints: str) -> None:
+    catalog = small_catalog(
+        locales=["en_US"],
+        channels={"print": ["en_US"]},
+        extra=[
+            {"code": "colour", "type": "pim_catalog_text"},
+            {
+                "code": "description",
+                "type": "pim_catalog_text",
+                "localizable": True,
+                "scopable": True,
+            },
+        ],
+    )
+    assert problems_of(catalog, ["sku", header]) == [
+        f'column 2 "{header}": unknown attribute "{header}"; {hints}'
+    ]
+
+
+@pytest.mark.parametrize(
+    "other", ["add_categories", "remove_categories", "ADD_CATEGORIES", " Remove_Categories "]
+)
+def test_categories_combined_with_add_or_remove_is_refused(other: str) -> None:
+    assert problems_of(CATALOG, ["sku", "categories", other]) == [
+        f'column 2 "categories", column 3 "{other}": categories replaces every category and '
+        "cannot be combined with add_categories / remove_categories; keep one kind"
+    ]
+
+
+def test_categories_with_add_and_remove_lists_all_three() -> None:
+    assert problems_of(CATALOG, ["remove_categories", "sku", "Categories", "add_categories"]) == [
+        'column 1 "remove_categories", column 3 "Categories", column 4 "add_categories": '
+        "categories replaces every category and cannot be combined with add_categories / "
+        "remove_categories; keep one kind"
+    ]
+
+
+def test_add_and_remove_categories_go_together() -> None:
+    layout = resolve(["sku", "add_categories", "remove_categories"])
+    assert [(c.kind, c.name) for c in layout.columns] == [
+        ("key", "identifier"),
+        ("field", "add_categories"),
+        ("field", "remove_categories"),
+    ]
+
+
+STILL_REPORTED = [
+    # header, the problem it still is under --ignore-unknown-columns
+    ("family@x", "unknown suffix @x; use @currency (prices) or @unit (measures)"),
+    ("Family@x", "unknown suffix @x; use @currency (prices) or @unit (measures)"),
+    ("ENABLED@x", "unknown suffix @x; use @currency (prices) or @unit (measures)"),
+    ("family@x@y", "unknown suffix @x@y; use @currency (prices) or @unit (measures)"),
+    ("family~a~b~c", "too many ~ parts (4); at most code~locale~channel"),
+    (
+        "family~~x",
+        "a part is empty (two ~ in a row, or a ~ at an end); the form is code~locale~channel",
+    ),
+    (
+        "price@EUR",
+        '@EUR is not a suffix: the currency goes in the cell ("740.00 EUR"); name the column price@currency',
+    ),
+    ("color~a~b~c~d", "too many ~ parts (5); at most code~locale~channel"),
+    ("color~en US@foo", "unknown suffix @foo; use @currency (prices) or @unit (measures)"),
+    (
+        "associations~X_SELL",
+        "an association column is associations~TYPE~products|product_models|groups|product_uuids",
+    ),
+    (
+        "Associations~X~products@unit",
+        "an association column is associations~TYPE~products|product_models|groups|product_uuids",
+    ),
+    (
+        "quantified_associations~P~groups",
+        "unknown association target 'groups'; an association column is quantified_associations~TYPE~products|product_models",
+    ),
+    (
+        "@unit",
+        "a part is empty (two ~ in a row, or a ~ at an end); the form is code~locale~channel",
+    ),
+    (
+        "~en_US",
+        "a part is empty (two ~ in a row, or a ~ at an end); the form is code~locale~channel",
+    ),
+]
+
+
+@pytest.mark.parametrize(("header", "problem"), STILL_REPORTED, ids=[h[0] for h in STILL_REPORTED])
+def test_ignore_unknown_columns_never_swallows_a_malformed_known_header(
+    header: str, problem: str
+) -> None:
+    # a known attribute, a field name or an association keyword: the user meant that column
+    assert problems_of(CATALOG, ["sku", header], ignore_unknown_columns=True) == [
+        f'column 2 "{header}": {problem}'
+    ]
+
+
+@pytest.mark.parametrize(
+    "header", ["zzz", "zzz~en_US", "zzz@x", "zzz~~x", "zzz~a~b~c", "family x@y", "Zzz @EUR"]
+)
+def test_ignore_unknown_columns_drops_any_header_naming_no_attribute(header: str) -> None:
+    layout = resolve(["sku", header], ignore_unknown_columns=True)
+    assert [c.header for c in layout.columns] == ["sku"]
+    assert layout.warnings == [
+        f'ignored 1 column(s) naming no attribute of the catalog: column 2 "{header}"'
+    ]
+
+
+def test_mixed_feed_layout() -> None:
+    layout = resolve(["sku", "entity", "code", "family_variant", "enabled"])
+    assert layout.mixed
+    assert layout.entity_column == Column(1, "entity", "entity", "entity")
+    assert layout.model_key == Column(2, "code", "model_key", "code")
+    assert layout.key == Column(0, "sku", "key", "identifier", CATALOG.attribute("sku"))
+    assert [(c.header, c.kind) for c in layout.columns] == [
+        ("sku", "key"),
+        ("entity", "entity"),
+        ("code", "model_key"),
+        ("family_variant", "field"),
+        ("enabled", "field"),
+    ]
+
+
+def test_a_feed_without_entity_column_is_not_mixed() -> None:
+    layout = resolve(["sku", "family"])
+    assert not layout.mixed
+    assert layout.entity_column is None
+    assert layout.model_key is None
+
+
+def test_code_is_the_key_of_product_models() -> None:
+    layout = resolve(["code", "parent"], entity="product-models")
+    assert layout.key == Column(0, "code", "key", "code")
+    assert layout.model_key is None
+
+
+def test_two_associations_of_different_types_are_kept() -> None:
+    layout = resolve(
+        [
+            "sku",
+            "associations~X_SELL~products",
+            "associations~UPSELL~products",
+            "associations~X_SELL~groups",
+            "quantified_associations~X_SELL~products",
+        ]
+    )
+    assert [(c.kind, c.name, c.target) for c in layout.columns[1:]] == [
+        ("association", "X_SELL", "products"),
+        ("association", "UPSELL", "products"),
+        ("association", "X_SELL", "groups"),
+        ("quantified_association", "X_SELL", "products"),
+    ]
+
+
+def test_columns_after_a_feedback_column_are_read() -> None:
+    layout = resolve(["sku", "akeneo_status_code", "color", "akeneo_message", "family"])
+    assert [c.header for c in layout.columns] == ["sku", "color", "family"]
+    assert [c.index for c in layout.columns] == [0, 2, 4]
+
+
+def test_column_has_data_shorter_than_the_header() -> None:
+    # a column past the end of column_has_data holds nothing
+    layout = resolve(["sku", "color", "", ""], column_has_data=[True, True])
+    assert layout.blank_unchecked == ()
+    assert [c.header for c in layout.columns] == ["sku", "color"]
+    assert problems_of_data(["sku", "", "color"], [True, True]) == [
+        "column 2 has values but no header: name the column or remove it"
+    ]
+
+
+def problems_of_data(header: list[str], has_data: list[bool]) -> list[str]:
+    with pytest.raises(HeaderError, match="has values but no header") as caught:
+        resolve(header, column_has_data=has_data)
+    return caught.value.problems

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feed_export.catalog.structure import Attribute, Catalog, MeasurementFamily, Unit, UnitLookup
 from feed_export.errors import ConfigError
@@ -257,7 +260,7 @@ def test_an_empty_locales_section_activates_nothing() -> None:
 def test_invalid_catalogs_name_the_item(change: Any, fragments: list[str]) -> None:
     data = catalog_data()
     change(data)
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError, match=f"^cat\\.json: .*{re.escape(fragments[0])}") as caught:
         Catalog.from_dict(data, source="cat.json")
     message = str(caught.value)
     assert message.startswith("cat.json: ")
@@ -269,7 +272,7 @@ def test_every_problem_is_reported_at_once() -> None:
     data = catalog_data()
     data["attributes"].append({"code": "a"})
     data["channels"].append({"locales": []})
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(ConfigError, match=r"attributes\[5\]") as caught:
         Catalog.from_dict(data)
     assert "attributes[5]" in str(caught.value) and "channels[2]" in str(caught.value)
 
@@ -318,7 +321,9 @@ def test_a_folder_is_not_a_file(tmp_path: Path) -> None:
 def test_invalid_json_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "bad.json"
     path.write_text('{\n  "attributes": [\n    {"code": "sku",}\n  ]\n}\n', encoding="utf-8")
-    with pytest.raises(ConfigError) as caught:
+    with pytest.raises(
+        ConfigError, match=r"bad\.json: invalid JSON at line 3, column 20"
+    ) as caught:
         Catalog.from_file(path)
     assert "bad.json: invalid JSON at line 3, column 20" in str(caught.value)
 
@@ -339,8 +344,56 @@ def test_item_errors_in_a_file_name_the_file(tmp_path: Path) -> None:
 
 def test_demo_catalog_loads() -> None:
     catalog = Catalog.from_file(DEMO_CATALOG)
+    assert repr(catalog) == (
+        "Catalog(31 attributes, 2 channels, 3 active locales, 4 measurement families)"
+    )
     assert catalog.identifier_attribute is not None
-    assert catalog.active_locales
+    assert catalog.identifier_attribute.code == "sku"
+    assert catalog.active_locales == ("de_DE", "en_US", "fr_FR")
+    assert {c.code: c.locales for c in catalog.channels} == {
+        "ecommerce": ("de_DE", "en_US", "fr_FR"),
+        "print": ("de_DE", "en_US"),
+    }
+    assert catalog.enabled_currencies == {"EUR", "GBP", "USD"}
+    assert [f.code for f in catalog.families] == ["clothing", "electronics", "accessories"]
+    assert [v.code for v in catalog.family_variants] == ["clothing_color_size", "clothing_size"]
+    assert [m.code for m in catalog.measurement_families] == [
+        "Length",
+        "Weight",
+        "Volume",
+        "Temperature",
+    ]
+    description, weight = catalog.attribute("description"), catalog.attribute("weight")
+    assert description is not None and (description.localizable, description.scopable) == (
+        True,
+        True,
+    )
+    assert weight is not None and (weight.type, weight.metric_family) == (
+        "pim_catalog_metric",
+        "Weight",
+    )
+    # one attribute of every type the feed format knows, at least
+    assert {a.type.removeprefix("pim_catalog_") for a in catalog.attributes} == {
+        "identifier",
+        "text",
+        "textarea",
+        "number",
+        "boolean",
+        "date",
+        "simpleselect",
+        "multiselect",
+        "price_collection",
+        "metric",
+        "file",
+        "image",
+        "table",
+        "product_link",
+        "pim_reference_data_simpleselect",  # the PIM's own type codes (issue 11)
+        "pim_reference_data_multiselect",
+        "akeneo_reference_entity",
+        "akeneo_reference_entity_collection",
+        "asset_collection",
+    }
 
 
 # -- units -----------------------------------------------------------------------
@@ -422,3 +475,67 @@ def test_family_missing_from_the_catalog_is_unchecked(catalog: Catalog) -> None:
     assert lookup.resolve("liter") == "LITER"
     assert lookup.resolve("custom_unit") == "CUSTOM_UNIT"  # the PIM will judge
     assert lookup.resolve("°C") is None
+
+
+_CODE = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_0123456789ÄéЖ", min_size=1, max_size=8)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    categories=st.lists(_CODE, unique_by=str.lower, max_size=6),
+    options=st.dictionaries(_CODE, st.lists(_CODE, unique_by=str.lower, max_size=4), max_size=3),
+    models=st.lists(
+        st.tuples(_CODE, st.none() | _CODE, st.none() | _CODE), unique_by=lambda m: m[0].lower()
+    ),
+)
+def test_write_catalog_then_read_it_back(
+    categories: list[str],
+    options: dict[str, list[str]],
+    models: list[tuple[str, str | None, str | None]],
+) -> None:
+    """What ``catalog pull`` writes (streamed, one item a line) reads back the same."""
+    import io
+
+    from feed_export.catalog.structure import write_catalog
+
+    out = io.StringIO()
+    counts = write_catalog(
+        out,
+        {
+            "product_models": iter(
+                [{"code": c, "family_variant": fv, "parent": p} for c, fv, p in models]
+            ),
+            "attributes": iter([{"code": "sku", "type": "pim_catalog_identifier"}]),
+            "attribute_options": {code: iter(codes) for code, codes in options.items()},
+            "categories": iter(categories),
+        },
+    )
+    data = json.loads(out.getvalue())
+    assert list(data) == ["attributes", "attribute_options", "categories", "product_models"]
+    assert counts["attribute_options"] == sum(len(v) for v in options.values())
+    catalog = Catalog.from_dict(data)
+    assert [catalog.category(c.upper()) for c in categories] == categories
+    for code, codes in options.items():
+        listed = catalog.options(code)
+        assert listed is not None and list(listed.values()) == codes
+    assert [(m.code, m.family_variant, m.parent) for m in catalog.product_models] == models
+    assert all(catalog.has(s) for s in ("categories", "attribute_options", "product_models"))
+    assert not catalog.has("groups") and not catalog.has("families")
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({"categories": "men"}, "categories: expected a list of codes, got str"),
+        ({"categories": [1]}, 'categories[0]: expected a code (a string, or an item with "code")'),
+        ({"attribute_options": []}, "attribute_options: expected an object of attribute code"),
+        ({"attribute_options": {"color": [{}]}}, "attribute_options.color[0]: expected a code"),
+        ({"product_models": [{"parent": "x"}]}, "product_models[0]: code: Field required"),
+    ],
+    ids=["categories-not-a-list", "category-not-a-code", "options-not-an-object",
+         "option-not-a-code", "model-without-code"],
+)  # fmt: skip
+def test_optional_sections_are_validated(data: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ConfigError, match="invalid catalog") as caught:
+        Catalog.from_dict({"attributes": [], **data})
+    assert problem in str(caught.value)

@@ -6,9 +6,11 @@ import csv
 import datetime as dt
 import gzip
 import io
+import re
 import tracemalloc
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +19,16 @@ from openpyxl import Workbook
 
 from feed_export.errors import ConfigError, FeedReadError
 from feed_export.feed import reader
-from feed_export.feed.reader import Feed, Row, cell_text, is_blank, number_text, open_feed
+from feed_export.feed import xlsx as xlsx_reader
+from feed_export.feed.reader import (
+    Feed,
+    FeedFormat,
+    Row,
+    cell_text,
+    is_blank,
+    number_text,
+    open_feed,
+)
 
 
 def put(tmp_path: Path, name: str, data: bytes | str) -> Path:
@@ -194,7 +205,7 @@ def test_undecodable_file_names_line_offset_and_fix(
     tmp_path: Path, data: bytes, encoding: str | None, expected: list[str]
 ) -> None:
     kwargs = {} if encoding is None else {"encoding": encoding}
-    with pytest.raises(FeedReadError) as info:
+    with pytest.raises(FeedReadError, match=re.escape(expected[0])) as info:
         open_feed(put(tmp_path, "f.csv", data), **kwargs)
     for part in expected:
         assert part in str(info.value)
@@ -204,7 +215,7 @@ def test_undecodable_byte_far_in_is_found_before_any_row(tmp_path: Path) -> None
     # a bad byte well past the first chunks: open_feed fails, so no row is ever handed out
     body = "".join(f"{i},naïve café {i}\n" for i in range(40_000)).encode("utf-8")
     data = b"sku,name\n" + body + b"40000,Caf\xe9\n"
-    with pytest.raises(FeedReadError) as info:
+    with pytest.raises(FeedReadError, match="line 40002 ") as info:
         open_feed(put(tmp_path, "f.csv", data))
     assert "line 40002 " in str(info.value)
     assert f"byte(s) e9 at byte offset {len(data) - 2}," in str(info.value)
@@ -217,9 +228,9 @@ def test_decode_error_offset_is_exact_across_chunk_boundaries(
     # multi-byte characters split across chunks must not be mistaken for bad bytes
     monkeypatch.setattr(reader, "_CHUNK", chunk)
     data = "sku,name\nä€,😀\nx,".encode() + b"\xc3(" + b"\n"
-    with pytest.raises(FeedReadError) as info:
-        open_feed(put(tmp_path, "f.csv", data))
     offset = data.index(b"\xc3(")
+    with pytest.raises(FeedReadError, match=rf"byte\(s\) c3 at byte offset {offset}\b") as info:
+        open_feed(put(tmp_path, "f.csv", data))
     assert f"byte(s) c3 at byte offset {offset}" in str(info.value)
     assert "line 3 " in str(info.value)
 
@@ -379,7 +390,7 @@ def test_big_cell_and_many_columns(tmp_path: Path) -> None:
     ],
 )
 def test_unreadable_csv(tmp_path: Path, data: bytes, message: str) -> None:
-    with pytest.raises(FeedReadError) as info:
+    with pytest.raises(FeedReadError, match=re.escape(message)) as info:
         open_feed(put(tmp_path, "feed.csv", data))
     assert message in str(info.value)
     assert "feed.csv" in str(info.value)
@@ -482,7 +493,7 @@ def test_xlsx_typed_cells_read_as_a_person_reads_them(tmp_path: Path) -> None:
         "text",
         "formula",
     )
-    # openpyxl stores no cached value for a formula, so calamine reads it as empty
+    # openpyxl stores no cached value for a formula: its text is empty, and the row says so
     assert rows == [
         Row(
             2,
@@ -497,6 +508,7 @@ def test_xlsx_typed_cells_read_as_a_person_reads_them(tmp_path: Path) -> None:
                 "NA",
                 "",
             ),
+            ((8, "a formula with no saved value; open and save the file in Excel"),),
         ),
         Row(3, ("42", "12", "0.3", "", "", "", "false", " x ", "")),
     ]
@@ -518,14 +530,66 @@ def test_xlsx_formula_cached_value_and_error_cell(tmp_path: Path) -> None:
         for name, data in members.items():
             archive.writestr(name, data)
     _, rows = read_all(path)
-    assert rows == [Row(2, ("1", "5", ""))]
+    # the cached value counts; an error cell shows as Excel shows it, and is flagged
+    assert rows == [
+        Row(
+            2,
+            ("1", "5", "#DIV/0!"),
+            ((2, "Excel error #DIV/0!; fix the formula or type the value"),),
+        )
+    ]
 
 
-def test_feed_close_twice(tmp_path: Path) -> None:
-    for path in (put(tmp_path, "f.csv", "a\n1\n"), xlsx(tmp_path, {"S": [["a"], [1]]})):
-        feed = open_feed(path)
+def test_feed_close_twice_releases_once(tmp_path: Path) -> None:
+    released: list[str] = []
+    feed = Feed(
+        tmp_path / "f.csv",
+        FeedFormat("csv"),
+        ("a",),
+        lambda: iter(()),
+        lambda: released.append("x"),
+    )
+    with feed:
         feed.close()
-        feed.close()
+    feed.close()
+    assert released == ["x"]
+
+
+def test_csv_feed_close_twice(tmp_path: Path) -> None:
+    feed = open_feed(put(tmp_path, "f.csv", "a\n1\n2\n"))
+    rows = feed.rows()
+    assert next(rows) == Row(2, ("1",))
+    feed.close()
+    feed.close()
+    with pytest.raises(ValueError, match="closed file"):
+        next(rows)  # the file is released
+
+
+def test_xlsx_feed_close_twice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = xlsx_reader.CalamineWorkbook
+    closed: list[str] = []
+
+    class Book:
+        def __init__(self, book: Any) -> None:
+            self._book = book
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._book, name)
+
+        def close(self) -> None:
+            closed.append("book")
+            self._book.close()
+
+        @staticmethod
+        def from_path(path: str) -> Book:
+            return Book(real.from_path(path))
+
+    monkeypatch.setattr(xlsx_reader, "CalamineWorkbook", Book)
+    feed = open_feed(xlsx(tmp_path, {"S": [["a"], [1]]}))
+    assert closed == []
+    feed.close()
+    feed.close()
+    assert closed == ["book"]
 
 
 def test_xlsx_sheets(tmp_path: Path) -> None:
@@ -614,9 +678,9 @@ def test_cell_text(value: object, text: str) -> None:
     assert cell_text(value) == text
 
 
-def test_number_text_never_adds_noise() -> None:
-    for value in (0.1, 0.7, 1.1, 2.675, 19.99, 1234.5678, 99.95):
-        assert number_text(value) == repr(value)
+@pytest.mark.parametrize("value", [0.1, 0.7, 1.1, 2.675, 19.99, 1234.5678, 99.95], ids=repr)
+def test_number_text_never_adds_noise(value: float) -> None:
+    assert number_text(value) == repr(value)
 
 
 # --- invariants ---------------------------------------------------------------------------

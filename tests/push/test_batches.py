@@ -41,7 +41,7 @@ def lines(n: int) -> list[ProductLine]:
     ids=["empty", "one-line", "ragged-tail", "exact", "default-size", "size-1"],
 )
 def test_batch_sizes(count: int, size: int, sizes: list[int]) -> None:
-    batches = list(make_batches(lines(count), size))
+    batches = list(make_batches(lines(count), size, "products"))
     assert [len(b.lines) for b in batches] == sizes
     assert [b.seq for b in batches] == list(range(1, len(sizes) + 1))
     assert [line for b in batches for line in b.lines] == lines(count)
@@ -50,7 +50,7 @@ def test_batch_sizes(count: int, size: int, sizes: list[int]) -> None:
 @pytest.mark.parametrize("size", [0, -1], ids=["zero", "negative"])
 def test_size_must_be_positive(size: int) -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        list(make_batches(lines(3), size))
+        list(make_batches(lines(3), size, "products"))
 
 
 def test_streaming_pulls_only_what_a_batch_needs() -> None:
@@ -61,7 +61,7 @@ def test_streaming_pulls_only_what_a_batch_needs() -> None:
             pulled.append(line.row)
             yield line
 
-    batches = make_batches(source(), 10)
+    batches = make_batches(source(), 10, "products")
     first = next(batches)
     assert len(first.lines) == 10
     assert len(pulled) == 10
@@ -70,15 +70,15 @@ def test_streaming_pulls_only_what_a_batch_needs() -> None:
 
 
 def test_batch_is_frozen() -> None:
-    batch = Batch(1, tuple(lines(1)))
-    with pytest.raises(AttributeError):
+    batch = Batch(1, "products", tuple(lines(1)))
+    with pytest.raises(AttributeError, match="cannot assign to field 'seq'"):
         batch.seq = 2  # type: ignore[misc]
 
 
 @given(count=st.integers(0, 300), size=st.integers(1, 100))
 def test_batches_partition_the_lines_in_order(count: int, size: int) -> None:
     source = lines(count)
-    batches = list(make_batches(source, size))
+    batches = list(make_batches(source, size, "products"))
     assert [line for b in batches for line in b.lines] == source
     assert all(len(b.lines) == size for b in batches[:-1])
     assert all(1 <= len(b.lines) <= size for b in batches)

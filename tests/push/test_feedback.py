@@ -13,15 +13,11 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from feed_export.errors import ConfigError
+from feed_export.feed import writer as feedback
+from feed_export.feed.headers import FEEDBACK_COLUMNS
 from feed_export.feed.reader import FeedFormat, Row, open_feed
-from feed_export.push import feedback
-from feed_export.push.feedback import (
-    FEEDBACK_COLUMNS,
-    Outcome,
-    default_feedback_path,
-    open_feedback,
-    safe_cell,
-)
+from feed_export.feed.writer import safe_cell
+from feed_export.push.feedback import Outcome, default_feedback_path, open_feedback
 
 
 def read_back(path: Path) -> tuple[FeedFormat, tuple[str, ...], list[tuple[str, ...]]]:
@@ -397,3 +393,140 @@ def test_csv_bytes_are_what_csv_writer_writes(
         padded = [*cells[:2], *[""] * (2 - len(cells))]
         reference.writerow([*padded, "201", "m" + "".join(cells), *cells[2:]])
     assert out.read_bytes() == expected.getvalue().encode()
+
+
+# --- a feedback workbook people can scan -------------------------------------------------
+
+
+def _workbook_with(tmp_path: Path, header: list[str]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Products"
+    sheet.append(header)
+    path = tmp_path / "f.xlsx"
+    book.save(path)
+    return path
+
+
+def test_xlsx_header_is_bold_frozen_and_filterable(tmp_path: Path) -> None:
+    out = tmp_path / "fb.xlsx"
+    with open_feedback(out, FeedFormat(kind="xlsx", sheet="S"), ["sku", "name"]) as writer:
+        writer.write(Row(2, ("A", "x")), Outcome(2, 201, ""))
+        writer.write(Row(3, ("B", "y", "an extra cell")), Outcome(3, 204, ""))
+    sheet = load_workbook(out)["S"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:E3"  # every column (the extra cell too), every row
+    assert all(cell.font.b for cell in sheet[1][:4])  # the header, feedback columns too
+    assert not any(cell.font.b for cell in sheet[2])
+    assert sheet.column_dimensions["D"].width == 80  # the message reads
+
+
+def test_rows_not_accepted_are_tinted_and_bad_cells_carry_their_problem(tmp_path: Path) -> None:
+    from feed_export.push.decode import LineError
+
+    out = tmp_path / "fb.xlsx"
+    header = ["sku", "stock_quantity", "weight@unit"]
+    error = LineError(
+        3,
+        ('stock_quantity: decimals are not allowed here, got "2.5"', 'weight@unit: unknown unit "fl"', "weight@unit: also bad"),
+        (1, 2, 2),
+    )  # fmt: skip
+    with open_feedback(out, FeedFormat(kind="xlsx", sheet="S"), header) as writer:
+        writer.write(Row(2, ("A", "1", "2 kg")), Outcome(2, 201, ""))
+        writer.write(Row(3, ("B", "2.5", "3 fl")), Outcome(3, 422, error.message), error)
+        writer.write(
+            Row(4, ("C", "1", "")), Outcome(4, 422, "Validation failed. values[brand]: ...")
+        )
+        writer.write(Row(5, ("", "", "")), Outcome(5, None, "Skipped: empty row"))
+        writer.write(Row(6, ("D", "", "")), Outcome(6, 0, "no answer within 60 s (read timeout)"))
+    sheet = load_workbook(out)["S"]
+
+    def tinted(row: int) -> list[bool]:
+        return [cell.fill.fill_type == "solid" for cell in sheet[row]]
+
+    assert tinted(2) == [False] * 5 and tinted(5) == [False] * 5  # accepted, blank
+    for row in (3, 4, 6):  # bad cells, refused by the PIM, failed: every cell of the row
+        assert tinted(row) == [True] * 5, row
+    assert sheet["A3"].fill.fgColor.rgb == feedback.FLAGGED_FILL
+    notes = {
+        cell.coordinate: cell.comment.text
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.comment
+    }
+    assert notes == {
+        "B3": 'stock_quantity: decimals are not allowed here, got "2.5"',
+        "C3": 'weight@unit: unknown unit "fl"\nweight@unit: also bad',
+    }
+    assert sheet["B3"].comment.author == "feed_export"
+    assert [c.value for c in sheet[3]][:3] == ["B", "2.5", "3 fl"]  # the cells as they were
+
+
+def test_notes_follow_columns_when_old_feedback_columns_are_dropped(tmp_path: Path) -> None:
+    from feed_export.push.decode import LineError
+
+    out = tmp_path / "fb.xlsx"
+    header = ["sku", "akeneo_status_code", "akeneo_message", "stock_quantity"]
+    error = LineError(2, ("stock_quantity: not a number",), (3,))
+    with open_feedback(out, FeedFormat(kind="xlsx", sheet="S"), header) as writer:
+        writer.write(Row(2, ("A", "201", "", "x")), Outcome(2, 422, error.message), error)
+    sheet = load_workbook(out)["S"]
+    assert [c.value for c in sheet[1]] == ["sku", "stock_quantity", *FEEDBACK_COLUMNS]
+    assert (
+        sheet["B2"].comment is not None
+        and sheet["B2"].comment.text == "stock_quantity: not a number"
+    )
+
+
+def test_csv_feedback_has_no_styles_to_carry(tmp_path: Path) -> None:
+    from feed_export.push.decode import LineError
+
+    out = tmp_path / "fb.csv"
+    error = LineError(2, ("q: bad",), (1,))
+    with open_feedback(out, FeedFormat(kind="csv"), ["sku", "q"]) as writer:
+        writer.write(Row(2, ("A", "x")), Outcome(2, 422, error.message), error)
+    assert out.read_text().splitlines() == [
+        "sku,q,akeneo_status_code,akeneo_message",
+        "A,x,422,Not sent: q: bad",
+    ]
+
+
+def test_the_sample_workbook_feedback_marks_its_bad_cells(tmp_path: Path) -> None:
+    from conftest import DEMO_CATALOG, SAMPLE_FEEDS
+
+    from feed_export.catalog.structure import Catalog
+    from feed_export.config import ExportOptions
+    from feed_export.push.run import RunTargets, run_push
+
+    out = tmp_path / "electronics.feedback.xlsx"
+    run_push(
+        SAMPLE_FEEDS / "electronics.xlsx",
+        ExportOptions(dry_run=True),
+        catalog=Catalog.from_file(DEMO_CATALOG),
+        targets=RunTargets(feedback=out),
+    )
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    notes = {
+        header[c.column - 1]: c.comment.text for row in sheet.iter_rows() for c in row if c.comment
+    }
+    assert set(notes) == {"stock_quantity", "weight@unit"}
+    assert notes["weight@unit"].startswith('weight@unit: unknown unit "furlongs"')
+    flagged = [r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).fill.fill_type == "solid"]
+    assert flagged == [6] and sheet.cell(6, 1).value == "CH-5005"
+
+
+def test_notes_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from feed_export.push.decode import LineError
+
+    monkeypatch.setattr(feedback, "MAX_NOTES", 3)
+    out = tmp_path / "fb.xlsx"
+    with open_feedback(out, FeedFormat(kind="xlsx", sheet="S"), ["sku", "q"]) as writer:
+        for n in range(2, 8):
+            error = LineError(n, ("q: bad",), (1,))
+            writer.write(Row(n, ("A", "x")), Outcome(n, 422, error.message), error)
+    sheet = load_workbook(out)["S"]
+    assert sum(1 for row in sheet.iter_rows() for c in row if c.comment) == 3
+    assert all(sheet.cell(r, 1).fill.fill_type == "solid" for r in range(2, 8))

@@ -12,11 +12,14 @@ from typing import Any, ClassVar
 import orjson
 import pytest
 
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.config import Entity
 from feed_export.push.decode import MediaRef
-from feed_export.push.media import MediaLimits, MediaStage
-from feed_export.push.planner import MediaTask
+from feed_export.push.files import MediaLimits
+from feed_export.push.media import MediaStage, MediaTask
+
+#: the test's files server runs on loopback, which downloads refuse unless allowed
+LOCAL = frozenset({"127.0.0.1"})
 
 JPEG = b"\xff\xd8\xff\xe0 a small jpeg"
 PNG = b"\x89PNG\r\n\x1a\n a small png"
@@ -151,7 +154,8 @@ def stage(pim: FakePim, tmp_path: Path, **limits: Any) -> MediaStage:
         feed_dir=tmp_path,
         base_url="http://pim.test",
         cache_path=tmp_path / ".feed_export" / "media-cache.json",
-        limits=MediaLimits(**{"read_timeout": 0.3, **limits}),
+        # the files' server is on loopback: opened explicitly (--allow-media-host)
+        limits=MediaLimits(**{"read_timeout": 0.3, "allow_hosts": LOCAL, **limits}),
     )
 
 
@@ -298,7 +302,7 @@ def test_a_download_past_its_deadline_stops(server: str, pim: FakePim, tmp_path:
         pim,
         feed_dir=tmp_path,
         base_url="http://pim.test",
-        limits=MediaLimits(deadline=120),
+        limits=MediaLimits(deadline=120, allow_hosts=LOCAL),
         clock=lambda: float(next(ticks)),
     )
     result = media.apply(task(ref(f"{server}/big.jpg")))

@@ -12,13 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import Entity
 from feed_export.errors import AuthenticationError
 from feed_export.push.batches import Batch
 from feed_export.push.decode import MediaRef, ProductLine, first_pass, second_pass
 from feed_export.push.feedback import Outcome
-from feed_export.push.planner import FeedIndex, MediaTask, Planner, SendPlan
+from feed_export.push.media import MediaTask
+from feed_export.push.planner import FeedIndex, Planner, SendPlan
 
 KEY_FIELD = {"products": "identifier", "products-uuid": "uuid", "product-models": "code"}
 
@@ -417,7 +418,7 @@ def test_an_abort_leaves_unfinished_rows_to_the_caller() -> None:
     pim = FakePim(auth_after=1)  # the first request passes, the next is refused
     plan = SendPlan(pim, entity="products", batch_size=10, concurrency=1)
     seen: list[Outcome] = []
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(AuthenticationError, match="token refused"):
         for outcome in plan.run([mk(2, "A", links=assoc("B")), mk(3, "B"), mk(4, "C")]):
             seen.append(outcome)
     # one request saves A, B and C; the second pass (A's associations) is refused

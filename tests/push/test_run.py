@@ -1,13 +1,16 @@
-"""run_export end to end, offline: golden payloads and feedback for every sample feed.
+"""run_push end to end, offline: golden payloads and feedback for every sample feed.
 
-Regenerate the golden files after an intended change with
+The summary's golden text is rendered with a clock that ticks 0.1 s per reading, so its
+timings are stable. Regenerate the golden files after an intended change with
 ``UPDATE_GOLDEN=1 python -m pytest tests/push/test_run.py``, and read the diff.
 """
 
 from __future__ import annotations
 
 import csv
+import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,7 +22,7 @@ from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions
 from feed_export.errors import ConfigError, FeedReadError
 from feed_export.feed.reader import open_feed
-from feed_export.push.run import RunTargets, run_export
+from feed_export.push.run import RunTargets, run_push
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 
@@ -51,21 +54,31 @@ def _as_csv_text(rows: list[list[str]]) -> str:
     return buf.getvalue()
 
 
+def ticking(step: float = 0.1) -> Callable[[], float]:
+    """A clock that moves ``step`` seconds each time it is read: timings become stable."""
+    ticks = itertools.count()
+    return lambda: next(ticks) * step
+
+
 @pytest.mark.parametrize("name", ["apparel.csv", "electronics.xlsx"])
 def test_sample_feed_matches_golden_files(name: str, catalog: Catalog, tmp_path: Path) -> None:
     feed = SAMPLE_FEEDS / name
     stem = name.split(".")[0]
     feedback = tmp_path / f"{stem}.feedback{feed.suffix}"
     payload = tmp_path / f"{stem}.ndjson"
-    report = run_export(
+    report = run_push(
         feed,
         ExportOptions(dry_run=True),
         catalog=catalog,
         targets=RunTargets(feedback=feedback, payload_out=payload),
+        clock=ticking(),
     )
     _compare(payload.read_text(encoding="utf-8"), GOLDEN / f"{stem}.payload.ndjson")
     rows = _feedback_rows(feedback)
     _compare(_as_csv_text(rows), GOLDEN / f"{stem}.feedback.csv")
+    report.catalog_file = DEMO_CATALOG
+    summary = report.to_text().replace(f"{tmp_path}/", "") + "\n"
+    _compare(summary, GOLDEN / f"{stem}.summary.txt")
     # the invariant: one feedback row per data row, in feed order
     with open_feed(feed) as f:
         assert [r.cells[0] for r in f.rows()] == [r[0] for r in rows[1:]]
@@ -78,7 +91,7 @@ def test_header_problems_reject_every_row(catalog: Catalog, tmp_path: Path) -> N
     feed.write_text(
         "sku,colour,price,name~xx_XX\nA,red,1 EUR,x\n,,,\nB,blue,2 EUR,y\n", encoding="utf-8"
     )
-    report = run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
+    report = run_push(feed, ExportOptions(dry_run=True), catalog=catalog)
     assert report.exit_code == 2
     assert len(report.header_problems) == 3
     rows = _feedback_rows(tmp_path / "bad.feedback.csv")
@@ -90,7 +103,7 @@ def test_header_problems_reject_every_row(catalog: Catalog, tmp_path: Path) -> N
 def test_header_only_feed_is_fine(catalog: Catalog, tmp_path: Path) -> None:
     feed = tmp_path / "empty.csv"
     feed.write_text("sku,name~en_US\n", encoding="utf-8")
-    report = run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
+    report = run_push(feed, ExportOptions(dry_run=True), catalog=catalog)
     assert report.rows == 0 and report.exit_code == 0
     assert _feedback_rows(tmp_path / "empty.feedback.csv") == [
         ["sku", "name~en_US", "akeneo_status_code", "akeneo_message"]
@@ -102,10 +115,10 @@ def test_empty_header_over_data_is_rejected_but_over_empty_column_ignored(
 ) -> None:
     ok = tmp_path / "ok.csv"
     ok.write_text("sku,,name~en_US\nA,,x\n", encoding="utf-8")
-    assert run_export(ok, ExportOptions(dry_run=True), catalog=catalog).exit_code == 0
+    assert run_push(ok, ExportOptions(dry_run=True), catalog=catalog).exit_code == 0
     bad = tmp_path / "bad.csv"
     bad.write_text("sku,,name~en_US\nA,,x\nB,oops,y\n", encoding="utf-8")
-    report = run_export(bad, ExportOptions(dry_run=True), catalog=catalog)
+    report = run_push(bad, ExportOptions(dry_run=True), catalog=catalog)
     assert report.exit_code == 2
     assert any("column 2" in p for p in report.header_problems)
 
@@ -114,9 +127,9 @@ def test_unreadable_feed_raises_before_any_output(catalog: Catalog, tmp_path: Pa
     feed = tmp_path / "latin.csv"
     feed.write_bytes("sku,name~en_US\nA,caf\xe9\n".encode("latin-1"))
     with pytest.raises(FeedReadError, match="encoding"):
-        run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
+        run_push(feed, ExportOptions(dry_run=True), catalog=catalog)
     assert not (tmp_path / "latin.feedback.csv").exists()
-    report = run_export(feed, ExportOptions(dry_run=True, encoding="latin-1"), catalog=catalog)
+    report = run_push(feed, ExportOptions(dry_run=True, encoding="latin-1"), catalog=catalog)
     assert report.exit_code == 0
 
 
@@ -124,7 +137,7 @@ def test_output_may_not_be_the_feed(catalog: Catalog, tmp_path: Path) -> None:
     feed = tmp_path / "f.csv"
     feed.write_text("sku\nA\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="the feed itself"):
-        run_export(
+        run_push(
             feed, ExportOptions(dry_run=True), catalog=catalog, targets=RunTargets(feedback=feed)
         )
     assert feed.read_text(encoding="utf-8") == "sku\nA\n"
@@ -163,7 +176,7 @@ def test_outputs_may_not_collide(
         payload_out=tmp_path / payload if payload else None,
     )
     with pytest.raises(ConfigError, match=says):
-        run_export(feed, ExportOptions(dry_run=True), catalog=catalog, targets=targets)
+        run_push(feed, ExportOptions(dry_run=True), catalog=catalog, targets=targets)
     assert feed.read_text(encoding="utf-8") == "sku\nA\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "link.csv", "sub"]
 
@@ -179,7 +192,7 @@ def test_a_rejected_feed_quotes_a_few_header_problems_per_row(
     feed = tmp_path / "f.csv"
     header = ["sku", *(f"nope_{i}" for i in range(bad))]
     feed.write_text(",".join(header) + "\nA" + "," * bad + "\nB" + "," * bad + "\n")
-    report = run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
+    report = run_push(feed, ExportOptions(dry_run=True), catalog=catalog)
     assert report.exit_code == 2 and len(report.header_problems) == bad  # the summary: all
     rows = _feedback_rows(tmp_path / "f.feedback.csv")[1:]
     messages = {r[-1] for r in rows}
@@ -198,7 +211,7 @@ def test_dry_run_needs_a_catalog(tmp_path: Path) -> None:
     feed = tmp_path / "f.csv"
     feed.write_text("sku\nA\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="catalog"):
-        run_export(feed, ExportOptions(dry_run=True))
+        run_push(feed, ExportOptions(dry_run=True))
 
 
 CELLS = st.sampled_from(
@@ -219,7 +232,7 @@ def test_one_feedback_row_per_data_row(
         w = csv.writer(fh)
         w.writerow(["sku", "stock_quantity", "price@currency", "weight@unit"])
         w.writerows(rows)
-    report = run_export(feed, ExportOptions(dry_run=True), catalog=catalog)
+    report = run_push(feed, ExportOptions(dry_run=True), catalog=catalog)
     out = _feedback_rows(tmp / "f.feedback.csv")[1:]
     assert len(out) == len(rows) == report.rows
     assert [r[0] for r in out] == [r[0] for r in rows]

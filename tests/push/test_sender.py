@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feed_export.akeneo.client import LineResult
+from feed_export.akeneo.responses import LineResult
+from feed_export.config import Entity
 from feed_export.errors import AuthenticationError, FeedReadError
 from feed_export.push import sender
 from feed_export.push.batches import Batch
@@ -40,15 +41,15 @@ def line(row: int, key: str) -> ProductLine:
     return ProductLine(row, key, orjson.dumps({"row": row, "key": key}))
 
 
-def make(spec: Sequence[Sequence[str]]) -> list[Batch]:
-    """Batches from lists of keys; rows are numbered from 2 in feed order."""
+def make(spec: Sequence[Sequence[str]], entity: Entity = "products") -> list[Batch]:
+    """Batches (of ``entity``) from lists of keys; rows are numbered from 2 in feed order."""
     batches, row = [], 2
     for seq, keys in enumerate(spec, start=1):
         batch_lines = []
         for key in keys:
             batch_lines.append(line(row, key))
             row += 1
-        batches.append(Batch(seq, tuple(batch_lines)))
+        batches.append(Batch(seq, entity, tuple(batch_lines)))
     return batches
 
 
@@ -135,7 +136,6 @@ def run(
         for batch, results in send_batches(
             client,
             batches,
-            entity=kwargs.pop("entity", "products"),
             concurrency=concurrency,
             **kwargs,
         ):
@@ -155,10 +155,24 @@ def test_results_are_complete_and_match_lines() -> None:
     assert [b.seq for b, _ in out][:1] == [3]  # yielded as completed, not in feed order
 
 
-def test_entity_and_create_missing_options_are_passed() -> None:
+def test_each_batch_goes_to_its_entity_with_create_missing_options() -> None:
     client = ScriptedClient()
-    run(client, make([["a"]]), concurrency=1, entity="product-models", create_missing_options=True)
-    assert client.calls == [("product-models", [2], True)]
+    batches = [*make([["a"]], "product-models"), *make([["b"]])]
+    batches[1] = Batch(2, "products", batches[1].lines)
+    run(client, batches, concurrency=1, create_missing_options=True)
+    assert client.calls == [("product-models", [2], True), ("products", [2], True)]
+
+
+def test_on_send_is_called_in_the_worker_before_each_request() -> None:
+    client = ScriptedClient()
+    began: list[tuple[int, int]] = []
+    run(
+        client,
+        make([["a"], ["b"]]),
+        concurrency=1,
+        on_send=lambda b: began.append((b.seq, len(client.calls))),
+    )
+    assert began == [(1, 0), (2, 1)]
 
 
 @pytest.mark.parametrize("concurrency", [1, 3, 10], ids=["1", "3", "10"])
@@ -262,13 +276,13 @@ def test_wrong_number_of_results_becomes_status_0() -> None:
         ) -> list[LineResult]:
             return [LineResult(204, "")]
 
-    out = list(send_batches(Short(), make([["a", "b"]]), entity="products", concurrency=1))
+    out = list(send_batches(Short(), make([["a", "b"]]), concurrency=1))
     assert [r.status for r in out[0][1]] == [0, 0]
 
 
 def test_concurrency_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        list(send_batches(ScriptedClient(), make([["a"]]), entity="products", concurrency=0))
+        list(send_batches(ScriptedClient(), make([["a"]]), concurrency=0))
 
 
 keys = st.sampled_from(["a", "A", "b", "c", "d", "é", "É"])

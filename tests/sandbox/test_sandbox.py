@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import requests
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feed_export.sandbox import Sandbox, start_sandbox
-from feed_export.sandbox.api import split_lines
+from feed_export.sandbox.routes.collection import split_lines
 from feed_export.sandbox.updater import fixed_number, plain_number, to_decimal
 
 COLLECTION = "application/vnd.akeneo.collection+json"
@@ -295,6 +295,28 @@ def test_pagination_pages_links_and_count(api: Api) -> None:
             'Parameter "with_count" has to be a boolean. Only "true" or "false" allowed, '
             '"yes" given.',
         ),
+        (
+            {"page": "99999999999999999999"},
+            422,
+            '"99999999999999999999" is not a valid page number.',
+        ),
+        ({"page": "9223372036854775808"}, 422, '"9223372036854775808" is not a valid page number.'),
+        ({"page": "007"}, 422, '"007" is not a valid page number.'),
+        ({"page": "1e3"}, 422, '"1e3" is not a valid page number.'),
+        ({"page": "-1"}, 422, '"-1" is not a valid page number.'),
+        ({"page": "9" * 5000}, 422, f'"{"9" * 5000}" is not a valid page number.'),
+        (
+            {"limit": "18446744073709551616"},
+            422,
+            '"18446744073709551616" is not a valid limit number.',
+        ),
+        ({"limit": "+5"}, 422, '"+5" is not a valid limit number.'),
+        ({"limit": "9223372036854775807"}, 422, "You cannot request more than 100 items."),
+        (
+            {"limit": "abc", "page": "0"},
+            422,
+            '"abc" is not a valid limit number.',
+        ),
         ({"pagination_type": "cursor"}, 422, "Pagination type does not exist."),
         ({"pagination_type": "search_after"}, 422, "Pagination type is not supported."),
         ({"search": "{code"}, 400, "Search query parameter should be valid JSON."),
@@ -309,6 +331,16 @@ def test_pagination_pages_links_and_count(api: Api) -> None:
         "limit-text",
         "limit-zero",
         "page-zero",
+        "page-beyond-64-bits",
+        "page-just-beyond-php-int-max",
+        "page-leading-zero",
+        "page-exponent",
+        "page-negative",
+        "page-5000-digits",
+        "limit-beyond-64-bits",
+        "limit-plus-sign",
+        "limit-php-int-max",
+        "limit-checked-before-page",
         "with-count",
         "type-unknown",
         "search-after",
@@ -319,6 +351,29 @@ def test_pagination_pages_links_and_count(api: Api) -> None:
 def test_list_parameter_errors(api: Api, params: dict[str, str], status: int, message: str) -> None:
     r = api.get("/locales", **params)
     assert (r.status_code, r.json()) == (status, {"code": status, "message": message})
+
+
+def test_the_largest_php_integer_is_a_valid_page(api: Api) -> None:
+    r = api.get("/locales", page="9223372036854775807")
+    assert r.status_code == 200
+    assert r.json()["_embedded"]["items"] == [] and "next" not in r.json()["_links"]
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    page=st.one_of(st.integers(min_value=-(2**70), max_value=2**70).map(str), st.text(max_size=30)),
+    limit=st.one_of(
+        st.integers(min_value=-(2**70), max_value=2**70).map(str), st.text(max_size=30)
+    ),
+)
+def test_any_page_or_limit_text_answers_200_or_422_never_500(
+    api: Api, page: str, limit: str
+) -> None:
+    r = api.get("/locales", page=page, limit=limit)
+    assert r.status_code in {200, 422}, r.text
+    assert r.status_code == 422 or (page.isdigit() and limit.isdigit())
 
 
 def test_search_by_code_and_by_enabled(api: Api) -> None:
@@ -367,7 +422,33 @@ def test_accept_header_other_than_json_gives_406(api: Api) -> None:
 def test_unknown_route_and_wrong_method(api: Api) -> None:
     assert api.get("/nothing-here").status_code == 404
     r = api.session.post(f"{api.sb.url}/api/rest/v1/products", headers=api.headers(), timeout=10)
-    assert r.status_code == 405 and "Method Not Allowed (Allow: PATCH)" in r.json()["message"]
+    # the sandbox serves GET and PATCH on /products (Akeneo also POST)
+    assert r.status_code == 405 and "Method Not Allowed (Allow: GET, PATCH)" in r.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("POST", "/products", "GET, PATCH"),
+        ("PUT", "/products/x", "GET, DELETE"),
+        ("DELETE", "/locales", "GET"),
+        ("PUT", "/media-files", "POST"),
+        ("PATCH", "/locales/en_US", "GET"),
+    ],
+    ids=["post-products", "put-product", "delete-locales", "put-media-files", "patch-locale"],
+)
+def test_405_carries_an_allow_header_matching_its_message(
+    api: Api, method: str, path: str, allow: str
+) -> None:
+    r = api.session.request(
+        method, f"{api.sb.url}/api/rest/v1{path}", headers=api.headers(), timeout=10
+    )
+    assert (r.status_code, r.headers.get("Allow")) == (405, allow)
+    assert r.json() == {
+        "code": 405,
+        "message": f"No route found for '{method} /api/rest/v1{path}': Method Not Allowed "
+        f"(Allow: {allow})",
+    }
 
 
 # -- collection PATCH: whole-request answers and the stream layer (§2) ------------------

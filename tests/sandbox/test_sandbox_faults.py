@@ -88,11 +88,15 @@ def test_faults_are_reproducible_by_seed() -> None:
 
 def test_drop_closes_the_connection_without_an_answer_or_a_write(sb: Sandbox, token: str) -> None:
     sb.faults = Faults(rate_drop=1.0)
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(
+        requests.ConnectionError, match="Remote end closed connection without response"
+    ):
         patch(sb, token, ["dropped-1"])
     assert sb.state.product("dropped-1") is None
     sb.faults = Faults(rate_drop=1.0, drop_after_processing=True)
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(
+        requests.ConnectionError, match="Remote end closed connection without response"
+    ):
         patch(sb, token, ["dropped-2"])
     assert sb.state.product("dropped-2") is not None  # applied, answer lost
     assert sb.stats.faults["drop"] == 2
@@ -136,7 +140,9 @@ def test_cut_off_stream_applies_only_the_lines_sent(sb: Sandbox, token: str) -> 
     r = patch(sb, token, identifiers, stream=True)
     assert r.status_code == 200
     received = b""
-    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+    with pytest.raises(
+        requests.exceptions.ChunkedEncodingError, match="Response ended prematurely"
+    ):
         for chunk in r.iter_content(chunk_size=None):
             received += chunk
     assert [json.loads(x)["line"] for x in received.split(b"\n")] == [1, 2, 3]
@@ -147,7 +153,9 @@ def test_cut_at_a_random_line_is_seeded(sb: Sandbox, token: str) -> None:
     def written(seed: int) -> int:
         sb.faults = Faults(seed=seed, rate_cut=1.0)
         prefix = f"seed{seed}-"
-        with pytest.raises(requests.RequestException):
+        with pytest.raises(
+            requests.RequestException, match=r"Response ended prematurely|Connection aborted"
+        ):
             patch(sb, token, [f"{prefix}{i}" for i in range(20)]).content  # noqa: B018
         return sum(1 for p in sb.state.products() if p["identifier"].startswith(prefix))
 
@@ -190,18 +198,18 @@ def test_code_instead_of_status_code_on_products_uuid_error_lines(sb: Sandbox, t
 
 
 @pytest.mark.parametrize(
-    "settings",
+    ("settings", "problem"),
     [
-        {"rate_drop": 0.6, "rate_429": 0.5},
-        {"rate_5xx": 1.5},
-        {"statuses_5xx": (404,)},
-        {"targets": frozenset({"everything"})},
-        {"latency": -1},
+        ({"rate_drop": 0.6, "rate_429": 0.5}, "fault rates must each be within 0..1 and sum"),
+        ({"rate_5xx": 1.5}, "fault rates must each be within 0..1 and sum"),
+        ({"statuses_5xx": (404,)}, "statuses_5xx must be 5xx codes"),
+        ({"targets": frozenset({"everything"})}, r"unknown fault targets \['everything'\]"),
+        ({"latency": -1}, "latency must not be negative"),
     ],
     ids=["rates-over-1", "rate-over-1", "not-5xx", "unknown-target", "negative-latency"],
 )
-def test_impossible_faults_are_refused(settings: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+def test_impossible_faults_are_refused(settings: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
         Faults(**settings)
 
 
@@ -440,3 +448,42 @@ def test_a_client_within_the_limit_is_never_refused(sb: Sandbox, token: str) -> 
 def test_busy_port_is_a_config_error(sb: Sandbox) -> None:
     with pytest.raises(ConfigError, match="pick another --port"):
         serve_forever_cli(port=sb.port, out=io.StringIO())
+
+
+def test_the_banner_is_shell_export_lines_and_env_out_is_dotenv_text(tmp_path: Path) -> None:
+    import shlex
+    import subprocess
+
+    from feed_export.config import load_settings
+
+    out = Banner()
+    stop = threading.Event()
+    env_file = tmp_path / "sandbox.env"
+    thread = threading.Thread(
+        target=lambda: serve_forever_cli(port=0, out=out, stop=stop, env_out=env_file)
+    )
+    thread.start()
+    try:
+        assert out.done.wait(timeout=10)
+        exports = [line.strip() for line in out.getvalue().splitlines() if "export AKENEO" in line]
+        assert [line.split("=")[0] for line in exports] == [
+            "export AKENEO_BASE_URL",
+            "export AKENEO_CLIENT_ID",
+            "export AKENEO_CLIENT_SECRET",
+            "export AKENEO_USERNAME",
+            "export AKENEO_PASSWORD",
+        ]
+        assert f"--env-file {env_file}" in out.getvalue()
+        # pasted into a shell, the lines set the variables
+        script = "\n".join(exports) + "\necho $AKENEO_BASE_URL $AKENEO_PASSWORD"
+        shown = subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True)
+        url = exports[0].split("=", 1)[1]
+        assert shown.stdout.split() == [url, shlex.split(exports[4].split("=", 1)[1])[0]]
+        # the .env text is what --env-file reads
+        settings = load_settings({}, env={}, env_file=env_file)
+        assert settings.base_url == url
+        assert requests.post(f"{url}/api/oauth/v1/token", timeout=10).status_code != 404
+        assert env_file.stat().st_mode & 0o777 == 0o600
+    finally:
+        stop.set()
+        thread.join(timeout=10)

@@ -171,3 +171,192 @@ def test_sandbox_state_helper_sees_models(api: Api) -> None:
     _tree(api)
     sb: Sandbox = api.sb
     assert [m["code"] for m in sb.state.product_models()] == ["tee", "tee-red"]
+
+
+# -- values Akeneo removes without a word (ProductAttributeFilter, ProductModelAttributeFilter)
+def _own_values(api: Api, entity: str, key: str) -> dict[str, Any]:
+    """What the sandbox stored on the item itself, inherited values left out."""
+    store = api.sb.store
+    if entity == "product-models":
+        found = store.product_model(key)
+    elif entity == "products":
+        found = store.product_by_identifier(key)
+    else:
+        found = store.product_by_uuid(key)
+    assert found is not None
+    values: dict[str, Any] = found["values"]
+    return values
+
+
+TEE_RED_L_UUID = "5a0d8f3e-1b7c-4f1e-9a55-0c3f2b6d7e81"
+DROPPED = [
+    # id, entity, line, status, own attribute codes kept (sku aside)
+    (
+        "variant-parent-level-values",
+        "products",
+        {
+            "identifier": "tee-red-l",
+            "parent": "tee-red",
+            "values": {
+                "size": v("l"),
+                "name": v("Red tee", "en_US"),  # the root model's level
+                "color": v("blue"),  # the sub-model's axis
+                "picture": v(None),  # the sub-model's level, even as an erase
+                "ean": v("4006381333931"),  # the variant's own level
+            },
+        },
+        201,
+        {"size", "ean"},
+    ),
+    (
+        "variant-attribute-outside-the-family",
+        "products",
+        {
+            "identifier": "tee-red-l",
+            "parent": "tee-red",
+            "values": {"size": v("l"), "capacity": v({"amount": 1, "unit": "LITER"})},
+        },
+        201,
+        {"size"},
+    ),
+    (
+        "variant-code-in-another-case",
+        "products",
+        {"identifier": "tee-red-l", "parent": "tee-red", "values": {"size": v("l"), "EAN": v("1")}},
+        201,
+        {"size"},
+    ),
+    (
+        "variant-by-uuid",
+        "products-uuid",
+        {
+            "uuid": TEE_RED_L_UUID,
+            "parent": "tee-red",
+            "values": {"sku": v("tee-red-l"), "size": v("l"), "name": v("Red tee", "en_US")},
+        },
+        201,
+        {"size"},
+    ),
+    (
+        "simple-product-outside-its-family-is-kept",
+        "products",
+        {
+            "identifier": "mug",
+            "family": "clothing",
+            "values": {"capacity": v({"amount": 1, "unit": "LITER"}), "name": v("Mug", "en_US")},
+        },
+        201,
+        {"capacity", "name"},
+    ),
+    (
+        "simple-product-without-family-is-kept",
+        "products",
+        {"identifier": "mug", "values": {"waterproof": v(True, None, "ecommerce")}},
+        201,
+        {"waterproof"},
+    ),
+    (
+        "root-model-keeps-common-attributes",
+        "product-models",
+        {
+            "code": "jacket",
+            "family_variant": "clothing_color_size",
+            "values": {
+                "name": v("Jacket", "en_US"),
+                "color": v("red"),  # level 1
+                "size": v("m"),  # level 2
+                "capacity": v({"amount": 1, "unit": "LITER"}),  # not in the family
+            },
+        },
+        201,
+        {"name"},
+    ),
+    (
+        "sub-model-keeps-its-level",
+        "product-models",
+        {
+            "code": "tee-blue",
+            "parent": "tee",
+            "values": {"color": v("blue"), "size": v("m"), "name": v("Blue", "en_US")},
+        },
+        201,
+        {"color"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("entity", "line", "status", "kept"),
+    [d[1:] for d in DROPPED],
+    ids=[d[0] for d in DROPPED],
+)
+def test_values_outside_the_level_are_dropped_without_a_word(
+    api: Api, entity: str, line: dict[str, Any], status: int, kept: set[str]
+) -> None:
+    _tree(api)
+    result = api.one(line, entity)
+    key = {"products": "identifier", "products-uuid": "uuid", "product-models": "code"}[entity]
+    assert result == {"line": 1, key: line[key], "status_code": status}
+    assert set(_own_values(api, entity, line[key])) - {"sku"} == kept
+
+
+def test_a_dropped_value_shows_the_parents_and_changes_nothing(api: Api) -> None:
+    _tree(api)
+    api.patch("product-models", {"code": "tee", "values": {"name": v("Tee", "en_US")}})
+    before = api.get("/products/tee-red-m").json()
+    # an existing variant is filtered even when the line does not name its parent
+    result = api.one({"identifier": "tee-red-m", "values": {"name": v("Other", "en_US")}})
+    assert result["status_code"] == 204
+    after = api.get("/products/tee-red-m").json()
+    assert after["values"]["name"] == v("Tee", "en_US")
+    assert after["updated"] == before["updated"]
+
+
+def test_a_variant_turned_simple_is_not_filtered(api: Api) -> None:
+    _tree(api)
+    line = {"identifier": "tee-red-m", "parent": None, "values": {"name": v("Loose", "en_US")}}
+    assert api.one(line)["status_code"] == 204
+    assert _own_values(api, "products", "tee-red-m")["name"] == v("Loose", "en_US")
+
+
+@pytest.mark.parametrize(
+    ("entity", "line", "message"),
+    [
+        (
+            "products",
+            {"identifier": "tee-red-l", "parent": "tee-red", "values": {"nope": v("x")}},
+            'Property "nope" does not exist.',
+        ),
+        (
+            "product-models",
+            {"code": "tee-green", "parent": "tee", "values": {"nope": v("x")}},
+            'Property "nope" does not exist.',
+        ),
+        (
+            "products",
+            {"identifier": "simple", "values": {"nope": v("x")}},
+            "The nope attribute does not exist in your PIM.",
+        ),
+    ],
+    ids=["variant-product", "product-model", "simple-product-updater-text"],
+)
+def test_an_unknown_attribute_is_refused_by_the_filter_first(
+    api: Api, entity: str, line: dict[str, Any], message: str
+) -> None:
+    _tree(api)
+    result = api.one(line, entity)
+    assert (result["status_code"], result["message"]) == (422, message + DOC)
+
+
+def test_a_media_upload_to_a_variant_is_not_filtered(api: Api) -> None:
+    _tree(api)  # picture belongs to the sub-model's level
+    target = {"identifier": "tee-red-m", "attribute": "picture", "locale": None, "scope": None}
+    r = api.session.post(
+        f"{api.sb.url}/api/rest/v1/media-files",
+        files={"file": ("m.png", b"\x89PNG", "image/png")},
+        data={"product": json.dumps(target)},
+        headers=api.headers(),
+        timeout=10,
+    )
+    assert r.status_code == 201
+    assert "picture" in _own_values(api, "products", "tee-red-m")

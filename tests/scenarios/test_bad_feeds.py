@@ -394,10 +394,11 @@ CASES = [
         "xlsx-typed-cells-formulas-merged",
         "typed.xlsx",
         _typed_workbook,
-        0,
-        statuses=("", "", ""),
-        # a formula's cached value is read; one never calculated (or an error) is empty
-        sent=(("1001", "ab"), ("1002", None), ("1003", "plain text")),
+        1,
+        statuses=("", "422", ""),
+        # a formula's cached value is read; one never calculated (or an error) is a line
+        # error naming the cell, never an empty cell
+        sent=(("1001", "ab"), ("1003", "plain text")),
     ),
     Case(
         "xlsx-several-sheets-first",
@@ -625,7 +626,11 @@ def _case(case_id: str) -> Case:
 
 def test_xlsx_typed_cells_are_sent_as_a_person_reads_them(tmp_path: Path) -> None:
     result, _, payload, _ = _run(_case("xlsx-typed-cells-formulas-merged"), tmp_path)
-    assert result.code == 0, result.err
+    assert result.code == 1, result.err
+    assert (
+        "name~en_US: a formula with no saved value; open and save the file in Excel\n      row 3"
+        in result.out
+    )
     values = [line["values"] for line in _payload(payload)]
     flat = [{code: entries[0]["data"] for code, entries in v.items()} for v in values]
     assert flat == [
@@ -637,12 +642,6 @@ def test_xlsx_typed_cells_are_sent_as_a_person_reads_them(tmp_path: Path) -> Non
             "name": "ab",
             # a merged range's value sits in its top-left cell only
             "legal_notice": "merged over two rows",
-        },
-        {
-            "release_date": "2024-05-01T10:30:00",
-            "stock_quantity": 3,
-            "margin_percent": "0.3",
-            "is_new": False,
         },
         {
             "release_date": "2024-06-30",
@@ -718,8 +717,10 @@ def test_push_texts_arrive_intact(sandbox: Sandbox, tmp_path: Path, kind: str) -
 def test_push_xlsx_typed_cells(sandbox: Sandbox, tmp_path: Path) -> None:
     case = _case("xlsx-typed-cells-formulas-merged")
     result, feedback, _, _ = _run(case, tmp_path, "push")
-    assert result.code == 0, result.err
-    assert [s for s, _ in assert_complete_feedback(tmp_path / case.file, feedback)] == ["201"] * 3
+    assert result.code == 1, result.err
+    statuses = [s for s, _ in assert_complete_feedback(tmp_path / case.file, feedback)]
+    assert statuses == ["201", "422", "201"]
+    assert sandbox.state.product("1002") is None  # its name was a formula never calculated
     assert _stored(sandbox, "1001", "release_date") == "2024-05-01T00:00:00+00:00"
     assert _stored(sandbox, "1001", "is_new") is True
     assert _stored(sandbox, "1003", "stock_quantity") == 7

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import DEMO_CATALOG, SAMPLE_FEEDS, run_cli
+from conftest import DEMO_CATALOG, GOLDEN, SAMPLE_FEEDS, run_cli
 
 from feed_export.feed.reader import open_feed
 from feed_export.sandbox import Faults, Sandbox
@@ -95,8 +95,10 @@ def test_push_apparel_into_sandbox_and_read_back(sandbox: Sandbox, tmp_path: Pat
         "422",
         "422",
     ]
-    assert "outlet category does not exist" in rows[10][2]
-    assert "tommh value is not in the brand attribute option list" in rows[11][2]
+    # refused before sending, from the catalog the push read (issue 11: the PIM is not
+    # asked what the catalog knows), with the words a dry run uses
+    assert rows[10][2] == 'Not sent: categories: unknown category "outlet"'
+    assert 'brand: option "tommh" does not exist for brand' in rows[11][2]
     summary = json.loads((tmp_path / "s.json").read_text())
     assert summary["statuses"] == {"201": 5, "204": 1, "422": 5, "skipped": 1}
     # every row reported 201/204 is in the PIM with the values sent
@@ -197,17 +199,53 @@ def test_catalog_pull_then_offline_check(sandbox: Sandbox, tmp_path: Path) -> No
     assert sandbox.stats.patch_requests == 0
 
 
-def test_wrong_password_aborts_with_exit_3(
+def test_wrong_password_stops_before_anything_is_written(
     sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A refused login is a start-up failure: exit 2, the feedback of the last run kept."""
     monkeypatch.setenv("AKENEO_PASSWORD", "SENTINEL-WRONG-PASSWORD")
     feed = tmp_path / "f.csv"
     feed.write_text("sku,name~en_US\nA,x\n", encoding="utf-8")
+    earlier = tmp_path / "f.feedback.csv"
+    earlier.write_text("sku,name~en_US,akeneo_status_code,akeneo_message\nA,x,201,\n")
     result = run_cli(["push", str(feed), "-vv"])
-    assert result.code == 3
+    assert result.code == 2
     assert "No user found for the given username and password" in result.err
     assert "SENTINEL" not in result.err + result.out
-    rows = _feedback(tmp_path / "f.feedback.csv")
-    assert rows == [("A", "0", rows[0][2])]
-    assert rows[0][2].startswith("Not sent: could not read the PIM's catalog")
-    assert "SENTINEL" not in (tmp_path / "f.feedback.csv").read_text()
+    assert earlier.read_text() == "sku,name~en_US,akeneo_status_code,akeneo_message\nA,x,201,\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "f.feedback.csv"]
+
+
+def test_push_summary_matches_golden_text(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The summary of pushing apparel.csv, in words (timings from a ticking clock)."""
+    import itertools
+    import os
+
+    from pydantic import SecretStr
+
+    from feed_export.config import ExportOptions, Settings
+    from feed_export.push.run import RunTargets, run_push
+
+    ticks = itertools.count()
+    settings = Settings(
+        base_url=sandbox.url,
+        client_id=sandbox.client_id,
+        client_secret=SecretStr(sandbox.client_secret),
+        username=sandbox.username,
+        password=SecretStr(sandbox.password),
+    )
+    report = run_push(
+        SAMPLE_FEEDS / "apparel.csv",
+        ExportOptions(batch_size=4, concurrency=1),
+        settings=settings,
+        targets=RunTargets(feedback=tmp_path / "apparel.feedback.csv"),
+        clock=lambda: next(ticks) * 0.1,
+    )
+    host = sandbox.url.removeprefix("http://")
+    text = report.to_text().replace(host, "127.0.0.1:8080").replace(f"{tmp_path}/", "")
+    text = "\n".join(line for line in text.split("\n") if "requests," not in line) + "\n"
+    golden = GOLDEN / "apparel.push.summary.txt"
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
+    assert report.to_json()["counts"]["created"] == 5 and report.to_json()["pim"] == host

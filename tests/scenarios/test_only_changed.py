@@ -20,21 +20,22 @@ from conftest import DEMO_CATALOG, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions
 from feed_export.feed.reader import open_feed
-from feed_export.push.run import Tracking, run_export
+from feed_export.push.run import run_push
+from feed_export.push.tracking import Tracking
 from feed_export.sandbox import Sandbox
 
 HEADER = ("sku", "name~en_US", "stock_quantity", "brand")
 UNCHANGED = re.compile(r"^Unchanged since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \(not sent\)$")
 
 
-def write_feed(path: Path, rows: Sequence[Sequence[str]]) -> Path:
+def write_feed(path: Path, rows: Sequence[Sequence[str]], header: Sequence[str] = HEADER) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
-        w.writerow(HEADER)
+        w.writerow(header)
         w.writerows(rows)
     return path
 
@@ -94,14 +95,19 @@ def test_only_changed_rows_are_sent(sandbox: Sandbox, tmp_path: Path) -> None:
 
 
 def test_row_the_pim_rejected_is_sent_again(sandbox: Sandbox, tmp_path: Path) -> None:
-    rows = catalog_rows(30)
-    rows[7] = ("P007", "Product 7", "7", "tommh")  # not an option of brand: the PIM says 422
-    feed = write_feed(tmp_path / "f.csv", rows)
+    # an EAN another product holds: only the PIM knows (an unknown option, the catalog's
+    # own knowledge, is refused before sending since issue 11)
+    other = write_feed(tmp_path / "other.csv", [("X999", "4006381333931")], ("sku", "ean"))
+    assert push(sandbox, other)[0] == 0
+    header = (*HEADER, "ean")
+    rows = [(*row, f"{i:013d}") for i, row in enumerate(catalog_rows(30))]
+    rows[7] = ("P007", "Product 7", "7", "acme", "4006381333931")  # unique: the PIM says 422
+    feed = write_feed(tmp_path / "f.csv", rows, header)
     code, out, sent = push(sandbox, feed, "--only-changed")
     assert (code, sent, out[7][1]) == (1, 30, "422")
     code, out, sent = push(sandbox, feed, "--only-changed")
     assert (code, sent) == (1, 1)
-    assert out[7][1] == "422" and "tommh" in out[7][2]
+    assert out[7][1] == "422" and "4006381333931" in out[7][2]
     assert [s for i, (_, s, _) in enumerate(out) if i != 7] == ["304"] * 29
 
 
@@ -308,7 +314,7 @@ def test_only_changed_ends_where_a_full_push_ends(
                 w = csv.writer(fh)
                 w.writerow(["sku", "name~en_US", "stock_quantity"])
                 w.writerows(rows)
-            run_export(
+            run_push(
                 feed,
                 options,
                 catalog=catalog,
@@ -346,7 +352,7 @@ def model_push(
         w = csv.writer(fh)
         w.writerow(["sku", "weight@unit", "name~en_US"])
         w.writerows(rows)
-    run_export(
+    run_push(
         feed,
         ExportOptions(),
         catalog=catalog,
@@ -391,14 +397,14 @@ def test_a_catalog_change_is_seen_through_the_shortcut(
 
 
 def test_unchanged_counts_as_accepted_in_the_summary() -> None:
-    from feed_export.report.summary import RunReport, unchanged_message
+    from feed_export.report.model import RunReport, unchanged_message
 
     report = RunReport(feed=Path("f.csv"), seconds=1.0)
     report.record(304, unchanged_message("2026-11-28T07:10:00Z"))
     report.record(201, "")
     assert (report.accepted, report.failed, report.exit_code) == (2, 0, 0)
     assert not report.messages  # not a problem to list
-    assert "304 unchanged: 1" in report.to_text()
+    assert "  1  unchanged" in report.to_text()
     report.record(422, "Validation failed.")
     assert (report.failed, report.exit_code) == (1, 1)
 
@@ -414,7 +420,7 @@ def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
     for url in ("a.jpg", "a.jpg", "b.jpg"):
         feed.write_text(f"sku,name~en_US,picture\nK1,n,{url}\n", encoding="utf-8")
         before = pim.lines
-        report = run_export(
+        report = run_push(
             feed,
             ExportOptions(),
             catalog=catalog,
@@ -425,3 +431,14 @@ def test_a_new_picture_url_makes_the_row_changed(tmp_path: Path) -> None:
         sent.append(pim.lines - before)
     assert sent == [1, 0, 1]
     assert pim.uploads == 2
+
+
+def test_a_new_option_in_the_pim_changes_no_row(sandbox: Sandbox, tmp_path: Path) -> None:
+    """The live catalog now holds options (issue 11): they are not part of the rows' hashes,
+    so a PIM that gained an option does not make every row look changed."""
+    feed = write_feed(tmp_path / "f.csv", catalog_rows(20))
+    assert push(sandbox, feed, "--only-changed")[0] == 0
+    sandbox.catalog.add_option("brand", "brand_new")
+    code, out, sent = push(sandbox, feed, "--only-changed")
+    assert (code, sent) == (0, 0)
+    assert {s for _, s, _ in out} == {"304"}

@@ -1,4 +1,4 @@
-"""run_export through the planner: what an aborted or interrupted push says about each row,
+"""run_push through the planner: what an aborted or interrupted push says about each row,
 and what the state store keeps when a product's rows finish out of feed order.
 
 Fake clients stand in for the PIM where a test must control when a request begins or
@@ -19,15 +19,17 @@ import pytest
 from conftest import DEMO_CATALOG
 from pydantic import SecretStr
 
-from feed_export.akeneo.client import LineResult, MediaUpload
+from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.errors import AuthenticationError
 from feed_export.feed.reader import Row, open_feed
-from feed_export.push import run as pipeline
+from feed_export.push import live
 from feed_export.push.decode import RowDecoder
-from feed_export.push.run import Interrupt, RunTargets, Tracking, run_export
-from feed_export.report.summary import INTERRUPTED_NOT_SENT
+from feed_export.push.interrupt import Interrupt
+from feed_export.push.run import RunTargets, run_push
+from feed_export.push.tracking import Tracking
+from feed_export.report.model import INTERRUPTED_NOT_SENT
 from feed_export.sandbox import Sandbox, start_sandbox
 
 GUARD = 10.0  # seconds: reached only when the behaviour under test is missing
@@ -104,7 +106,7 @@ def test_an_abort_marks_unknown_only_the_requests_that_began(
     taken the 3rd batch (read ahead, not sent): rows 4-5 are Unknown, rows 6 on Not sent."""
     feed = _write(tmp_path / "f.csv", ["sku", "name~en_US"], [[f"K{i}", "n"] for i in range(10)])
     third_taken = threading.Event()
-    decode = pipeline._decode
+    decode = live.decode_row
 
     def watching(decoder: RowDecoder, row: Row) -> Any:
         if row.number == 7:  # the last row of the 3rd batch: it is being taken
@@ -115,10 +117,10 @@ def test_an_abort_marks_unknown_only_the_requests_that_began(
         assert third_taken.wait(GUARD), "the sender never read ahead"
         raise AuthenticationError("the PIM refused to log in: check AKENEO_PASSWORD")
 
-    monkeypatch.setattr(pipeline, "_decode", watching)
+    monkeypatch.setattr(live, "decode_row", watching)
     pim = FakePim(["ok", revoked])
     payload = tmp_path / "sent.ndjson"
-    report = run_export(
+    report = run_push(
         feed,
         ExportOptions(batch_size=2, concurrency=1),
         catalog=catalog,
@@ -165,7 +167,7 @@ def test_an_interrupt_while_files_go_marks_saved_rows_with_files_left(
     pim = FakePim()
     pim.on_upload = upload
     options = ExportOptions(batch_size=2, concurrency=2)  # one file at a time
-    report = run_export(
+    report = run_push(
         feed,
         options,
         catalog=catalog,
@@ -186,7 +188,7 @@ def test_an_interrupt_while_files_go_marks_saved_rows_with_files_left(
     )
 
     again = FakePim()
-    report = run_export(
+    report = run_push(
         feed,
         options,
         catalog=catalog,
@@ -210,7 +212,7 @@ def test_an_interrupt_before_the_first_request_sends_nothing(
     interrupt.request()
     pim = FakePim()
     payload = tmp_path / "sent.ndjson"
-    report = run_export(
+    report = run_push(
         feed,
         ExportOptions(batch_size=1),
         catalog=catalog,
@@ -249,14 +251,14 @@ def test_rows_with_associations_in_a_second_pass_are_unchanged_next_time(
     rows = [["A", "accessories", "a", "B"], ["B", "accessories", "b", "A"], ["C", "", "c", ""]]
     feed = _write(tmp_path / "f.csv", ASSOC_HEADER, rows)
     options = ExportOptions(batch_size=1, concurrency=2)
-    first = run_export(feed, options, settings=_settings(sandbox), tracking=Tracking(mode="full"))
+    first = run_push(feed, options, settings=_settings(sandbox), tracking=Tracking(mode="full"))
     assert first.exit_code == 0
     assert first.lines_sent == 5  # 3 lines, then the associations of A and B
     a = sandbox.state.product("A")
     assert a is not None and a["associations"]["X_SELL"]["products"] == ["B"]
 
     before = sandbox.stats.patch_lines
-    second = run_export(
+    second = run_push(
         feed, options, settings=_settings(sandbox), tracking=Tracking(mode="only-changed")
     )
     assert second.exit_code == 0 and second.lines_sent == 0
@@ -279,7 +281,7 @@ def test_a_later_row_of_a_product_finishing_first_is_recorded_after_the_earlier_
         ],
     )
     options = ExportOptions(batch_size=1, concurrency=1)
-    first = run_export(feed, options, settings=_settings(sandbox), tracking=Tracking(mode="full"))
+    first = run_push(feed, options, settings=_settings(sandbox), tracking=Tracking(mode="full"))
     assert first.exit_code == 0
     k1 = sandbox.state.product("K1")
     assert k1 is not None and k1["values"]["name"][0]["data"] == "second"
@@ -292,7 +294,7 @@ def test_a_later_row_of_a_product_finishing_first_is_recorded_after_the_earlier_
         [["K1", "accessories", "second", ""], ["K2", "", "x", ""]],
     )
     before = sandbox.stats.patch_lines
-    second = run_export(
+    second = run_push(
         later, options, settings=_settings(sandbox), tracking=Tracking(mode="only-changed")
     )
     assert second.exit_code == 0

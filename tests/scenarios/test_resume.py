@@ -31,9 +31,11 @@ from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, Settings
 from feed_export.errors import ConfigError
 from feed_export.feed.reader import open_feed
+from feed_export.push.interrupt import Interrupt
 from feed_export.push.journal import Journal, journal_path
-from feed_export.push.run import Interrupt, RunTargets, Tracking, run_export
-from feed_export.report.summary import INTERRUPTED_NOT_SENT, INTERRUPTED_UNKNOWN
+from feed_export.push.run import RunTargets, run_push
+from feed_export.push.tracking import Tracking
+from feed_export.report.model import INTERRUPTED_NOT_SENT, INTERRUPTED_UNKNOWN
 from feed_export.sandbox import Faults, Sandbox, start_sandbox
 
 GUARD = 30.0  # seconds: only reached when something hangs
@@ -132,7 +134,7 @@ def reference(tmp_path: Path, versions: list[int]) -> dict[str, Any]:
     with start_sandbox() as sb:
         for version in versions:
             feed = make_feed(folder / "f.csv", version)
-            run_export(feed, OPTIONS, settings=settings_of(sb), tracking=Tracking(journal=False))
+            run_push(feed, OPTIONS, settings=settings_of(sb), tracking=Tracking(journal=False))
         return products(sb)
 
 
@@ -140,7 +142,7 @@ def bodies(tmp_path: Path, feed: Path) -> dict[int, bytes]:
     """Row number -> the line a push sends for it (from a dry run), for rows that are sent."""
     out = tmp_path / "dry"
     out.mkdir(exist_ok=True)
-    run_export(
+    run_push(
         feed,
         ExportOptions(dry_run=True),
         catalog=Catalog.from_file(DEMO_CATALOG),
@@ -330,7 +332,7 @@ def test_drain_timeout_leaves_unanswered_requests_behind(
             gate.closed.set()
             threading.Thread(target=stop_when_held, daemon=True).start()
 
-    report = run_export(
+    report = run_push(
         feed, OPTIONS, settings=settings_of(sb), interrupt=interrupt, progress=progress
     )
     ended = time.monotonic()
@@ -356,7 +358,7 @@ class Crash(BaseException):
 def crash_after(batches: int) -> Callable[[int], None]:
     def progress(done: int) -> None:
         if done >= batches * 20:
-            raise Crash
+            raise Crash(f"killed after {done} rows")
 
     return progress
 
@@ -364,8 +366,8 @@ def crash_after(batches: int) -> Callable[[int], None]:
 def test_crash_then_resume_in_process(sandbox: tuple[Sandbox, Gate], tmp_path: Path) -> None:
     sb, _ = sandbox
     feed = make_feed(tmp_path / "f.csv")
-    with pytest.raises(Crash):
-        run_export(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(10))
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
+        run_push(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(10))
     answered = journaled(feed)
     assert len(answered) >= 200
     check_resumed(tmp_path, sb, feed, answered, reference(tmp_path, [0]))
@@ -375,11 +377,11 @@ def test_resume_twice(sandbox: tuple[Sandbox, Gate], tmp_path: Path) -> None:
     """A resumed push that is killed again resumes from both runs' answers."""
     sb, _ = sandbox
     feed = make_feed(tmp_path / "f.csv")
-    with pytest.raises(Crash):
-        run_export(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(8))
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
+        run_push(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(8))
     first = journaled(feed)
-    with pytest.raises(Crash):
-        run_export(
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
+        run_push(
             feed,
             OPTIONS,
             settings=settings_of(sb),
@@ -397,10 +399,10 @@ def test_unchanged_rows_stay_unchanged_on_resume(
     sb, _ = sandbox
     feed = make_feed(tmp_path / "f.csv")
     tracking = Tracking(mode="only-changed")
-    run_export(feed, OPTIONS, settings=settings_of(sb), tracking=tracking)
+    run_push(feed, OPTIONS, settings=settings_of(sb), tracking=tracking)
     make_feed(feed, 1)
-    with pytest.raises(Crash):
-        run_export(
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
+        run_push(
             feed, OPTIONS, settings=settings_of(sb), tracking=tracking, progress=crash_after(3)
         )
     answered = journaled(feed)
@@ -416,8 +418,8 @@ def test_unchanged_rows_stay_unchanged_on_resume(
 
 
 def interrupted_push(sb: Sandbox, feed: Path) -> None:
-    with pytest.raises(Crash):
-        run_export(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(2))
+    with pytest.raises(Crash, match=r"killed after \d+ rows"):
+        run_push(feed, OPTIONS, settings=settings_of(sb), progress=crash_after(2))
 
 
 @pytest.mark.parametrize(
@@ -459,7 +461,7 @@ def test_resume_refused_for_another_pim(sandbox: tuple[Sandbox, Gate], tmp_path:
     feed = make_feed(tmp_path / "f.csv")
     interrupted_push(sb, feed)
     with pytest.raises(ConfigError, match="this one to other-pim"):
-        run_export(
+        run_push(
             feed,
             OPTIONS,
             settings=settings_of(sb),
@@ -521,7 +523,7 @@ def test_an_interrupt_after_the_last_answer_changes_nothing(
         if done == sendable:
             interrupt.request()
 
-    report = run_export(
+    report = run_push(
         feed, OPTIONS, settings=settings_of(sb), interrupt=interrupt, progress=progress
     )
     assert interrupt.requested
@@ -538,7 +540,7 @@ def test_an_aborted_push_says_how_to_go_on(sandbox: tuple[Sandbox, Gate], tmp_pa
         if done >= 100:
             interrupt.request()
 
-    report = run_export(
+    report = run_push(
         feed, OPTIONS, settings=settings_of(sb), interrupt=interrupt, progress=progress
     )
     assert report.aborted == "interrupted" and report.resumable

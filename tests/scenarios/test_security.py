@@ -31,7 +31,8 @@ from openpyxl import Workbook, load_workbook
 from pydantic import SecretStr
 
 import feed_export.cli
-from feed_export.akeneo.client import AkeneoAuth, AkeneoClient
+from feed_export.akeneo.auth import AkeneoAuth
+from feed_export.akeneo.client import AkeneoClient
 from feed_export.config import RetrySettings, Settings
 from feed_export.errors import FeedExportError
 from feed_export.push.feedback import FEEDBACK_COLUMNS
@@ -186,10 +187,11 @@ def _push(tmp_path: Path, *extra: str, feed_text: str = FEED) -> tuple[CliResult
 
 ACCEPTED = {"secret": SECRET, "password": PASSWORD}
 SCENARIOS = {
-    # (what the sandbox accepts, exit code, what the run must say)
-    "accepted": (ACCEPTED, 1, "201 created: 1"),
-    "wrong-password": ({"secret": SECRET, "password": "other"}, 3, "No user found"),
-    "wrong-secret": ({"secret": "other", "password": PASSWORD}, 3, '"client_id"'),
+    # (what the sandbox accepts, exit code, what the run must say, files written at least)
+    "accepted": (ACCEPTED, 1, "  1  created", 2),
+    # a refused login stops the run before anything is written
+    "wrong-password": ({"secret": SECRET, "password": "other"}, 2, "No user found", 0),
+    "wrong-secret": ({"secret": "other", "password": PASSWORD}, 2, '"client_id"', 0),
 }
 
 
@@ -203,14 +205,15 @@ def test_secrets_never_leak_from_a_run(
     scenario: str,
     source: str,
 ) -> None:
-    accepts, code, says = SCENARIOS[scenario]
+    accepts, code, says, written = SCENARIOS[scenario]
     sandbox.client_secret = accepts["secret"]
     sandbox.password = accepts["password"]
     flags = _credentials(source, sandbox, monkeypatch, tmp_path)
     result, files = _push(tmp_path, *flags)
     assert result.code == code, result.err
     assert says in result.out + result.err
-    assert len(files) >= 2  # feedback and summary in every scenario (the payload once sent)
+    # feedback and summary once the run started (the payload once sent); nothing before
+    assert len(files) >= written if written else files == []
     assert records, "nothing was logged at DEBUG"
     assert any(r.levelno == logging.DEBUG for r in records)
     _assert_clean(result.out, result.err, *files, *_record_texts(records))
@@ -228,13 +231,13 @@ def test_cli_log_filter_hides_secrets_from_every_source(
     sandbox.password = PASSWORD
     login = AkeneoAuth._login
 
-    def careless_login(self: AkeneoAuth) -> None:
+    def careless_login(self: AkeneoAuth, *args: Any) -> None:
         logging.getLogger("feed_export.akeneo.client").debug(
             "logging in with %s / %s",
             self._client_secret.get_secret_value(),
             self._password.get_secret_value(),
         )
-        login(self)
+        login(self, *args)
 
     monkeypatch.setattr(AkeneoAuth, "_login", careless_login)
     result, _ = _push(tmp_path, *_credentials(source, sandbox, monkeypatch, tmp_path))
@@ -245,7 +248,7 @@ def test_cli_log_filter_hides_secrets_from_every_source(
 
 @pytest.mark.parametrize("scenario", ["accepted", "wrong-password", "wrong-secret"])
 def test_secrets_never_in_library_exceptions_or_reprs(sandbox: Sandbox, scenario: str) -> None:
-    accepts, _, _ = SCENARIOS[scenario]
+    accepts = SCENARIOS[scenario][0]
     sandbox.client_secret = accepts["secret"]
     sandbox.password = accepts["password"]
     settings = Settings(
@@ -305,8 +308,8 @@ def test_secrets_never_leak_when_the_pim_echoes_the_request(
             responses.POST, "https://pim.example.com/api/oauth/v1/token", callback=_echo(status)
         )
         result, files = _push(tmp_path)
-    assert result.code == 3, result.err
-    assert len(files) == 2
+    assert result.code == 2, result.err  # the login failed: nothing was sent or written
+    assert files == []
     _assert_clean(result.out, result.err, *files, *_record_texts(records))
 
 
@@ -353,7 +356,7 @@ def _push_to(tmp_path: Path, base_url: str, *extra: str) -> CliResult:
 
 def test_tls_is_verified_by_default(sends: list[dict[str, Any]], tmp_path: Path) -> None:
     result = _push_to(tmp_path, "", *_connection_flags("https://pim.example.com"))
-    assert result.code == 1  # nothing reachable: every row sent says why (status 0)
+    assert result.code == 2  # nothing reachable: the run could not start
     assert sends, "no request was attempted"
     assert all(s["verify"] is True for s in sends), sends
     assert all(s["url"].startswith("https://pim.example.com/") for s in sends)
@@ -369,7 +372,10 @@ def test_tls_verification_is_on_in_the_library_default(sends: list[dict[str, Any
         retry=RetrySettings(max_attempts=1),
     )
     assert settings.verify_tls is True
-    with AkeneoClient(settings) as client, pytest.raises(FeedExportError):
+    with (
+        AkeneoClient(settings) as client,
+        pytest.raises(FeedExportError, match="token request: connection failed"),
+    ):
         client.authenticate()
     assert [s["verify"] for s in sends] == [True]
 
@@ -432,7 +438,8 @@ def test_loopback_and_https_are_allowed(
     sends: list[dict[str, Any]], tmp_path: Path, base_url: str
 ) -> None:
     result = _push_to(tmp_path, base_url, *_connection_flags(base_url))
-    assert result.code == 1, result.err  # it tried: the (fake) network is down
+    assert result.code == 2, result.err  # it tried: the (fake) network is down
+    assert "cannot connect to the PIM" in result.err
     assert sends and sends[0]["url"].startswith(base_url.replace("HTTP", "http"))
 
 
@@ -441,7 +448,7 @@ def test_allow_insecure_http_lets_plain_http_through(
 ) -> None:
     flags = _connection_flags("http://pim.example.com")
     result = _push_to(tmp_path, "", *flags, "--allow-insecure-http")
-    assert result.code == 1, result.err
+    assert result.code == 2, result.err  # it tried: the (fake) network is down
     assert sends and all(s["url"].startswith("http://pim.example.com/") for s in sends)
 
 

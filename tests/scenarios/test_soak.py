@@ -24,14 +24,15 @@ import orjson
 import pytest
 import responses
 
-from feed_export.akeneo.client import AkeneoClient, LineResult
+from feed_export.akeneo.client import AkeneoClient
+from feed_export.akeneo.responses import LineResult
 from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.feed.reader import open_feed
 from feed_export.push.batches import Batch
 from feed_export.push.decode import ProductLine
-from feed_export.push.run import RunTargets, run_export
+from feed_export.push.run import RunTargets, run_push
 from feed_export.push.sender import send_batches
-from feed_export.report.summary import RunReport
+from feed_export.report.model import RunReport
 from feed_export.sandbox import Faults, Sandbox, start_sandbox
 
 ROWS = 4000
@@ -48,6 +49,8 @@ HEADER = [
     "material",
     "price@currency",
     "weight@unit",
+    "size_chart",
+    "picture",
 ]
 ACCEPTED = frozenset({"201", "204"})
 
@@ -70,11 +73,18 @@ def _feed_rows(count: int, seed: int) -> Iterator[list[str]]:
         categories = rng.choice(["men", "women<###>sale", "audio", "men<###>men_tshirts"])
         quantity = str(rng.randrange(1000))
         weight = f"{rng.randrange(1, 1000)} GRAM"
+        size_chart = picture = ""
         draw = rng.random()
-        if draw < 0.015:
-            brand = "tommh"  # the PIM rejects it: not an option of brand
+        if draw < 0.005:
+            brand = "tommh"  # not an option of brand: refused from the catalog, never sent
+        elif draw < 0.01:
+            categories = "outlet"  # no such category: refused from the catalog, never sent
+        elif draw < 0.02:
+            # what only the PIM knows: the table's columns (a "Validation failed." 422)...
+            size_chart = '[{"size":"m","no_such_column":"1"}]'
         elif draw < 0.025:
-            categories = "outlet"  # the PIM rejects it: no such category
+            # ...and its media files (a documented 422)
+            picture = "0/0/0/0/" + "0" * 40 + "_missing.jpg"
         elif draw < 0.035:
             quantity = "12.5"  # a line error: never sent
         elif draw < 0.04:
@@ -91,6 +101,8 @@ def _feed_rows(count: int, seed: int) -> Iterator[list[str]]:
             "<###>".join(rng.sample(["cotton", "wool", "plastic", "leather"], rng.randint(1, 3))),
             f"{rng.randrange(100, 99999) / 100:.2f} EUR",
             weight,
+            size_chart,
+            picture,
         ]
 
 
@@ -142,7 +154,7 @@ def _push(
     targets = RunTargets(feedback=out / "feedback.csv", payload_out=out / "sent.ndjson")
     client = AkeneoClient(_settings(sb))
     try:
-        report = run_export(
+        report = run_push(
             feed,
             ExportOptions(batch_size=BATCH_SIZE, concurrency=concurrency),
             client=client,
@@ -261,8 +273,12 @@ def test_reference_run_covers_every_kind_of_row(
     messages = [message for _, _, message in reference.feedback]
     assert len(reference.feedback) == len(rows)
     assert {"201", "204", "422", ""} <= set(statuses)
-    assert any("tommh value is not in the brand attribute option list" in m for m in messages)
-    assert any("outlet" in m and not m.startswith("Not sent:") for m in messages)
+    # refused by the PIM
+    assert any("no_such_column" in m and m.startswith("Validation failed.") for m in messages)
+    assert any("The media does not exist" in m for m in messages)
+    # refused before sending, from the catalog (issue 11)
+    assert any('brand: option "tommh" does not exist' in m for m in messages)
+    assert any(m.startswith('Not sent: categories: unknown category "outlet"') for m in messages)
     assert any(m.startswith("Not sent: stock_quantity") for m in messages)
     assert any(m.startswith("Not sent: weight@unit") for m in messages)
     identifiers = [r[0] for r in rows if r[0]]
@@ -480,11 +496,11 @@ def test_sender_reads_the_next_batch_while_every_slot_is_busy() -> None:
             with client.cond:
                 pulled.append(seq)
                 client.cond.notify_all()
-            yield Batch(seq, (_line(seq + 1, f"k{seq}"),))
+            yield Batch(seq, "products", (_line(seq + 1, f"k{seq}"),))
 
     # the two first calls are held until batch 3 has been read: only a read-ahead does it
     client = _GatedClient(lambda entered, pulled: len(pulled) >= 3, pulled)
-    out = list(send_batches(client, source(), entity="products", concurrency=2))
+    out = list(send_batches(client, source(), concurrency=2))
     assert sorted(b.seq for b, _ in out) == [1, 2, 3, 4]
     assert all(r == [LineResult(201, "")] for _, r in out)  # no call gave up waiting
     assert pulled == [1, 2, 3, 4]
@@ -494,9 +510,9 @@ def test_sender_refills_a_freed_slot_before_handing_results_over() -> None:
     """The next request leaves before the caller writes the finished batch's feedback."""
     pulled: list[int] = []
     client = _GatedClient(lambda entered, pulled: True, pulled)
-    batches = [Batch(seq, (_line(seq + 1, f"k{seq}"),)) for seq in range(1, 4)]
+    batches = [Batch(seq, "products", (_line(seq + 1, f"k{seq}"),)) for seq in range(1, 4)]
     seen: list[int] = []
-    for batch, _ in send_batches(client, batches, entity="products", concurrency=1):
+    for batch, _ in send_batches(client, batches, concurrency=1):
         with client.cond:
             # batch n is handed over only once batch n + 1 went out (or there is none)
             want = min(batch.seq + 1, len(batches))

@@ -22,7 +22,8 @@ from feed_export.config import ExportOptions, RetrySettings, Settings
 from feed_export.feed.reader import is_blank, open_feed
 from feed_export.push.decode import LineError, ProductLine, RowDecoder
 from feed_export.push.feedback import Outcome
-from feed_export.push.media import MediaLimits, MediaStage
+from feed_export.push.files import MediaLimits
+from feed_export.push.media import MediaStage
 from feed_export.push.planner import FeedIndex, SendPlan
 from feed_export.sandbox import Sandbox, start_sandbox
 
@@ -247,7 +248,12 @@ def push(feed_path: Path, sb: Sandbox, **options: Any) -> dict[int, Outcome]:
         decoder = RowDecoder(layout, opts)
         with open_feed(feed_path) as again:
             index = FeedIndex.scan(again.rows(), decoder)
-        media = MediaStage.for_feed(client, feed_path, sb.url, limits=MediaLimits(read_timeout=0.3))
+        media = MediaStage.for_folder(
+            client,
+            feed_path.parent,
+            sb.url,
+            limits=MediaLimits(read_timeout=0.3, allow_private=True),
+        )
         plan = SendPlan(
             client,
             entity=opts.entity,
@@ -380,13 +386,37 @@ def test_children_before_parents_in_a_product_models_feed(sandbox: Sandbox, tmp_
     assert [m["code"] for m in sandbox.state.product_models()] == ["tee", "tee-blue", "tee-red"]
 
 
-def test_the_cli_pushes_variants_associations_and_pictures(pictures: str, tmp_path: Path) -> None:
+def test_the_cli_pushes_variants_associations_and_pictures(
+    sandbox: Sandbox, pictures: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from conftest import run_cli
 
     Pictures.release.set()  # the slow picture fails at once (no 30 s timeout in a test)
     feed = _feed(tmp_path, pictures)
     feedback = tmp_path / "fb.csv"
-    result = run_cli(["push", str(feed), "--sandbox", "--feedback", str(feedback)])
+    for name, value in {
+        "AKENEO_BASE_URL": sandbox.url,
+        "AKENEO_CLIENT_ID": sandbox.client_id,
+        "AKENEO_CLIENT_SECRET": sandbox.client_secret,
+        "AKENEO_USERNAME": sandbox.username,
+        "AKENEO_PASSWORD": sandbox.password,
+    }.items():
+        monkeypatch.setenv(name, value)
+    # downloads retry a dropped connection like any transient failure: no waits in a test
+    # (the PIM's settings, not --sandbox, so that --max-retry-delay applies)
+    # the pictures' server is on loopback: opened explicitly
+    result = run_cli(
+        [
+            "push",
+            str(feed),
+            "--feedback",
+            str(feedback),
+            "--max-retry-delay",
+            "0",
+            "--allow-media-host",
+            "127.0.0.1",
+        ]
+    )
     assert result.code == 1, result.err  # some rows are wrong on purpose
     with open_feed(feedback) as fb:
         got = {row.number: (row.cells[-2], row.cells[-1]) for row in fb.rows()}
