@@ -91,7 +91,10 @@ def test_identifiers_file_and_its_comments(db: Path, tmp_path: Path) -> None:
     result = run_cli(["pull", "-o", str(out), "--identifiers", str(wanted), "--sandbox",
                       "--sandbox-db", str(db)])  # fmt: skip
     assert result.code == 0
-    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == ["TS-1001", "JK-2001"]
+    assert [line.split(",")[0] for line in out.read_text().splitlines()[1:]] == [
+        "TS-1001",
+        "JK-2001",
+    ]
 
 
 def test_template_writes_a_workbook(tmp_path: Path) -> None:

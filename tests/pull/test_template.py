@@ -50,7 +50,11 @@ def test_required_attributes_come_first_and_are_marked() -> None:
 
 def test_a_channel_filter_narrows_the_requirements_too() -> None:
     _, columns = template_columns(CATALOG, "clothing", PullOptions(channels=("print",)))
-    assert [c.header for c in columns if c.required_in] == ["name~de_DE", "name~en_US", "name~fr_FR"]
+    assert [c.header for c in columns if c.required_in] == [
+        "name~de_DE",
+        "name~en_US",
+        "name~fr_FR",
+    ]
 
 
 def test_a_family_without_variants_has_no_parent_column() -> None:
@@ -59,7 +63,7 @@ def test_a_family_without_variants_has_no_parent_column() -> None:
 
 
 def test_an_unknown_family_is_refused() -> None:
-    with pytest.raises(ConfigError, match="unknown family \"clothng\""):
+    with pytest.raises(ConfigError, match='unknown family "clothng"'):
         template_columns(CATALOG, "clothng", PullOptions())
 
 
@@ -85,7 +89,9 @@ def test_the_workbook_has_drop_downs_and_notes(sandbox: Sandbox, tmp_path: Path)
     assert sheet.freeze_panes == "A2"
 
 
-def test_a_template_filled_in_a_spreadsheet_pushes_cleanly(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_a_template_filled_in_a_spreadsheet_pushes_cleanly(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     target = tmp_path / "clothing.xlsx"
     pull_template(target, "electronics", settings=settings_of(sandbox))
     book = load_workbook(target)

@@ -118,7 +118,9 @@ def test_the_guard_reads_a_share_or_a_count(text: str, expected: tuple[float, bo
     assert parse_guard(text) == expected
 
 
-@pytest.mark.parametrize("text", ["five", "1.5", "150%", "-1"], ids=["word", "fraction", "over-100", "negative"])
+@pytest.mark.parametrize(
+    "text", ["five", "1.5", "150%", "-1"], ids=["word", "fraction", "over-100", "negative"]
+)
 def test_a_guard_that_is_neither_is_a_usage_error(text: str) -> None:
     with pytest.raises(ConfigError, match="--max-missing"):
         parse_guard(text)

@@ -31,7 +31,11 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str
         diff = {k: v for k, v in product.items() if k != "values" and old.get(k) != v}
         values = product.get("values", {})
         diff.update(
-            {f"values.{code}": v for code, v in values.items() if old.get("values", {}).get(code) != v}
+            {
+                f"values.{code}": v
+                for code, v in values.items()
+                if old.get("values", {}).get(code) != v
+            }
         )
         if diff:
             out[key] = diff
@@ -41,7 +45,9 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str
 @pytest.fixture
 def pim(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
     for name in ("apparel.csv", "electronics.xlsx"):
-        run_cli(["push", str(SAMPLE_FEEDS / name), "--feedback", str(tmp_path / f"{name}.fb"), "-q"])
+        run_cli(
+            ["push", str(SAMPLE_FEEDS / name), "--feedback", str(tmp_path / f"{name}.fb"), "-q"]
+        )
     return sandbox
 
 
@@ -76,7 +82,9 @@ def test_a_csv_pulled_edited_and_pushed_back_changes_exactly_the_edits(
     }  # fmt: skip
 
 
-def test_an_xlsx_pulled_edited_in_a_spreadsheet_and_pushed_back(pim: Sandbox, tmp_path: Path) -> None:
+def test_an_xlsx_pulled_edited_in_a_spreadsheet_and_pushed_back(
+    pim: Sandbox, tmp_path: Path
+) -> None:
     pulled = tmp_path / "catalog.xlsx"
     assert run_cli(["pull", "-o", str(pulled), "--family", "electronics", "-q"]).code == 0
     before = state(pim)
