@@ -465,7 +465,13 @@ def _add_cells(p: argparse.ArgumentParser, options: dict[str, Any]) -> None:
         "--entity",
         choices=get_args(Entity),
         default=options["entity"],
-        help="what the rows are (default: %(default)s)",
+        help="what the rows are (default: %(default)s); assets: the assets of --asset-family",
+    )
+    g.add_argument(
+        "--asset-family",
+        type=_text,
+        metavar="FAMILY",
+        help="with --entity assets: the asset family the rows are assets of",
     )
     g.add_argument(
         "--value-separator",
@@ -695,6 +701,7 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
     try:
         return ExportOptions(
             entity=args.entity,
+            asset_family=args.asset_family,
             batch_size=args.batch_size,
             value_separator=args.value_separator,
             empty_cells=args.empty_cells,
@@ -722,7 +729,8 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
 def _validation_problems(exc: Any) -> str:
     """A pydantic error as flag names and plain words (no links, no "Value error, ")."""
     return "; ".join(
-        f"--{str(e['loc'][0]).replace('_', '-')}: {str(e['msg']).removeprefix('Value error, ')}"
+        (f"--{str(e['loc'][0]).replace('_', '-')}: " if e["loc"] else "")
+        + str(e["msg"]).removeprefix("Value error, ")
         for e in exc.errors()
     )
 

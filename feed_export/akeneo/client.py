@@ -251,11 +251,9 @@ class AkeneoClient:
             if name not in CODE_LISTS:
                 raise ValueError(f"unknown catalog list {name!r}; use {sorted(CODE_LISTS)}")
             readers[name] = partial(self._code_list, name)
-        if asset_families is not False:
-            readers["asset_families"] = self.asset_families
         catalog = self._read_side_by_side(readers)
         if asset_families is not False:
-            self._add_asset_attributes(catalog, asset_families)
+            catalog.update(self.asset_sections(None if asset_families is True else asset_families))
         if family_variants:
             catalog["family_variants"] = [
                 variant
@@ -304,22 +302,24 @@ class AkeneoClient:
             sections["product_models"] = self.product_models()
         return sections
 
-    def _add_asset_attributes(self, catalog: dict[str, Any], wanted: bool | Iterable[str]) -> None:
-        """The ``asset_attributes`` of the families read (all, or those ``wanted``)."""
-        families = catalog.pop("asset_families")
+    def asset_sections(self, wanted: Iterable[str] | None = None) -> dict[str, Any]:
+        """``asset_families`` (every one) and the ``asset_attributes`` of those ``wanted``
+        (codes, any case; None: of every family). Empty when the PIM has no asset manager:
+        the sections are then unknown, not empty."""
+        families = self.asset_families()
         if families is None:
-            return  # no asset manager: the sections are unknown, not empty
-        catalog["asset_families"] = families
-        chosen = None if wanted is True else {str(c).casefold() for c in wanted or ()}
+            return {}
+        chosen = None if wanted is None else {str(code).casefold() for code in wanted}
         codes = [
             item["code"]
             for item in families
             if isinstance(item.get("code"), str)
             and (chosen is None or item["code"].casefold() in chosen)
         ]
-        catalog["asset_attributes"] = self._read_side_by_side(
+        attributes = self._read_side_by_side(
             {code: partial(self.asset_attributes, code) for code in codes}
         )
+        return {"asset_families": families, "asset_attributes": attributes}
 
     def fetch_options(self, attribute_codes: Iterable[str]) -> dict[str, list[str]]:
         """The option codes of each of these (select) attributes, read side by side."""

@@ -97,6 +97,29 @@ class MediaRef:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetRef:
+    """A file a row names that becomes an asset of the PIM before the row's line is sent.
+
+    ``mode`` ``asset``: an item of an asset collection cell; the asset ``code`` is in the
+    line's ``attribute`` value (``locale``, ``scope``), and the file becomes that asset's
+    main media (``link``: a ``media_link`` main media, whose value is ``link`` itself;
+    nothing is fetched). ``mode`` ``media``: an assets feed's main media cell; the file is
+    uploaded and its media-file code becomes the line's value (``scope`` is the channel).
+    ``named``: the feed named the code (``code=URL``); else it comes from the file name.
+    """
+
+    mode: Literal["asset", "media"]
+    family: str  # catalog spelling
+    code: str
+    named: bool
+    file: MediaRef  # source, kind, header; the main media's extensions and size limit
+    attribute: str  # where the result goes in the line (catalog spelling)
+    locale: str | None
+    scope: str | None
+    link: str | None = None  # a media_link main media: the value's data
+
+
+@dataclass(frozen=True, slots=True)
 class ProductLine:
     """One line to send: its row, its key as sent, its JSON body (no trailing newline).
 
@@ -116,6 +139,8 @@ class ProductLine:
     media: tuple[MediaRef, ...] = ()
     #: values the PIM will drop without a word (``catalog.checks``): "<column> not kept: why"
     notes: tuple[str, ...] = ()
+    #: files to turn into assets (or upload) before the line is sent
+    assets: tuple[AssetRef, ...] = ()
 
 
 def state_payload(line: ProductLine) -> bytes:
@@ -124,9 +149,11 @@ def state_payload(line: ProductLine) -> bytes:
     A URL or path is not in the body (the media stage sends the file), so a row whose
     only change is its picture's URL must still look changed.
     """
-    if not line.media:
+    if not line.media and not line.assets:
         return line.body
-    return line.body + b"\n" + orjson.dumps([[m.header, m.source] for m in line.media])
+    files = [[m.header, m.source] for m in line.media]
+    files += [[a.file.header, a.file.source] for a in line.assets]
+    return line.body + b"\n" + orjson.dumps(files)
 
 
 def line_entity(line: ProductLine, default: Entity) -> Entity:
