@@ -244,6 +244,7 @@ _PULLED_SECTIONS = (
     "categories",
     "association_types",
     "product_models",
+    "asset_families",
 )
 
 
@@ -626,7 +627,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="write the PIM's catalog to a file, for --catalog: attributes, channels, "
         "locales, currencies, measurement families, and what a dry run checks like the PIM: "
         "families and their variants, the options of select attributes, categories, "
-        "association types and where each product model sits",
+        "association types, where each product model sits, and the asset families with "
+        "their attributes",
     )
     pull.add_argument(
         "-o",

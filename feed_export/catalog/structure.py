@@ -95,6 +95,7 @@ class Attribute(_Item):
     table_configuration: tuple[Any, ...] | None = None
     is_main_identifier: bool | None = None
     enable_option_creation_during_import: bool | None = None
+    max_items_count: int | None = None  # an asset collection's limit
 
 
 class Channel(_Item):

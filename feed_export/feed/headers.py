@@ -65,8 +65,6 @@ ENTITY_FIELDS: dict[str, frozenset[str]] = {
     # by uuid the identifier is a value, never a field (akeneo-api.md §2.8)
     "products-uuid": _PRODUCT_FIELDS,
     "product-models": _SHARED_FIELDS | {"code", "family_variant"},
-    # an assets feed: the asset's code, the rest are the asset family's attributes
-    "assets": frozenset({"code"}),
 }
 
 FIELD_SET = frozenset(FIELDS)
