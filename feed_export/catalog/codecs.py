@@ -1,20 +1,33 @@
-"""Cell text -> Akeneo value data: one converter per column, compiled once, called per cell.
+"""Codecs: cell text <-> Akeneo value data, both ways, one codec per column, chosen once.
 
-A converter is a plain function ``str -> data`` chosen by the attribute's type when the
-layout is compiled, with everything it needs (limits, units, currencies, separators)
-bound in, so the hot path is one call and a few string methods. Converters are called
-with cells that are not blank (the caller handles empty cells); a cell that breaks a
-rule raises ``CellError`` whose text says what is wrong and quotes the value, without the
-header (the caller prefixes it). A list cell made only of separators returns ``EMPTY``,
-which the caller treats like an empty cell.
+A ``Codec`` holds a column's two conversions side by side, built from the attribute's
+type (or the field's name) when the layout is compiled, with everything they need
+(limits, units, currencies, separators) bound in:
+
+- ``decode``: cell -> data, what a push sends. It is called with cells that are not
+  blank (the caller handles empty cells); a cell that breaks a rule raises ``CellError``
+  whose text says what is wrong and quotes the value, without the header (the caller
+  prefixes it). A list cell made only of separators returns ``EMPTY``, which the caller
+  treats like an empty cell. The hot path is one call and a few string methods.
+- ``encode``: data as the PIM holds it -> the cell that a push reads back (what a pull
+  writes): prices ``19.99 EUR<###>21.99 USD``, metrics ``180 GRAM`` (Akeneo unit codes),
+  booleans ``true`` / ``false``, dates in the configured format, codes joined with the
+  value separator, tables as JSON. Data that no cell can carry (a code holding the value
+  separator, data of the wrong shape) raises ``CellError``.
+
+For data the PIM can hold, ``decode(encode(data)) == data``; for a valid cell,
+``encode(decode(cell))`` is its normalised form (trimmed codes, repeats dropped, units by
+their Akeneo code, ``TRUE`` as ``true``, ``0012.50`` as ``12.50``).
 
 >>> from feed_export.catalog.structure import Attribute, Catalog
 >>> from feed_export.config import ExportOptions
 >>> weight = Attribute(code="weight", type="pim_catalog_metric", metric_family="Weight",
 ...                    decimals_allowed=False, default_metric_unit="KILOGRAM")
->>> convert = value_converter(weight, Catalog(), ExportOptions())
->>> convert("3 KGM"), convert("4")
+>>> codec = value_codec(weight, Catalog(), ExportOptions())
+>>> codec.decode("3 KGM"), codec.decode("4")
 ({'amount': 3, 'unit': 'KILOGRAM'}, {'amount': 4, 'unit': 'KILOGRAM'})
+>>> codec.encode({"amount": 3, "unit": "KILOGRAM"})
+'3 KILOGRAM'
 """
 
 from __future__ import annotations
@@ -22,8 +35,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_FLOOR, Decimal
+from operator import methodcaller
 from typing import Any, Final, Literal
 
 import orjson
@@ -46,6 +61,10 @@ EMPTY: Final = _Empty()
 
 #: cell text (not blank) -> data; raises CellError
 Converter = Callable[[str], Any]
+#: data (not None) -> cell text; raises CellError
+Encoder = Callable[[Any], str]
+#: a compiled regex's ``fullmatch``
+_Matcher = Callable[..., "re.Match[str] | None"]
 
 #: how much of a value a message quotes
 MAX_QUOTED = 80
@@ -77,6 +96,26 @@ CODES_TYPES = (
 )
 #: types whose data is a list: ``--empty-cells erase`` sends ``[]`` for them, else ``null``
 LIST_TYPES = CODES_TYPES | {"pim_catalog_price_collection"}
+MEDIA_TYPES: Final = frozenset({"pim_catalog_file", "pim_catalog_image"})
+JSON_TYPES: Final = frozenset({"pim_catalog_table", "pim_catalog_product_link"})
+
+
+@dataclass(frozen=True, slots=True)
+class Codec:
+    """One column's two conversions, side by side (see the module docstring).
+
+    ``as_read``: ``decode`` returns the cell unchanged, so a caller may skip the call.
+    """
+
+    decode: Converter
+    encode: Encoder
+    as_read: bool = False
+
+    def to_cell(self, data: Any) -> str:
+        """The cell for ``data``; ``None`` and ``[]`` (the PIM holds nothing) are empty."""
+        if data is None or (data.__class__ is list and not data):
+            return ""
+        return self.encode(data)
 
 
 def quote(text: str, limit: int = MAX_QUOTED) -> str:
@@ -93,6 +132,31 @@ def quote(text: str, limit: int = MAX_QUOTED) -> str:
 def erase_data(attribute: Attribute) -> list[Any] | None:
     """What ``--empty-cells erase`` sends for an empty cell: ``[]`` for lists, else ``null``."""
     return [] if attribute.type in LIST_TYPES else None
+
+
+def _shown(data: Any) -> str:
+    """Data that an encoder cannot write, as its message quotes it."""
+    return quote(data if isinstance(data, str) else repr(data))
+
+
+def _wrong(data: Any, expected: str) -> CellError:
+    return CellError(f"cannot write {_shown(data)} in a cell: expected {expected}")
+
+
+def _as_read(cell: str) -> str:
+    return cell
+
+
+def _no_match(text: str) -> re.Match[str] | None:
+    """A regex that never matches (a shortcut that does not apply)."""
+    return None
+
+
+def _text_cell(data: Any) -> str:
+    if data.__class__ is not str:
+        raise _wrong(data, "text")
+    text: str = data
+    return text
 
 
 # ---------------------------------------------------------------------------
@@ -154,23 +218,63 @@ def _same(a: int | str, b: int | str) -> bool:
     return Decimal(str(a)) == Decimal(str(b))
 
 
-def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str], int | str]:
-    """Parse an amount (surrounding spaces ignored) as the attribute wants it, checking limits.
+def _plain_numerals(
+    low: Decimal | None, high: Decimal | None, decimals: bool, negative: bool, sep: str
+) -> str | None:
+    """A regex for the numerals that need no work: the amount is the cell itself.
 
-    Integer (JSON int) when ``decimals_allowed`` is false (a zero fraction is fine),
-    else a decimal string with ``.`` as its mark. ``number_min``, ``number_max`` and
-    ``negative_allowed`` come from the catalog.
+    No leading zero, no exponent, no ``+``, a ``-`` only where negative numbers are
+    allowed and there is no minimum, and few enough whole digits to lie within the limits
+    whatever they are: ``12``, ``0.5``, ``385.49``, ``-3`` (``int()`` of it when decimals
+    are not allowed, with ``.`` put for a ``,`` mark). One regex match instead of a dozen
+    string methods and a Decimal. None when every numeral needs the full parse (a
+    positive minimum, an infinite limit, a maximum under 1).
     """
+    if low is not None and not (low.is_finite() and low <= 0):
+        return None
+    if high is None:
+        digits, first = 18, 0  # 18 digits stay under PHP_INT_MAX
+    elif high.is_finite() and high >= 1:
+        ceiling = str(int(high.to_integral_value(ROUND_FLOOR)))
+        # numerals under 10**digits, or of one digit more with a smaller first digit
+        digits, first = min(len(ceiling) - 1, 18), int(ceiling[0])
+    else:
+        return None
+    wholes = []  # without a leading zero
+    if digits:
+        wholes.append(f"[1-9][0-9]{{0,{digits - 1}}}")
+    if first > 1:
+        # (with 19 digits, a first digit under 9 keeps it under PHP_INT_MAX too)
+        wholes.append(f"[1-{first - 1}][0-9]{{{digits}}}")
+    fraction = f"(?:{re.escape(sep)}[0-9]+)?" if decimals else ""
+    source = "|".join(["0", *wholes])
+    if negative and low is None and wholes:
+        # "-0" is read as 0: not the cell itself
+        source = f"-?(?:{'|'.join(wholes)})|0"
+    return f"(?:{source}){fraction}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Amounts:
+    """How one attribute's amounts are read: the parser, and its shortcut for plain numerals."""
+
+    parse: Callable[[str], int | str]
+    plain: str | None  # regex source of the numerals ``parse`` takes as they are
+    plain_value: Callable[[str], int | str]  # what ``parse`` gives for such a numeral
+
+
+def _amounts(attribute: Attribute, options: ExportOptions) -> _Amounts:
     sep = options.decimal_separator
     decimals = attribute.decimals_allowed is not False
     no_negative = attribute.negative_allowed is False
     low, high = Catalog.number_limits(attribute)
     bounded = low is not None or high is not None
-    # an unsigned numeral whose whole part is below ``ceiling`` is within the limits: no
-    # Decimal needed (None: always build one, e.g. a positive minimum or an infinite limit)
-    ceiling: int | None = None
-    if (low is None or (low.is_finite() and low <= 0)) and (high is None or high.is_finite()):
-        ceiling = int(high.to_integral_value(ROUND_FLOOR)) if high is not None else PHP_INT_MAX
+    plain_source = _plain_numerals(low, high, decimals, not no_negative, sep)
+    plain = re.compile(plain_source).fullmatch if plain_source is not None else None
+    # C-level callables: no Python frame per amount
+    plain_value: Callable[[str], int | str] = (
+        int if not decimals else str if sep == "." else methodcaller("replace", sep, ".")
+    )
 
     def check(value: Decimal | int, cell: str) -> None:
         if no_negative and value < 0:
@@ -181,56 +285,23 @@ def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str
             raise CellError(f"must be at most {_show(high)}, got {quote(cell)}")
 
     def parse(cell: str) -> int | str:
+        if plain is not None and plain(cell) is not None:
+            return plain_value(cell)
         # messages quote the cell as read: trimmed, "\t=1+1" would show as "=1+1"
-        text = cell.strip()
-        if text.isdigit() and text.isascii():
-            # the commonest form, a whole unsigned numeral ("12"): no partition, no copies
-            if decimals:
-                result = text if text[0] != "0" else (text.lstrip("0") or "0")
-                if bounded and not (
-                    ceiling is not None and len(result) < 19 and int(result) < ceiling
-                ):
-                    check(Decimal(result), cell)
-                return result
-            if len(text) > 18:
-                # int() refuses over 4,300 digits: the length decides first
-                digits = text.lstrip("0") or "0"
-                if len(digits) > 18 and (len(digits) > 19 or int(digits) > PHP_INT_MAX):
-                    raise CellError(
-                        f"too large (the PIM's limit is {PHP_INT_MAX}), got {quote(cell)}"
-                    )
-            number = int(text)
-            if bounded and not (ceiling is not None and number < ceiling):
-                check(number, cell)
-            return number
-        whole, _, fraction = text.partition(sep)
-        if (
-            whole.isdigit()
-            and whole.isascii()
-            and (not fraction or (fraction.isdigit() and fraction.isascii()))
-        ):
-            # the usual case, an unsigned numeral: no second pass over the text
-            negative = False
-            if whole[0] == "0" and len(whole) > 1:
-                whole = whole.lstrip("0") or "0"
-        else:
-            parts = _split_number(text, sep)
-            if parts is None:
-                raise _not_a_number(cell, sep)
-            negative, whole, fraction = parts
-            if negative and whole == "0" and not fraction.strip("0"):
-                negative = False  # "-0" and "-0.00" are zero
+        parts = _split_number(cell.strip(), sep)
+        if parts is None:
+            raise _not_a_number(cell, sep)
+        negative, whole, fraction = parts
+        if negative and whole == "0" and not fraction.strip("0"):
+            negative = False  # "-0" and "-0.00" are zero
         if decimals:
             result = ("-" + whole if negative else whole) + ("." + fraction if fraction else "")
-            if bounded and (
-                negative or ceiling is None or len(whole) > 18 or int(whole) >= ceiling
-            ):
+            if bounded or (negative and no_negative):
                 check(Decimal(result), cell)
-            elif negative and no_negative:
-                check(-1, cell)
             return result
-        if fraction and fraction.strip("0"):
+        if fraction.strip("0"):
             raise CellError(f"decimals are not allowed here, got {quote(cell)}")
+        # int() refuses over 4,300 digits: the length decides first
         if len(whole) > 18 and (len(whole) > 19 or int(whole) > PHP_INT_MAX):
             raise CellError(f"too large (the PIM's limit is {PHP_INT_MAX}), got {quote(cell)}")
         integer = -int(whole) if negative else int(whole)
@@ -238,23 +309,62 @@ def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str
             check(integer, cell)
         return integer
 
-    return parse
+    return _Amounts(parse, plain_source, plain_value)
 
 
-def _number(attribute: Attribute, options: ExportOptions) -> Converter:
-    return amount_parser(attribute, options)
+def amount_parser(attribute: Attribute, options: ExportOptions) -> Callable[[str], int | str]:
+    """Parse an amount (surrounding spaces ignored) as the attribute wants it, checking limits.
+
+    Integer (JSON int) when ``decimals_allowed`` is false (a zero fraction is fine),
+    else a decimal string with ``.`` as its mark. ``number_min``, ``number_max`` and
+    ``negative_allowed`` come from the catalog.
+    """
+    return _amounts(attribute, options).parse
+
+
+def amount_cell(data: Any, mark: str = ".") -> str:
+    """An amount as the PIM holds it (int, decimal string, Decimal) -> its cell text.
+
+    >>> amount_cell(12), amount_cell("12.5000", ","), amount_cell(Decimal("1E+2"))
+    ('12', '12,5000', '100')
+    """
+    kind = data.__class__
+    if kind is int:
+        return str(data)
+    if kind is str:
+        text: str = data
+        parts = _split_number(text, ".")
+        if parts is None or text != text.strip() or text.startswith("+"):
+            raise _wrong(data, "a number")
+    elif kind is Decimal or kind is float:
+        number = Decimal(str(data))
+        if not number.is_finite():
+            raise _wrong(data, "a number")
+        text = format(number, "f")
+    else:
+        raise _wrong(data, "a number")
+    return text if mark == "." else text.replace(".", mark)
+
+
+def _number(attribute: Attribute, options: ExportOptions) -> Codec:
+    mark = options.decimal_separator
+
+    def encode(data: Any) -> str:
+        return amount_cell(data, mark)
+
+    return Codec(amount_parser(attribute, options), encode)
 
 
 # ---------------------------------------------------------------------------
 # text, booleans, dates, codes
 
 
-def _text(attribute: Attribute) -> Converter | None:
+def _text(attribute: Attribute) -> Codec:
     limit = attribute.max_characters
     if not limit:
-        return None  # the cell as read: the caller skips the call
+        return Codec(_as_read, _text_cell, as_read=True)  # the caller skips the call
 
-    def convert(cell: str) -> str:
+    def decode(cell: str) -> str:
         if len(cell) > limit:
             raise CellError(
                 f"is {len(cell)} characters long, over this attribute's limit of {limit}: "
@@ -262,7 +372,7 @@ def _text(attribute: Attribute) -> Converter | None:
             )
         return cell
 
-    return convert
+    return Codec(decode, _text_cell)
 
 
 _BOOLEANS: Final = {"true": True, "1": True, "false": False, "0": False}
@@ -283,16 +393,31 @@ def to_boolean(cell: str) -> bool:
     return value
 
 
+def boolean_cell(data: Any) -> str:
+    """``true`` or ``false``."""
+    if data is True:
+        return "true"
+    if data is False:
+        return "false"
+    raise _wrong(data, "true or false")
+
+
+BOOLEAN: Final = Codec(to_boolean, boolean_cell)
+
+
+#: a date and time whose every field differs, to try a --date-format on
+_SAMPLE_TIME: Final = datetime(2001, 2, 3, 4, 5, 6)
+
+
 def check_date_format(fmt: str) -> None:
     """ConfigError unless ``fmt`` is a strftime format that reads back what it writes."""
-    sample = datetime(2001, 2, 3, 4, 5, 6)
     try:
-        datetime.strptime(sample.strftime(fmt), fmt)
+        datetime.strptime(_SAMPLE_TIME.strftime(fmt), fmt)
     except ValueError as exc:
         raise ConfigError(f"--date-format {fmt!r} is not a usable strftime format: {exc}") from None
 
 
-def _date(attribute: Attribute, options: ExportOptions) -> Converter:
+def _date(attribute: Attribute, options: ExportOptions) -> Codec:
     fmt = options.date_format
     if fmt:
         check_date_format(fmt)
@@ -300,7 +425,7 @@ def _date(attribute: Attribute, options: ExportOptions) -> Converter:
     high = attribute.date_max[:10] if attribute.date_max else None
     expected = "YYYY-MM-DD or an ISO-8601 datetime" + (f" or {fmt}" if fmt else "")
 
-    def convert(cell: str) -> str:
+    def decode(cell: str) -> str:
         text = cell.strip()
         out: str | None = None
         if fmt:
@@ -335,32 +460,71 @@ def _date(attribute: Attribute, options: ExportOptions) -> Converter:
             raise CellError(f"must be {high} or earlier, got {quote(cell)}")
         return out
 
-    return convert
+    def encode(data: Any) -> str:
+        # the PIM gives a date as a datetime at midnight ("2021-04-29T00:00:00+00:00"):
+        # the cell holds the day, which is what a date attribute keeps
+        if data.__class__ is not str:
+            raise _wrong(data, "a date")
+        try:
+            day = date.fromisoformat(data[:10])
+        except ValueError:
+            raise _wrong(data, "a date") from None
+        return day.strftime(fmt) if fmt else day.isoformat()
+
+    return Codec(decode, encode)
 
 
-def code_converter(options: ExportOptions) -> Converter:
-    """One code, trimmed (simple select, family, parent...)."""
+def _code_cell(sep: str) -> Encoder:
+    def encode(data: Any) -> str:
+        if data.__class__ is not str:
+            raise _wrong(data, "a code")
+        code: str = data
+        if sep in code:
+            raise CellError(
+                f"cannot write {quote(code)} in a cell: it holds the value separator "
+                f"{quote(sep)}; choose another --value-separator"
+            )
+        return code
+
+    return encode
+
+
+def _codes_cell(sep: str, item: Encoder | None = None) -> Encoder:
+    """Items joined with the separator, each written by ``item`` (default: a code)."""
+    write = item or _code_cell(sep)
+
+    def encode(data: Any) -> str:
+        if data.__class__ is not list:
+            raise _wrong(data, "a list")
+        return sep.join([write(code) for code in data])
+
+    return encode
+
+
+def code_codec(options: ExportOptions) -> Codec:
+    """One code: trimmed; a cell with the separator in it is refused."""
     sep = options.value_separator
 
-    def convert(cell: str) -> str:
+    def decode(cell: str) -> str:
         code = cell.strip()
         if sep in code:
             raise CellError(f"takes one code, got several: {quote(cell)}")
         return code
 
-    return convert
+    return Codec(decode, _code_cell(sep))
 
 
-def codes_converter(options: ExportOptions) -> Converter:
-    """Codes split on the separator: trimmed, empty and repeated ones dropped, order kept."""
+def codes_codec(options: ExportOptions) -> Codec:
+    """Codes split on (and joined with) the separator; see ``codes_converter``."""
     sep = options.value_separator
 
-    def convert(cell: str) -> list[str] | _Empty:
+    def decode(cell: str) -> list[str] | _Empty:
         if sep not in cell:
             code = cell.strip()
             return [code] if code else EMPTY
         parts = cell.split(sep)
         if len(parts) > 16:
+            # a long list: a dict keeps the first of each code in order
             codes = list(dict.fromkeys(c for c in (p.strip() for p in parts) if c))
             return codes if codes else EMPTY
         codes = []
@@ -371,7 +535,7 @@ def codes_converter(options: ExportOptions) -> Converter:
                 codes.append(code)
         return codes if codes else EMPTY
 
-    return convert
+    return Codec(decode, _codes_cell(sep))
 
 
 _HEX: Final = frozenset("0123456789abcdefABCDEF")
@@ -395,11 +559,20 @@ def to_uuid(cell: str) -> str:
     return value
 
 
-def uuids_converter(options: ExportOptions) -> Converter:
-    """UUIDs split on the separator, like codes, each checked."""
-    codes = codes_converter(options)
+def _uuid_cell(data: Any) -> str:
+    if data.__class__ is not str or not is_uuid(data):
+        raise _wrong(data, "a UUID")
+    text: str = data
+    return text
 
-    def convert(cell: str) -> list[str] | _Empty:
+
+UUID: Final = Codec(to_uuid, _uuid_cell)
+
+
+def _uuids(options: ExportOptions) -> Codec:
+    codes = codes_codec(options).decode
+
+    def decode(cell: str) -> list[str] | _Empty:
         values: list[str] | _Empty = codes(cell)
         if isinstance(values, list):
             for value in values:
@@ -407,27 +580,37 @@ def uuids_converter(options: ExportOptions) -> Converter:
                     raise CellError(f"not a valid UUID: {quote(value)} in {quote(cell)}")
         return values
 
-    return convert
+    return Codec(decode, _codes_cell(options.value_separator, _uuid_cell))
 
 
 # ---------------------------------------------------------------------------
 # prices and measures
 
 
-def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Converter:
+def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Codec:
     sep = options.value_separator
-    amount = amount_parser(attribute, options)
+    mark = options.decimal_separator
+    amounts = _amounts(attribute, options)
+    amount = amounts.parse
     check_currency = catalog.checks_currencies
     enabled = catalog.enabled_currencies
     enabled_list = ", ".join(sorted(enabled)) or "none"
+    plain_value = amounts.plain_value
+    # the usual cell, one to three plain items written alike ("740.00 EUR<###>12 USD",
+    # "EUR 740.00"), is read by one regex; anything else item by item, below
+    amount_first: _Matcher = _no_match
+    currency_first: _Matcher = _no_match
+    if amounts.plain is not None:
+        also = re.escape(sep)
+        item = f"({amounts.plain}) ?([A-Za-z]+)"
+        amount_first = re.compile(f"{item}(?:{also}{item}(?:{also}{item})?)?").fullmatch
+        item = f"([A-Za-z]+) ?({amounts.plain})"
+        currency_first = re.compile(f"{item}(?:{also}{item}(?:{also}{item})?)?").fullmatch
 
     currencies: dict[str, str] = {}  # currency as written -> its checked code
-    numeric_start = frozenset("0123456789+-" + options.decimal_separator)
+    numeric_start = frozenset("0123456789+-" + mark)
 
     def currency_code(currency: str, text: str) -> str:
-        code = currencies.get(currency)
-        if code is not None:
-            return code
         code = currency.upper()
         if not (code.isalpha() and code.isascii()):
             raise CellError(
@@ -442,17 +625,18 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
             currencies[currency] = code
         return code
 
-    def item(raw: str) -> tuple[str, int | str]:
+    def one(raw: str) -> tuple[str, int | str]:
         text = raw.strip()  # parsed trimmed, quoted as read
         parts = text.split()
         if len(parts) == 2:
             first, second = parts
-            if first[0] in numeric_start:
+            # (any digit: "٣ XYZ" is refused for its currency, as it always was)
+            if first[0] in numeric_start or first[0].isdigit():
                 number, currency = first, second
             elif second[0] in numeric_start:
                 currency, number = first, second
             else:
-                raise _not_a_number(raw, options.decimal_separator, "an amount")
+                raise _not_a_number(raw, mark, "an amount")
         elif len(parts) == 1:
             # glued: "740.00EUR" or "EUR740.00"
             i = len(text)
@@ -477,27 +661,44 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
         try:
             return code, amount(number)
         except CellError as exc:
-            sep = options.decimal_separator
-            if _split_number(number, sep) is None:
-                raise _not_a_number(raw, sep, "an amount", number) from None
+            if _split_number(number, mark) is None:
+                raise _not_a_number(raw, mark, "an amount", number) from None
             raise CellError(f"{exc} (in {quote(raw)})") from None
 
-    def convert(cell: str) -> list[dict[str, Any]] | _Empty:
+    def decode(cell: str) -> list[dict[str, Any]] | _Empty:
+        found = amount_first(cell)
+        if found is not None:
+            amount1, written1, amount2, written2, amount3, written3 = found.groups()
+        else:
+            found = currency_first(cell)
+            if found is not None:
+                written1, amount1, written2, amount2, written3, amount3 = found.groups()
+        if found is not None:
+            # plain amounts, taken as they are (what amount() returns for them), in
+            # currencies met before (else messages would need the item): no repeats
+            code1 = currencies.get(written1)
+            if code1 is not None:
+                out = [{"amount": plain_value(amount1), "currency": code1}]
+                if amount2 is None:
+                    return out
+                code2 = currencies.get(written2)
+                if code2 is not None and code2 != code1:
+                    out.append({"amount": plain_value(amount2), "currency": code2})
+                    if amount3 is None:
+                        return out
+                    code3 = currencies.get(written3)
+                    if code3 is not None and code3 != code1 and code3 != code2:
+                        out.append({"amount": plain_value(amount3), "currency": code3})
+                        return out
+        return items(cell)
+
+    def items(cell: str) -> list[dict[str, Any]] | _Empty:
         out: list[dict[str, Any]] = []
         seen: dict[str, int | str] = {}
-        for raw in cell.split(sep) if sep in cell else (cell,):
-            parts = raw.split()
-            if not parts:
+        for raw in cell.split(sep):
+            if not raw or raw.isspace():
                 continue
-            if len(parts) == 2 and parts[0][0].isdigit():
-                # the usual "740.00 EUR", without the detours of item()
-                code = currencies.get(parts[1]) or currency_code(parts[1], raw)
-                try:
-                    value = amount(parts[0])
-                except CellError:
-                    code, value = item(raw)
-            else:
-                code, value = item(raw)
+            code, value = one(raw)
             previous = seen.get(code)
             if previous is not None:
                 if _same(previous, value):
@@ -507,18 +708,54 @@ def _price(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Co
             out.append({"amount": value, "currency": code})
         return out if out else EMPTY
 
-    return convert
+    def encode(data: Any) -> str:
+        if data.__class__ is not list:
+            raise _wrong(data, "a list of prices")
+        cells = []
+        for price in data:
+            if price.__class__ is not dict or price.get("currency").__class__ is not str:
+                raise _wrong(price, 'a price like {"amount": "19.99", "currency": "EUR"}')
+            if price.get("amount") is None:
+                continue  # the PIM keeps an empty price per currency: nothing to write
+            cells.append(f"{amount_cell(price['amount'], mark)} {price['currency']}")
+        return sep.join(cells)
+
+    return Codec(decode, encode)
 
 
-def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Converter:
+def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Codec:
     lookup = catalog.unit_lookup(attribute.metric_family or "")
-    amount = amount_parser(attribute, options)
-    number_chars = frozenset("0123456789+-" + options.decimal_separator)
+    mark = options.decimal_separator
+    amounts = _amounts(attribute, options)
+    amount = amounts.parse
+    plain_value = amounts.plain_value
+    number_chars = frozenset("0123456789+-" + mark)
     default = attribute.default_metric_unit
     default_unit = (lookup.resolve(default) or default) if default else None
     found: dict[str, str] = {}  # unit as written -> Akeneo code; feeds repeat a few units
+    # "3 kg" and "3kg" with a plain amount: read by one regex; the unit starts where the
+    # amount's characters end, as below
+    plain: _Matcher = _no_match
+    if amounts.plain is not None:
+        not_number = "".join(re.escape(c) for c in sorted(number_chars))
+        plain = re.compile(f"({amounts.plain}) ?([^\\s{not_number}]\\S*)").fullmatch
 
-    def convert(cell: str) -> dict[str, Any]:
+    def unit_of(unit_text: str, cell: str) -> str:
+        unit = lookup.resolve(unit_text)
+        if unit is None:
+            raise CellError(f"{lookup.explain(unit_text)}; got {quote(cell)}")
+        if len(found) < 1024:
+            found[unit_text] = unit
+        return unit
+
+    def decode(cell: str) -> dict[str, Any]:
+        match = plain(cell)
+        if match is not None:
+            number, unit_text = match.groups()
+            return {
+                "amount": plain_value(number),
+                "unit": found.get(unit_text) or unit_of(unit_text, cell),
+            }
         text = cell.strip()
         head, _, rest = text.partition(" ")
         if rest:
@@ -533,20 +770,13 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
                 f'expected an amount and a unit like "3000.00 MMT" or "3 kg", got {quote(cell)}'
             )
         try:
-            value = amount(number)
+            value: int | str = amount(number)
         except CellError as exc:
-            sep = options.decimal_separator
-            if _split_number(number, sep) is None:
-                raise _not_a_number(cell, sep, "an amount", number) from None
+            if _split_number(number, mark) is None:
+                raise _not_a_number(cell, mark, "an amount", number) from None
             raise CellError(f"{exc} (in {quote(cell)})") from None
         if unit_text:
-            unit = found.get(unit_text)
-            if unit is None:
-                unit = lookup.resolve(unit_text)
-                if unit is None:
-                    raise CellError(f"{lookup.explain(unit_text)}; got {quote(cell)}")
-                if len(found) < 1024:
-                    found[unit_text] = unit
+            unit = found.get(unit_text) or unit_of(unit_text, cell)
         elif default_unit is not None:
             unit = default_unit
         else:
@@ -556,14 +786,19 @@ def _metric(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> C
             )
         return {"amount": value, "unit": unit}
 
-    return convert
+    def encode(data: Any) -> str:
+        if data.__class__ is not dict or data.get("unit").__class__ is not str:
+            raise _wrong(data, 'a measure like {"amount": "180", "unit": "GRAM"}')
+        if data.get("amount") is None:
+            return ""
+        return f"{amount_cell(data['amount'], mark)} {data['unit']}"
+
+    return Codec(decode, encode)
 
 
 # ---------------------------------------------------------------------------
 # media and JSON
 
-
-MEDIA_TYPES: Final = frozenset({"pim_catalog_file", "pim_catalog_image"})
 
 #: Akeneo's file-info key: four one-character folders, a 40-hex hash, ``_``, the file name
 _MEDIA_CODE = re.compile(r"[0-9a-f]/[0-9a-f]/[0-9a-f]/[0-9a-f]/[0-9a-f]{40}_[^/]+")
@@ -620,19 +855,34 @@ def media_extensions(attribute: Attribute) -> frozenset[str]:
     return frozenset(ext.lower().lstrip(".") for ext in attribute.allowed_extensions)
 
 
-def _media(attribute: Attribute) -> Converter:
+def _media_cell(data: Any) -> str:
+    """A media-file code (``a/b/c/d/<hash>_name.jpg``) as it is."""
+    if data.__class__ is not str or not data or data != data.strip():
+        raise _wrong(data, "a media-file code")
+    code: str = data
+    return code
+
+
+def _media(attribute: Attribute) -> Codec:
     allowed = media_extensions(attribute)
 
-    def convert(cell: str) -> str:
+    def decode(cell: str) -> str:
         code = cell.strip()
         check_media_name(code, allowed, cell)
         return code
 
-    return convert
+    return Codec(decode, _media_cell)
 
 
-def _json(kind: str) -> Converter:
-    def convert(cell: str) -> Any:
+def _json_cell(data: Any) -> str:
+    try:
+        return orjson.dumps(data).decode()
+    except TypeError as exc:  # orjson.JSONEncodeError
+        raise _wrong(data, f"JSON data ({exc})") from None
+
+
+def _json(kind: str) -> Codec:
+    def decode(cell: str) -> Any:
         try:
             data = orjson.loads(cell)
         except orjson.JSONDecodeError as exc:
@@ -653,39 +903,53 @@ def _json(kind: str) -> Converter:
             )
         return data
 
-    return convert
+    return Codec(decode, _json_cell)
+
+
+def _other_cell(data: Any) -> str:
+    """Any other type: text as it is, anything else as JSON."""
+    if data.__class__ is str:
+        text: str = data
+        return text
+    return _json_cell(data)
 
 
 # ---------------------------------------------------------------------------
 # dispatch
 
 
-def value_converter(
-    attribute: Attribute, catalog: Catalog, options: ExportOptions
-) -> Converter | None:
-    """The converter for one attribute column, or None when the cell goes as read."""
+def value_codec(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Codec:
+    """The codec of one attribute column, by the attribute's type."""
     kind = attribute.type
     if kind in TEXT_TYPES:
         return _text(attribute)
     if kind == "pim_catalog_number":
         return _number(attribute, options)
     if kind == "pim_catalog_boolean":
-        return to_boolean
+        return BOOLEAN
     if kind == "pim_catalog_date":
         return _date(attribute, options)
     if kind in CODE_TYPES:
-        return code_converter(options)
+        return code_codec(options)
     if kind in CODES_TYPES:
-        return codes_converter(options)
+        return codes_codec(options)
     if kind == "pim_catalog_price_collection":
         return _price(attribute, catalog, options)
     if kind == "pim_catalog_metric":
         return _metric(attribute, catalog, options)
     if kind in MEDIA_TYPES:
         return _media(attribute)
-    if kind in ("pim_catalog_table", "pim_catalog_product_link"):
+    if kind in JSON_TYPES:
         return _json(kind)
-    return None  # any other type: the string as read
+    return Codec(_as_read, _other_cell, as_read=True)  # any other type: the string as read
+
+
+def value_converter(
+    attribute: Attribute, catalog: Catalog, options: ExportOptions
+) -> Converter | None:
+    """The cell -> data converter of one attribute column, or None when the cell goes as read."""
+    codec = value_codec(attribute, catalog, options)
+    return None if codec.as_read else codec.decode
 
 
 # ---------------------------------------------------------------------------
@@ -699,18 +963,25 @@ ERASABLE_FIELDS: Final[dict[str, list[Any] | None]] = {
     "groups": [],
 }
 
+LIST_FIELDS: Final = frozenset({"categories", "add_categories", "remove_categories", "groups"})
+
+
+def field_codec(name: str, options: ExportOptions) -> Codec:
+    """The codec of a top-level field (``identifier``, ``uuid``, ``code`` included)."""
+    if name in LIST_FIELDS:
+        return codes_codec(options)
+    if name == "enabled":
+        return BOOLEAN
+    if name == "uuid":
+        return UUID
+    if name == "identifier":
+        return IDENTIFIER
+    return code_codec(options)  # code, family, family_variant, parent
+
 
 def field_converter(name: str, options: ExportOptions) -> Converter:
-    """The converter of a top-level field (``identifier``, ``uuid``, ``code`` included)."""
-    if name in ("categories", "add_categories", "remove_categories", "groups"):
-        return codes_converter(options)
-    if name == "enabled":
-        return to_boolean
-    if name == "uuid":
-        return to_uuid
-    if name == "identifier":
-        return identifier_converter
-    return code_converter(options)  # code, family, family_variant, parent
+    """The cell -> data converter of a top-level field."""
+    return field_codec(name, options).decode
 
 
 def identifier_converter(cell: str) -> str:
@@ -722,6 +993,9 @@ def identifier_converter(cell: str) -> str:
     if "," in value or ";" in value:
         raise CellError(f"an identifier may not contain a comma or a semicolon: {quote(cell)}")
     return value
+
+
+IDENTIFIER: Final = Codec(identifier_converter, _text_cell)
 
 
 def limited_identifier_converter(attribute: Attribute | None) -> Converter:
@@ -749,20 +1023,26 @@ def limited_identifier_converter(attribute: Attribute | None) -> Converter:
     return convert
 
 
-def association_converter(options: ExportOptions, *, uuids: bool) -> Converter:
+def association_codec(options: ExportOptions, *, uuids: bool) -> Codec:
     """Codes of an association column; UUIDs when the targets are products by uuid."""
-    return uuids_converter(options) if uuids else codes_converter(options)
+    return _uuids(options) if uuids else codes_codec(options)
 
 
-def quantified_converter(options: ExportOptions, *, key: str) -> Converter:
-    """``code|quantity`` items -> ``[{key: code, "quantity": n}]`` (key: identifier or uuid)."""
+def association_converter(options: ExportOptions, *, uuids: bool) -> Converter:
+    """The cell -> data converter of an association column."""
+    return association_codec(options, uuids=uuids).decode
+
+
+def quantified_codec(options: ExportOptions, *, key: str) -> Codec:
+    """``code|quantity`` items <-> ``[{key: code, "quantity": n}]`` (key: identifier or uuid)."""
     sep = options.value_separator
     uuids = key == "uuid"
+    target = _uuid_cell if uuids else _code_cell(sep)
 
-    def convert(cell: str) -> list[dict[str, Any]] | _Empty:
+    def decode(cell: str) -> list[dict[str, Any]] | _Empty:
         out: list[dict[str, Any]] = []
         seen: dict[str, int] = {}
-        for raw in cell.split(sep) if sep in cell else (cell,):
+        for raw in cell.split(sep):
             text = raw.strip()
             if not text:
                 continue
@@ -784,4 +1064,25 @@ def quantified_converter(options: ExportOptions, *, key: str) -> Converter:
             out.append({key: code, "quantity": quantity})
         return out if out else EMPTY
 
-    return convert
+    def encode(data: Any) -> str:
+        if data.__class__ is not list:
+            raise _wrong(data, "a list of quantified links")
+        if "|" in sep:
+            raise CellError(
+                f"cannot write quantified links with the value separator {quote(sep)}: "
+                '"|" marks the quantity; choose another --value-separator'
+            )
+        cells = []
+        for link in data:
+            quantity = link.get("quantity") if link.__class__ is dict else None
+            if quantity.__class__ is not int or quantity < 1:
+                raise _wrong(link, f'a link like {{"{key}": "x", "quantity": 2}}')
+            cells.append(f"{target(link.get(key))}|{quantity}")
+        return sep.join(cells)
+
+    return Codec(decode, encode)
+
+
+def quantified_converter(options: ExportOptions, *, key: str) -> Converter:
+    """``code|quantity`` items -> ``[{key: code, "quantity": n}]`` (key: identifier or uuid)."""
+    return quantified_codec(options, key=key).decode

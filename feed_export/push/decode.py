@@ -1,10 +1,10 @@
 """Row -> one product (or product model) JSON line, or a line error naming every bad cell.
 
 ``RowDecoder`` compiles a ``FeedLayout`` once into flat per-column plans (index, header,
-converter, where the data goes), then into one generated function per plan with the
-column loop unrolled (``_compile_columns``; ``_decode_columns`` is the reference loop it
-must match), so decoding a row is a blank check and at most one converter call per cell,
-then one ``orjson.dumps``.
+the column's codec, where the data goes), so decoding a row is one loop over the columns
+(``_decode_columns``): a blank check and at most one codec call per cell, then one
+``orjson.dumps``. (A function generated per layout with the loop unrolled was measured
+against this loop and removed: see docs/DECISIONS.md.)
 
 The line: the identifier field first (``identifier``, ``uuid`` or ``code``), then the
 other fields in feed column order, then ``values`` (attributes in the order the feed
@@ -51,19 +51,20 @@ import orjson
 from feed_export.catalog.codecs import (
     EMPTY,
     ERASABLE_FIELDS,
+    LIST_TYPES,
     MEDIA_TYPES,
-    association_converter,
+    UUID,
+    association_codec,
     check_media_name,
-    code_converter,
+    code_codec,
     erase_data,
-    field_converter,
+    field_codec,
     limited_identifier_converter,
     media_extensions,
     media_source,
-    quantified_converter,
+    quantified_codec,
     quote,
-    to_uuid,
-    value_converter,
+    value_codec,
 )
 from feed_export.catalog.layout import Column, FeedLayout
 from feed_export.config import IDENTIFIER_FIELD, Entity, ExportOptions
@@ -236,17 +237,16 @@ _ENTITY_WORDS: Final[dict[str, Entity]] = {
 }
 
 _ValuePlan = tuple[
-    int, str, str, Converter | None, Any, dict[str, Any], list[dict[str, Any]] | None
+    int, str, str, Converter | None, Any, dict[str, Any], list[dict[str, Any]] | None, bool
 ]
 _LinkPlan = tuple[int, str, str, str, str, Converter, Any]
 
 
 class _Plan:
-    """How rows of one entity are decoded: flat per-column tuples, compiled once."""
+    """How rows of one entity are decoded: flat per-column tuples, built once."""
 
     __slots__ = (
         "checks",
-        "columns",
         "entity",
         "fields",
         "foreign",
@@ -255,7 +255,6 @@ class _Plan:
         "key_header",
         "key_index",
         "links",
-        "source",
         "values",
     )
 
@@ -279,8 +278,8 @@ class _Plan:
             # the identifier attribute's limit holds for the identifier field too: checked
             # here rather than refused by the PIM after sending
             "identifier": limited_identifier_converter(catalog.identifier_attribute),
-            "uuid": to_uuid,
-        }.get(self.key_field, code_converter(options))
+            "uuid": UUID.decode,
+        }.get(self.key_field, code_codec(options).decode)
         self.foreign = tuple(foreign)
 
         fields: list[tuple[int, str, str, Converter, Any]] = []
@@ -291,7 +290,7 @@ class _Plan:
         for column in columns:
             if column.kind == "field":
                 erased = ERASABLE_FIELDS.get(column.name, _KEEP) if erase else _KEEP
-                convert_field = field_converter(column.name, options)
+                convert_field = field_codec(column.name, options).decode
                 if rules is not None:  # codes the catalog knows: checked, its spelling out
                     convert_field = rules.field(column, convert_field)
                 fields.append((column.index, _label(column), column.name, convert_field, erased))
@@ -307,15 +306,29 @@ class _Plan:
                     "data": None,
                 }
                 alone = [entry] if codes_seen.count(column.name) == 1 else None
-                convert = (
-                    _media_converter(column)
-                    if attribute.type in MEDIA_TYPES
-                    else value_converter(attribute, catalog, options)
-                )
+                convert: Converter | None = None  # None: the cell goes as read
+                if attribute.type in MEDIA_TYPES:
+                    convert = _media_converter(column)
+                else:
+                    codec = value_codec(attribute, catalog, options)
+                    if not codec.as_read:
+                        convert = codec.decode
                 if rules is not None:  # select options the catalog lists
                     convert = rules.value(column, convert)
+                # only list types can hold nothing but separators (EMPTY), only files a
+                # URL or a path (MediaRef): the other columns skip both tests
+                special = attribute.type in LIST_TYPES or attribute.type in MEDIA_TYPES
                 values.append(
-                    (column.index, _label(column), column.name, convert, erased, entry, alone)
+                    (
+                        column.index,
+                        _label(column),
+                        column.name,
+                        convert,
+                        erased,
+                        entry,
+                        alone,
+                        special,
+                    )
                 )
             elif column.kind == "identifier_check":
                 checks.append((column.index, _label(column)))
@@ -325,13 +338,6 @@ class _Plan:
         self.values = tuple(values)
         self.checks = tuple(checks)
         self.links = tuple(links)
-        self.source, self.columns = _compile_columns(self.fields, self.values)
-
-
-_ColumnsDecoder = Callable[
-    [tuple[str, ...], dict[str, Any], list[tuple[int, str]]],
-    tuple[dict[str, list[dict[str, Any]]], list[MediaRef] | None],
-]
 
 
 def _decode_columns(
@@ -341,10 +347,10 @@ def _decode_columns(
     body: dict[str, Any],
     problems: list[tuple[int, str]],
 ) -> tuple[dict[str, list[dict[str, Any]]], list[MediaRef] | None]:
-    """The fields (into ``body``) and the values of one row: the reference loop.
+    """The fields (into ``body``) and the values of one row, with every problem found.
 
-    ``_compile_columns`` generates the same logic unrolled per layout; this loop is what
-    it must match (the tests compare both on every row they decode).
+    The usual path goes first: a cell that is not blank, its codec's data, stored in the
+    column's value object (reused row after row) under its attribute code.
     """
     for index, header, name, convert, erased in fields:
         cell = cells[index]
@@ -365,135 +371,43 @@ def _decode_columns(
 
     values: dict[str, list[dict[str, Any]]] = {}
     media: list[MediaRef] | None = None
-    media_ref = MediaRef
-    for index, header, code, convert_value, erased, entry, alone in value_plans:
+    for index, header, code, convert_value, erased, entry, alone, special in value_plans:
         cell = cells[index]
-        if not cell or cell.isspace():
-            if erased is _KEEP:
-                continue
-            data = erased
-        elif convert_value is None:
-            data = cell
-        else:
-            try:
-                data = convert_value(cell)
-            except CellError as exc:
-                problems.append((index, f"{header}: {exc}"))
-                continue
-            if data is EMPTY:
-                if erased is _KEEP:
+        if cell and not cell.isspace():
+            if convert_value is None:
+                data = cell
+            else:
+                try:
+                    data = convert_value(cell)
+                except CellError as exc:
+                    problems.append((index, f"{header}: {exc}"))
                     continue
-                data = erased
-            elif data.__class__ is media_ref:
-                # fetched and uploaded once the line is saved
-                if media is None:
-                    media = [data]
-                else:
-                    media.append(data)
-                continue
+                if special:
+                    if data is EMPTY:
+                        if erased is _KEEP:
+                            continue
+                        data = erased
+                    elif data.__class__ is MediaRef:
+                        # fetched and uploaded once the line is saved
+                        if media is None:
+                            media = [data]
+                        else:
+                            media.append(data)
+                        continue
+        elif erased is _KEEP:
+            continue
+        else:
+            data = erased
         entry["data"] = data
         if alone is not None:
             values[code] = alone
         else:
-            values.setdefault(code, []).append(entry)
-    return values, media
-
-
-def _compile_columns(
-    fields: tuple[tuple[int, str, str, Converter, Any], ...],
-    value_plans: tuple[_ValuePlan, ...],
-) -> tuple[str, _ColumnsDecoder]:
-    """Python source doing ``_decode_columns`` for these plans, unrolled; and its function.
-
-    Why: decoding is most of a dry run's time, and in the reference loop most of that is
-    the loop itself (unpacking a 7-tuple, testing for "no converter", "erase", "media"
-    per cell). The generated function has one straight block per column with those
-    answers decided once, and the column's objects bound as globals (``c3``: converter,
-    ``h3``: header, ``e3``: erased data, ``v3``: value object, ``a3``: its one-item list).
-    Only constants chosen here go into the source (indexes and ``repr`` of names), never
-    feed text. ``RowDecoder.generated_source`` shows it.
-    """
-    scope: dict[str, Any] = {"CellError": CellError, "EMPTY": EMPTY, "MediaRef": MediaRef}
-    lines = [
-        "def decode_columns(cells, body, problems):",
-        "    values = {}",
-        "    media = None",
-    ]
-    add = lines.append
-    for n, (index, header, name, convert, erased) in enumerate(fields):
-        scope[f"c{n}"], scope[f"h{n}"], scope[f"e{n}"] = convert, header, erased
-        keep = erased is _KEEP
-        add(f"    # field {name!r}, column {index + 1}")
-        add(f"    cell = cells[{index}]")
-        add("    if cell and not cell.isspace():")
-        add("        try:")
-        add(f"            data = c{n}(cell)")
-        add("        except CellError as exc:")
-        add(f'            problems.append(({index}, f"{{h{n}}}: {{exc}}"))')
-        add("        else:")
-        add("            if data is not EMPTY:")
-        add(f"                body[{name!r}] = data")
-        if not keep:
-            add("            else:")
-            add(f"                body[{name!r}] = e{n}")
-            add("    else:")
-            add(f"        body[{name!r}] = e{n}")
-    codes_before: set[str] = set()
-    for n, (index, header, code, convert_value, erased, entry, alone) in enumerate(value_plans):
-        scope[f"k{n}"], scope[f"g{n}"], scope[f"x{n}"] = convert_value, header, erased
-        scope[f"v{n}"], scope[f"a{n}"] = entry, alone
-        keep = erased is _KEEP
-        if alone is not None:
-            store = [f"values[{code!r}] = a{n}"]
-        elif code not in codes_before:
-            # the code's first column: no list for it yet
-            store = [f"values[{code!r}] = [v{n}]"]
-        else:
-            store = [
-                f"same = values.get({code!r})",
-                "if same is None:",
-                f"    values[{code!r}] = [v{n}]",
-                "else:",
-                f"    same.append(v{n})",
-            ]
-        codes_before.add(code)
-
-        def put(data: str, indent: str, n: int = n, store: list[str] = store) -> None:
-            add(f'{indent}v{n}["data"] = {data}')
-            for line in store:
-                add(indent + line)
-
-        add(f"    # value {code!r}, column {index + 1}")
-        add(f"    cell = cells[{index}]")
-        add("    if cell and not cell.isspace():")
-        if convert_value is None:
-            put("cell", "        ")
-        else:
-            add("        try:")
-            add(f"            data = k{n}(cell)")
-            add("        except CellError as exc:")
-            add(f'            problems.append(({index}, f"{{g{n}}}: {{exc}}"))')
-            add("        else:")
-            add("            if data is EMPTY:")
-            if keep:
-                add("                pass")
+            same = values.get(code)
+            if same is None:
+                values[code] = [entry]
             else:
-                put(f"x{n}", "                ")
-            add("            elif data.__class__ is MediaRef:")
-            add("                if media is None:")
-            add("                    media = [data]")
-            add("                else:")
-            add("                    media.append(data)")
-            add("            else:")
-            put("data", "                ")
-        if not keep:
-            add("    else:")
-            put(f"x{n}", "        ")
-    add("    return values, media")
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, "<feed_export.push.decode decode_columns>", "exec"), scope)
-    function: _ColumnsDecoder = scope["decode_columns"]
-    return source, function
+                same.append(entry)
+    return values, media
 
 
 def _link(column: Column, entity: Entity, options: ExportOptions, erase: bool) -> _LinkPlan:
@@ -501,10 +415,10 @@ def _link(column: Column, entity: Entity, options: ExportOptions, erase: bool) -
     by_uuid = target == "product_uuids" or (entity == "products-uuid" and target == "products")
     if column.kind == "quantified_association":
         section = "quantified_associations"
-        convert = quantified_converter(options, key="uuid" if by_uuid else "identifier")
+        convert = quantified_codec(options, key="uuid" if by_uuid else "identifier").decode
     else:
         section = "associations"
-        convert = association_converter(options, uuids=by_uuid)
+        convert = association_codec(options, uuids=by_uuid).decode
     return (
         column.index,
         _label(column),
@@ -562,16 +476,11 @@ class RowDecoder:
         layout: FeedLayout,
         options: ExportOptions,
         *,
-        compiled: bool = True,
         checks: CatalogChecks | None = None,
     ) -> None:
-        """``compiled=False`` decodes with the reference loop instead (tests compare both).
-
-        ``checks``: the PIM's rules the catalog answers (``catalog.checks``), run on every
-        row; None decodes without them.
-        """
+        """``checks``: the PIM's rules the catalog answers (``catalog.checks``), run on every
+        row; None decodes without them."""
         self.layout = layout
-        self._compiled = compiled
         self._row_check = checks.row if checks is not None and checks.per_row else None
         self._width = layout.width
         self._blank_unchecked = layout.blank_unchecked
@@ -658,10 +567,7 @@ class RowDecoder:
             except CellError as exc:
                 problems.append((plan.key_index, f"{plan.key_header}: {exc}"))
         body: dict[str, Any] = {plan.key_field: key}
-        if self._compiled:
-            values, media = plan.columns(cells, body, problems)
-        else:
-            values, media = _decode_columns(plan.fields, plan.values, cells, body, problems)
+        values, media = _decode_columns(plan.fields, plan.values, cells, body, problems)
         if values:
             body["values"] = values
 
@@ -762,10 +668,6 @@ class RowDecoder:
             tuple(media) if media else (),
             notes,
         )
-
-    def generated_source(self) -> dict[Entity, str]:
-        """The source of each plan's generated column function, to read or debug it."""
-        return {entity: plan.source for entity, plan in self._plans.items()}
 
     def key_of(self, row: Row) -> tuple[Entity, str] | None:
         """The entity and key of ``row`` alone (cheap: for ``planner.FeedIndex``), or None."""

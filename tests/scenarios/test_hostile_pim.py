@@ -151,17 +151,16 @@ def test_a_huge_catalog_page_is_not_read_whole(
 def test_an_endless_answer_line_and_a_flood_of_answers_stay_bounded(
     hostile: Callable[[Override], Sandbox],
 ) -> None:
-    served: dict[str, int] = {"pieces": 0}
+    again = b'{"line": 1, "status_code": 422, "message": "again"}\n' * 500
 
     def flood(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
         start_response("200 OK", [("Content-Type", "application/vnd.akeneo.collection+json")])
 
         def body() -> Iterator[bytes]:
-            yield b'{"line": 1, "status_code": 201}\n'
-            for piece in _endless(b'{"line": 1, "status_code": 422, "message": "again"}\n' * 500):
-                served["pieces"] += 1
-                yield piece
+            # the flood arrives with the first answer: the reader has it in hand at once
+            yield b'{"line": 1, "status_code": 201}\n' + again
+            yield from _endless(again)
 
         return body()
 
@@ -170,7 +169,6 @@ def test_an_endless_answer_line_and_a_flood_of_answers_stay_bounded(
         started = time.monotonic()
         assert client.patch_collection("products", [LINE]) == [LineResult(201, "")]
         assert time.monotonic() - started < 3  # stopped after the one answer expected
-    assert served["pieces"] > 0  # the PIM was flooding when the reader stopped
 
 
 # --- pagination ----------------------------------------------------------------------------
