@@ -52,22 +52,20 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 import time
-import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Final, Protocol
-from urllib.parse import unquote, urlsplit
 
 import orjson
 import requests
 
 from feed_export.akeneo.responses import LineResult, MediaUpload, is_success
 from feed_export.akeneo.retry import RetryPolicy
+from feed_export.catalog.asset_codecs import code_from_name, file_name, is_asset_code, suffixed
 from feed_export.catalog.layout import FeedLayout
 from feed_export.config import Entity
 from feed_export.errors import RetriesExhausted, TransportError
@@ -86,52 +84,9 @@ log = logging.getLogger(__name__)
 
 #: where the cache lives, relative to the feed's folder
 CACHE_PATH: Final = Path(".feed_export") / "asset-cache.json"
-#: Akeneo's AssetCode: letters, digits and underscores, 1 to 255 of them
-MAX_CODE: Final = 255
-_CODE: Final = re.compile(r"[A-Za-z0-9_]{1,255}")
-_NOT_CODE: Final = re.compile(r"[^A-Za-z0-9_]")
-_EXTENSION: Final = re.compile(r"\.[^/.]+$")
 #: what a download's messages begin with; an asset failure names the source instead
 _FETCH_PREFIX: Final = "could not fetch it: "
 _LIMITS: Final = MediaLimits()
-
-
-def is_asset_code(text: str) -> bool:
-    """Whether ``text`` is a valid asset code (``AssetCode::fromString``).
-
-    >>> is_asset_code("front_01"), is_asset_code("front-01"), is_asset_code("")
-    (True, False, False)
-    """
-    return _CODE.fullmatch(text) is not None
-
-
-def code_from_name(name: str) -> str:
-    """The asset code for a file name, as Akeneo's asset upload makes it.
-
-    >>> code_from_name("Front view.JPG"), code_from_name("été-2024.png"), code_from_name(".png")
-    ('Frontview', 'ete_2024', 'asset')
-    """
-    stem = _EXTENSION.sub("", name)
-    plain = "".join(c for c in unicodedata.normalize("NFKD", stem) if not unicodedata.combining(c))
-    code = _NOT_CODE.sub("_", plain.replace(" ", ""))[:MAX_CODE]
-    return code or "asset"
-
-
-def name_of(ref: MediaRef) -> str:
-    """The file name a URL or a path ends with (a URL's query left out)."""
-    if ref.kind == "url":
-        return unquote(PurePosixPath(urlsplit(ref.source).path).name)
-    return ref.source.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
-
-
-def suffixed(base: str, source: str) -> str:
-    """``base`` made unique for ``source``: ``<base>_<8 hex of the source's SHA-1>``.
-
-    >>> suffixed("front", "https://cdn.test/b/front.jpg")
-    'front_019e97fa'
-    """
-    digest = hashlib.sha1(source.encode("utf-8")).hexdigest()[:8]
-    return f"{base[: MAX_CODE - 9]}_{digest}"
 
 
 class AssetNamer:
@@ -169,7 +124,7 @@ class AssetNamer:
             known = self._codes.get((folded, source))
             if known is not None:
                 return known
-            code = code_from_name(name_of(ref))
+            code = code_from_name(file_name(ref.source, ref.kind))
             holder = self._holders.get((folded, code.casefold()))
             if holder is not None and holder != source:
                 code = suffixed(code, source)
@@ -446,7 +401,7 @@ class AssetStage:
     ) -> tuple[str, dict[str, Any] | None]:
         """A code for the file that no other asset of the PIM holds, and the PIM's asset
         of that code when it already has this very media (else None)."""
-        alternative = suffixed(code_from_name(name_of(ref.file)), source)
+        alternative = suffixed(code_from_name(file_name(ref.file.source, ref.file.kind)), source)
         candidates = [ref.code] if ref.code == alternative else [ref.code, alternative]
         for candidate in candidates:
             asset = self._client.asset(ref.family, candidate)

@@ -28,6 +28,7 @@ from imageserver import (
 from pydantic import SecretStr
 
 from feed_export.akeneo.client import AkeneoClient
+from feed_export.catalog import asset_codecs
 from feed_export.config import Settings
 from feed_export.push import assets as assets_module
 from feed_export.push.assets import (
@@ -150,7 +151,8 @@ def test_codes_from_file_names(name: str, code: str) -> None:
 
 
 def test_the_module_examples() -> None:
-    assert doctest.testmod(assets_module, raise_on_error=True).attempted >= 6
+    assert doctest.testmod(assets_module, raise_on_error=True).attempted >= 2
+    assert doctest.testmod(asset_codecs, raise_on_error=True).attempted >= 10
 
 
 def test_the_same_file_keeps_its_code_and_another_file_of_that_name_gets_a_suffix(
