@@ -37,7 +37,7 @@ from feed_export.errors import ConfigError
 from feed_export.feed.output import create_file
 from feed_export.feed.source import FeedSource, read_limits
 from feed_export.feed.writer import Target, check_writable, target_name
-from feed_export.push.assets import AssetStage, FamilyClient, feed_has_assets
+from feed_export.push.assets import AssetNamer, AssetStage, FamilyClient, feed_has_assets
 from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import (
     OrderedFeedback,
@@ -221,17 +221,24 @@ def run_push(
         checks = CatalogChecks(layout, options, tree)
         report.warnings.extend(checks.warnings)
         assets = None
-        if feed_has_assets(layout) and not options.dry_run:
-            assert client is not None
-            assets = AssetStage.for_folder(
-                client,
-                source.folder,
-                pim or client.base_url,
-                limits=_media_limits(options),
-                full=tracking.mode == "full",
-            )
-            stack.callback(assets.close)
-        decoder = RowDecoder(layout, options, checks=checks)
+        names: AssetNamer | None = None
+        if feed_has_assets(layout):
+            # files in asset cells get their codes as rows are decoded, in feed order, the
+            # same as in earlier runs (the stage's cache); a dry run names them afresh
+            if options.dry_run:
+                names = AssetNamer(source.folder)
+            else:
+                assert client is not None
+                assets = AssetStage.for_folder(
+                    client,
+                    source.folder,
+                    pim or client.base_url,
+                    limits=_media_limits(options),
+                    full=tracking.mode == "full",
+                )
+                stack.callback(assets.close)
+                names = assets.namer
+        decoder = RowDecoder(layout, options, checks=checks, assets=names)
         payload: BinaryIO | None = None
         if isinstance(targets.payload_out, Path):
             try:
