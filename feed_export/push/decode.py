@@ -35,6 +35,13 @@ Decisions where the contract is silent:
 - File and image cells: a media-file code in Akeneo's form (``a/b/c/d/<40 hex>_name``)
   goes in the line as it is; an ``http(s)`` URL or a path (relative to the feed's
   folder) is left out of the line and handed to the media stage as a ``MediaRef``.
+- Asset collection cells (``catalog.asset_codecs``): asset codes go in the line as they
+  are; a URL or a path is a file that becomes an asset before the line is sent
+  (``AssetRef``, made by ``push.assets``): its code, named in feed order by the run's
+  ``AssetNames`` (from the file name, unique in the family), goes in the line in the
+  cell's order. An assets feed's rows (``--entity assets``) are assets: values with
+  ``channel`` instead of ``scope``; a media file named by URL or path is uploaded first,
+  and the line shows its source until its code replaces it.
 - Associations are serialised last, so the line can be cut in two: the product
   without them (first pass) and ``{key, associations, quantified_associations}``
   (second pass, once every product exists); see ``first_pass`` / ``second_pass``.

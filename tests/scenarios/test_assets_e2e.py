@@ -277,6 +277,37 @@ def test_an_assets_feed(sb: Sandbox, server: ImageServer, tmp_path: Path) -> Non
     assert asset_requests(sb)[PATCH_ASSETS] == before[PATCH_ASSETS] + 1  # the failed row
 
 
+def test_an_assets_feed_checked_offline(server: ImageServer, tmp_path: Path) -> None:
+    feed = write(
+        tmp_path / "assets.csv",
+        ["code", "media", "alt_text~en_US"],
+        [["tee_front", server.url("/tees/front.jpg"), "Front"], ["tee-bad", "", ""]],
+    )
+    payload = tmp_path / "payload.ndjson"
+    result = run_cli(
+        ["check", str(feed), "--catalog", str(DEMO_CATALOG), "--entity", "assets",
+         "--asset-family", "packshots", "--payload-out", str(payload)]
+    )  # fmt: skip
+    assert result.code == 1
+    (line,) = payload.read_bytes().splitlines()
+    assert json.loads(line) == {
+        "code": "tee_front",
+        "values": {
+            "media": [{"locale": None, "channel": None, "data": server.url("/tees/front.jpg")}],
+            "alt_text": [{"locale": "en_US", "channel": None, "data": "Front"}],
+        },
+    }
+    assert feedback(feed) == [
+        ("", "Valid (dry run)"),
+        (
+            "422",
+            "Not sent: code: an asset code holds only letters, digits and underscores (at most "
+            '255), got "tee-bad"',
+        ),
+    ]
+    assert server.hits == {}
+
+
 def test_an_assets_feed_needs_its_family(tmp_path: Path) -> None:
     feed = write(tmp_path / "assets.csv", ["code", "media"], [["a", ""]])
     result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "--entity", "assets"])
