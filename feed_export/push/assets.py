@@ -23,7 +23,8 @@ valid code the way Akeneo's own asset upload does it (spaces dropped, any charac
 letters, digits and ``_`` turned into ``_``; accents first taken off, ``é`` -> ``e``),
 at most 255 characters, ``asset`` when nothing is left. Two different files (URLs, or
 paths beside the feed) with the same name in one family: the second gets
-``<name>_<8 hex of its source's SHA-1>``. A cell item ``code=URL`` names the code itself.
+``<name>_<8 hex of its source's SHA-1>`` (a path relative to the feed's folder, so the
+code does not depend on where the folder is). A cell item ``code=URL`` names the code itself.
 
 What went is remembered per PIM in ``.feed_export/asset-cache.json`` beside the feed:
 for each family and source, the asset's code, the file's SHA-1 and what tells a change
@@ -127,9 +128,17 @@ class AssetNamer:
             code = code_from_name(file_name(ref.source, ref.kind))
             holder = self._holders.get((folded, code.casefold()))
             if holder is not None and holder != source:
-                code = suffixed(code, source)
+                code = self.unique(code, source)
             self._claim(folded, source, code)
             return code
+
+    def unique(self, code: str, source: str) -> str:
+        """``code`` made unique for ``source``, the same wherever the feed's folder is: a
+        path inside it is hashed relative to it (``img/front.jpg``), a URL as it is."""
+        path = Path(source)
+        if path.is_absolute() and path.is_relative_to(self._feed_dir):
+            source = path.relative_to(self._feed_dir).as_posix()
+        return suffixed(code, source)
 
     def claim(self, family: str, source: str, code: str) -> None:
         """``source`` is the asset ``code`` of ``family`` (named by the feed, or renamed)."""
@@ -401,7 +410,8 @@ class AssetStage:
     ) -> tuple[str, dict[str, Any] | None]:
         """A code for the file that no other asset of the PIM holds, and the PIM's asset
         of that code when it already has this very media (else None)."""
-        alternative = suffixed(code_from_name(file_name(ref.file.source, ref.file.kind)), source)
+        base = code_from_name(file_name(ref.file.source, ref.file.kind))
+        alternative = self.namer.unique(base, source)
         candidates = [ref.code] if ref.code == alternative else [ref.code, alternative]
         for candidate in candidates:
             asset = self._client.asset(ref.family, candidate)
