@@ -230,7 +230,23 @@ def asset_collection_codec(attribute: Attribute, catalog: Catalog, options: Expo
             )
         return make(source, kind, code)
 
+    split = codes.decode
+    is_code = _CODE.fullmatch
+
     def decode(cell: str) -> list[str | AssetFile] | Any:
+        found_codes = split(cell)
+        if found_codes is EMPTY:
+            return EMPTY
+        for code in found_codes:
+            if is_code(code) is None:
+                break
+        else:  # the usual cell: codes only
+            if limit and len(found_codes) > limit:
+                raise CellError(
+                    f"holds {len(found_codes)} assets, over this attribute's limit of {limit}: "
+                    f"{quote(cell)}"
+                )
+            return found_codes
         out: list[str | AssetFile] = []
         seen: set[str | AssetFile] = set()
         for part in cell.split(sep) if sep in cell else (cell,):
