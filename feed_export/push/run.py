@@ -37,6 +37,7 @@ from feed_export.errors import ConfigError
 from feed_export.feed.output import create_file
 from feed_export.feed.source import FeedSource, read_limits
 from feed_export.feed.writer import Target, check_writable, target_name
+from feed_export.push.assets import AssetNamer, AssetStage, FamilyClient, feed_has_assets
 from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import (
     OrderedFeedback,
@@ -64,6 +65,7 @@ from feed_export.push.progress import (
 )
 from feed_export.push.rows import dry_run, finish_rows, rejected_message
 from feed_export.push.scan import scan_feed
+from feed_export.push.sender import PatchClient
 from feed_export.push.startup import log_in, read_catalog, read_product_models
 from feed_export.push.state import context_hash
 from feed_export.push.tracking import RunMemory, Tracking, payload_options
@@ -169,7 +171,9 @@ def run_push(
         if catalog is None:
             assert client is not None
             phases.phase(READING_CATALOG)
-            catalog = read_catalog(client, feed.header, interrupt, options.entity)
+            catalog = read_catalog(
+                client, feed.header, interrupt, options.entity, options.asset_family
+            )
         memory: RunMemory | None = None
         if not options.dry_run:
             memory = RunMemory.open(source, options, tracking, pim, report)
@@ -216,7 +220,25 @@ def run_push(
         tree = model_tree(catalog, scan.models, pim_models, asked_pim=live_catalog)
         checks = CatalogChecks(layout, options, tree)
         report.warnings.extend(checks.warnings)
-        decoder = RowDecoder(layout, options, checks=checks)
+        assets = None
+        names: AssetNamer | None = None
+        if feed_has_assets(layout):
+            # files in asset cells get their codes as rows are decoded, in feed order, the
+            # same as in earlier runs (the stage's cache); a dry run names them afresh
+            if options.dry_run:
+                names = AssetNamer(source.folder)
+            else:
+                assert client is not None
+                assets = AssetStage.for_folder(
+                    client,
+                    source.folder,
+                    pim or client.base_url,
+                    limits=_media_limits(options),
+                    full=tracking.mode == "full",
+                )
+                stack.callback(assets.close)
+                names = assets.namer
+        decoder = RowDecoder(layout, options, checks=checks, assets=names)
         payload: BinaryIO | None = None
         if isinstance(targets.payload_out, Path):
             try:
@@ -247,14 +269,11 @@ def run_push(
             media = None
             if feed_has_files(layout):
                 # the media cache is keyed like the state store: by the PIM's name
-                limits = MediaLimits(
-                    allow_hosts=frozenset(options.allow_media_hosts),
-                    allow_private=options.allow_private_media,
-                )
                 media = MediaStage.for_folder(
-                    client, source.folder, pim or client.base_url, limits=limits
+                    client, source.folder, pim or client.base_url, limits=_media_limits(options)
                 )
-            phases.phase(SENDING_FILES if media is not None else SENDING, scan.rows)
+            files = media is not None or assets is not None
+            phases.phase(SENDING_FILES if files else SENDING, scan.rows)
             pusher = LivePush(
                 ordered,
                 PayloadLog(payload) if payload is not None else None,
@@ -264,8 +283,20 @@ def run_push(
                 memory,
                 interrupt,
             )
+            sender: PatchClient = client
+            if options.entity == "assets":
+                assert options.asset_family is not None
+                family = catalog.asset_family(options.asset_family)
+                sender = FamilyClient(client, family.code if family else options.asset_family)
             pusher.run(
-                rows, decoder, client, context, layout.key.index, index=scan.index, media=media
+                rows,
+                decoder,
+                sender,
+                context,
+                layout.key.index,
+                index=scan.index,
+                media=media,
+                assets=assets,
             )
         if client is not None:
             report.requests = client.stats.requests_sent
@@ -278,6 +309,14 @@ def run_push(
         phases.phase(WRITING)  # an XLSX file is assembled as its writer closes
     report.seconds = clock() - report.started
     return report
+
+
+def _media_limits(options: ExportOptions) -> MediaLimits:
+    """How files named by URL are fetched: public addresses only, unless opened."""
+    return MediaLimits(
+        allow_hosts=frozenset(options.allow_media_hosts),
+        allow_private=options.allow_private_media,
+    )
 
 
 def _client(
