@@ -245,6 +245,7 @@ _PULLED_SECTIONS = (
     "categories",
     "association_types",
     "product_models",
+    "asset_families",
 )
 
 
@@ -484,7 +485,13 @@ def _add_cells(p: argparse.ArgumentParser, options: dict[str, Any]) -> None:
         "--entity",
         choices=get_args(Entity),
         default=options["entity"],
-        help="what the rows are (default: %(default)s)",
+        help="what the rows are (default: %(default)s); assets: the assets of --asset-family",
+    )
+    g.add_argument(
+        "--asset-family",
+        type=_text,
+        metavar="FAMILY",
+        help="with --entity assets: the asset family the rows are assets of",
     )
     g.add_argument(
         "--value-separator",
@@ -639,7 +646,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="write the PIM's catalog to a file, for --catalog: attributes, channels, "
         "locales, currencies, measurement families, and what a dry run checks like the PIM: "
         "families and their variants, the options of select attributes, categories, "
-        "association types and where each product model sits",
+        "association types, where each product model sits, and the asset families with "
+        "their attributes",
     )
     pull.add_argument(
         "-o",
@@ -718,6 +726,7 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
     try:
         return ExportOptions(
             entity=args.entity,
+            asset_family=args.asset_family,
             batch_size=args.batch_size,
             value_separator=args.value_separator,
             empty_cells=args.empty_cells,
@@ -745,7 +754,8 @@ def _options(args: argparse.Namespace, dry_run: bool) -> ExportOptions:
 def _validation_problems(exc: Any) -> str:
     """A pydantic error as flag names and plain words (no links, no "Value error, ")."""
     return "; ".join(
-        f"--{str(e['loc'][0]).replace('_', '-')}: {str(e['msg']).removeprefix('Value error, ')}"
+        (f"--{str(e['loc'][0]).replace('_', '-')}: " if e["loc"] else "")
+        + str(e["msg"]).removeprefix("Value error, ")
         for e in exc.errors()
     )
 
@@ -1021,6 +1031,11 @@ def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
     if getattr(args, "missing", None):
         from feed_export.push.missing import MissingPolicy, parse_guard
 
+        if getattr(args, "entity", None) == "assets":
+            raise ConfigError(
+                "--missing disables or deletes products and product models: "
+                "not with --entity assets"
+            )
         parse_guard(args.max_missing)
         missing = MissingPolicy(args.missing, args.max_missing, _target(args.missing_out))
     return Tracking(

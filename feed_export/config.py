@@ -11,11 +11,19 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from feed_export.errors import ConfigError
 
-Entity = Literal["products", "products-uuid", "product-models"]
+Entity = Literal["products", "products-uuid", "product-models", "assets"]
 EmptyCells = Literal["skip", "erase"]
 
 #: the identifier column of each entity
@@ -23,6 +31,7 @@ IDENTIFIER_FIELD: dict[str, str] = {
     "products": "identifier",
     "products-uuid": "uuid",
     "product-models": "code",
+    "assets": "code",
 }
 
 DEFAULT_SEPARATOR = "<###>"
@@ -80,6 +89,7 @@ class ExportOptions(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     entity: Entity = "products"
+    asset_family: str | None = None  # --entity assets: the asset family of the rows
     batch_size: int = Field(default=100, ge=1, le=100)
     value_separator: str = Field(default=DEFAULT_SEPARATOR, min_length=1)
     empty_cells: EmptyCells = "skip"
@@ -123,6 +133,19 @@ class ExportOptions(BaseModel):
         if value not in {".", ","}:
             raise ValueError("must be '.' or ','")
         return value
+
+    @model_validator(mode="after")
+    def _asset_family_with_assets(self) -> ExportOptions:
+        if self.entity == "assets" and not self.asset_family:
+            raise ValueError(
+                "an assets feed needs its asset family: pass --asset-family FAMILY with "
+                "--entity assets"
+            )
+        if self.entity != "assets" and self.asset_family:
+            raise ValueError(
+                "--asset-family names the family of an assets feed: pass it with --entity assets"
+            )
+        return self
 
     @property
     def identifier_field(self) -> str:

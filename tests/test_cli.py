@@ -394,7 +394,7 @@ FLAG_ERRORS = [
     ),
     (
         ["--entity", "widgets"],
-        "argument --entity: invalid choice: 'widgets' (choose from 'products', 'products-uuid', 'product-models')",
+        "argument --entity: invalid choice: 'widgets' (choose from 'products', 'products-uuid', 'product-models', 'assets')",
     ),
     (
         ["--date-format", "dd/mm"],

@@ -40,7 +40,9 @@ from feed_export.akeneo.responses import (
     LineResult,
     MediaUpload,
     Verdict,
+    answer_key,
     describe_exception,
+    line_result,
     read_answers,
     read_limited,
     read_verdict,
@@ -100,8 +102,10 @@ OPTIONAL_PULLS = (
     "categories",
     "association_types",
     "product_models",
+    "asset_families",
 )
 _ACCEPT_JSON = {"Accept": "application/json"}
+_SEND_JSON = {"Content-Type": "application/json"}
 _BARE_403 = (
     "Request refused by the PIM (403 Forbidden, without an Akeneo message; on Akeneo SaaS "
     "this can mean the line is too large)"
@@ -220,6 +224,7 @@ class AkeneoClient:
         families: bool = False,
         family_variants: bool = False,
         lists: Sequence[str] = (),
+        asset_families: bool | Iterable[str] = False,
     ) -> dict[str, Any]:
         """The PIM's structure in the catalog-file shape (items without ``_links``).
 
@@ -228,7 +233,9 @@ class AkeneoClient:
         simply absent. ``families``: add every family (one more list);
         ``family_variants``: and every family's variants (one list per family, each
         item with its ``family``). ``lists``: more of ``CODE_LISTS`` (``categories`` as
-        codes, ``association_types`` as items).
+        codes, ``association_types`` as items). ``asset_families``: every asset family,
+        with the attributes of each (True) or of these (codes, any case); a PIM without
+        the asset manager (404) leaves both sections out.
         """
         codes = None if attribute_codes is None else list(dict.fromkeys(attribute_codes))
         readers: dict[str, Callable[[], Any]] = {
@@ -245,6 +252,8 @@ class AkeneoClient:
                 raise ValueError(f"unknown catalog list {name!r}; use {sorted(CODE_LISTS)}")
             readers[name] = partial(self._code_list, name)
         catalog = self._read_side_by_side(readers)
+        if asset_families is not False:
+            catalog.update(self.asset_sections(None if asset_families is True else asset_families))
         if family_variants:
             catalog["family_variants"] = [
                 variant
@@ -279,6 +288,7 @@ class AkeneoClient:
             families="families" not in skip,
             family_variants="family_variants" not in skip,
             lists=lists,
+            asset_families="asset_families" not in skip,
         )
         if "families" in skip:
             sections.pop("families", None)
@@ -291,6 +301,25 @@ class AkeneoClient:
         if "product_models" not in skip:
             sections["product_models"] = self.product_models()
         return sections
+
+    def asset_sections(self, wanted: Iterable[str] | None = None) -> dict[str, Any]:
+        """``asset_families`` (every one) and the ``asset_attributes`` of those ``wanted``
+        (codes, any case; None: of every family). Empty when the PIM has no asset manager:
+        the sections are then unknown, not empty."""
+        families = self.asset_families()
+        if families is None:
+            return {}
+        chosen = None if wanted is None else {str(code).casefold() for code in wanted}
+        codes = [
+            item["code"]
+            for item in families
+            if isinstance(item.get("code"), str)
+            and (chosen is None or item["code"].casefold() in chosen)
+        ]
+        attributes = self._read_side_by_side(
+            {code: partial(self.asset_attributes, code) for code in codes}
+        )
+        return {"asset_families": families, "asset_attributes": attributes}
 
     def fetch_options(self, attribute_codes: Iterable[str]) -> dict[str, list[str]]:
         """The option codes of each of these (select) attributes, read side by side."""
@@ -390,7 +419,11 @@ class AkeneoClient:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def list_items(
-        self, resource: str, params: Mapping[str, str] | None = None
+        self,
+        resource: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        missing_ok: bool = False,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list, following ``_links.next`` (items lose ``_links``).
 
@@ -398,12 +431,18 @@ class AkeneoClient:
         whenever a page is full, so the last page may be empty (akeneo-api.md §6.1). A
         next link seen before, one outside the list's path, or more than ``MAX_PAGES``
         pages raise ``TransportError``; each page is read within ``PAGE_BODY_LIMIT``.
+        ``missing_ok``: a first page answered 404 raises ``_NotFound`` (the caller tells
+        a list the PIM does not have from an empty one).
         """
-        for page in self.list_pages(resource, params):
+        for page in self.list_pages(resource, params, missing_ok=missing_ok):
             yield from page
 
     def list_pages(
-        self, resource: str, params: Mapping[str, str] | None = None
+        self,
+        resource: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        missing_ok: bool = False,
     ) -> Iterator[list[dict[str, Any]]]:
         """``list_items`` a page at a time: each page's items (without ``_links``), in order.
 
@@ -422,7 +461,7 @@ class AkeneoClient:
                     f"GET {list_path}: more than {MAX_PAGES:,} pages; the PIM's next-page "
                     "links do not end"
                 )
-            parsed = self._page(url, query)
+            parsed = self._page(url, query, missing_ok=missing_ok and pages == 1)
             for item in parsed.embedded.items:
                 item.pop("_links", None)
             if parsed.embedded.items:
@@ -457,9 +496,12 @@ class AkeneoClient:
         count = parsed.items_count
         return count if isinstance(count, int) and not isinstance(count, bool) else None
 
-    def _page(self, url: str, query: Mapping[str, str] | None) -> _Page:
-        """One list page, checked to be an Akeneo page (``TransportError`` if not)."""
-        page = self._get_json(url, query)
+    def _page(
+        self, url: str, query: Mapping[str, str] | None, *, missing_ok: bool = False
+    ) -> _Page:
+        """One list page, checked to be an Akeneo page (``TransportError`` if not);
+        ``missing_ok`` as ``_get_json``'s."""
+        page = self._get_json(url, query, missing_ok=missing_ok)
         if not isinstance(page, dict):
             raise TransportError(
                 f"GET {_path_of(url)}: expected a page of items, got {type(page).__name__}"
@@ -783,6 +825,173 @@ class AkeneoClient:
             return None
         return {200: True, 404: False}.get(verdict.status)
 
+    # --- assets (the asset manager) --------------------------------------------------
+
+    def asset_families(self) -> list[dict[str, Any]] | None:
+        """Every asset family (``GET /asset-families``, ``search_after`` pages).
+
+        None when the PIM has no asset manager (the list answers 404).
+        """
+        try:
+            return list(self.list_items("asset-families", missing_ok=True))
+        except _NotFound:
+            return None
+
+    def asset_attributes(self, family: str) -> list[dict[str, Any]]:
+        """One asset family's attributes (a plain JSON array, not paginated)."""
+        path = f"asset-families/{quote(family, safe='')}/attributes"
+        data = self._get_json(f"{self._api}/{path}", None)
+        if not isinstance(data, list):
+            raise TransportError(f"GET {API_PATH}/{path}: expected a JSON array")
+        items = [item for item in data if isinstance(item, dict)]
+        for item in items:
+            item.pop("_links", None)
+        return items
+
+    def asset(self, family: str, code: str) -> dict[str, Any] | None:
+        """One asset (``GET /asset-families/{family}/assets/{code}``), None if absent.
+
+        ``TransportError`` when the PIM cannot say.
+        """
+        return self._get_one(
+            f"asset-families/{quote(family, safe='')}/assets/{quote(code, safe='')}"
+        )
+
+    def download_asset_media_file(self, code: str, limit: int) -> bytes | None:
+        """An asset media file's bytes, or None when it is absent or larger than ``limit``.
+
+        ``TransportError`` (or ``RetriesExhausted``) when the PIM cannot say.
+        """
+        url = f"{self._api}/asset-media-files/{quote(code, safe='/')}"
+        what = f"GET {API_PATH}/asset-media-files"
+
+        def once() -> bytes | None:
+            with self._deadline(what):
+                response, verdict = self._exchange("GET", url, stream=True)
+                if verdict.status == 404:
+                    return None
+                if verdict.action is not Action.SUCCESS:
+                    raise TransportError(f"{what}: {verdict.message}")
+                with response:
+                    try:
+                        return read_limited(response, limit)
+                    except requests.RequestException as exc:
+                        raise RetriableError(
+                            describe_exception(exc, self.retry.timeout), 0
+                        ) from exc
+
+        return self.retry.run(what, once, on_retry=self._count_retry)
+
+    def upload_asset_media_file(
+        self, *, filename: str, content: bytes, content_type: str
+    ) -> MediaUpload:
+        """``POST /asset-media-files``: store a file for an asset's media value.
+
+        The code is in the answer's ``Asset-media-file-code`` header (201, empty body).
+        Transient failures are retried; only ``AuthenticationError`` is raised.
+        """
+        from urllib3 import encode_multipart_formdata
+
+        body, multipart = encode_multipart_formdata({"file": (filename, content, content_type)})
+        url = f"{self._api}/asset-media-files"
+        what = f"POST {API_PATH}/asset-media-files"
+
+        def once() -> MediaUpload:
+            # a retried upload after a lost answer may store the file twice: the asset
+            # then names the second copy, which is harmless
+            with self._deadline(what):
+                response, verdict = self._exchange(
+                    "POST", url, data=body, headers={"Content-Type": multipart}, stream=True
+                )
+                response.close()
+            if verdict.action is not Action.SUCCESS:
+                return MediaUpload(verdict.status, verdict.reason)
+            code = response.headers.get("Asset-media-file-code") or ""
+            if not code:
+                location = response.headers.get("Location") or ""
+                code = location.partition(API_PATH + "/asset-media-files/")[2]
+            if code:
+                return MediaUpload(verdict.status, "", self._auth.redact(code))
+            return MediaUpload(0, "the PIM stored the file but gave no Asset-media-file-code")
+
+        try:
+            return self.retry.run(what, once, on_retry=self._count_retry)
+        except RetriesExhausted as exc:
+            return MediaUpload(exc.status, str(exc))
+
+    def patch_assets(self, family: str, lines: Sequence[bytes]) -> list[LineResult]:
+        """Upsert assets of ``family`` (one JSON object a line) with one asset collection PATCH.
+
+        The request is a JSON array of at most 100 assets and the answer a JSON array of
+        per-asset results (not the products' line stream). One result per line, in
+        order; a failed request gives every line its status and what was tried. Resent
+        whole after a transient failure: the PATCH is an upsert. A request too large is
+        split in halves. Only ``AuthenticationError`` is raised.
+        """
+        if not lines:
+            return []
+        url = f"{self._api}/asset-families/{quote(family, safe='')}/assets"
+        what = f"PATCH {_path_of(url)} ({len(lines)} assets)"
+
+        def once() -> list[LineResult]:
+            body = b"[" + b",".join(lines) + b"]"
+            with self._deadline(what):
+                response, verdict = self._exchange(
+                    "PATCH", url, data=body, headers=_SEND_JSON, stream=True
+                )
+                if verdict.action is Action.SUCCESS:
+                    with response:
+                        content = self._read_body(response, what)
+            if verdict.action is Action.TOO_LARGE and len(lines) > 1:
+                raise _TooLarge(verdict.status, verdict.reason)
+            if verdict.action is not Action.SUCCESS:
+                refused = LineResult(
+                    verdict.status,
+                    f"Request refused by the PIM ({status_phrase(verdict.status)}): "
+                    f"{verdict.reason}",
+                )
+                return [refused] * len(lines)
+            return self._asset_answers(content, lines, url)
+
+        try:
+            return self.retry.run(what, once, on_retry=self._count_retry)
+        except _TooLarge:
+            self.stats.add("batch_splits")
+            half = len(lines) // 2
+            return [
+                *self.patch_assets(family, lines[:half]),
+                *self.patch_assets(family, lines[half:]),
+            ]
+        except RetriesExhausted as exc:
+            return [LineResult(exc.status, exc.summary)] * len(lines)
+        except TransportError as exc:
+            return [LineResult(0, str(exc))] * len(lines)
+
+    def _asset_answers(self, content: bytes, lines: Sequence[bytes], url: str) -> list[LineResult]:
+        """The per-asset results of an asset collection PATCH's answer, in line order."""
+        try:
+            answers = orjson.loads(content)
+        except orjson.JSONDecodeError:
+            answers = None
+        if not isinstance(answers, list) or len(answers) < len(lines):
+            # an answer cut short: nothing tells which assets were applied; resending
+            # them all is safe (an upsert)
+            got = len(answers) if isinstance(answers, list) else 0
+            raise RetriableError(f"the PIM answered {got} of {len(lines)} assets", 0)
+        results: list[LineResult] = []
+        for number, (line, answer) in enumerate(zip(lines, answers, strict=False), start=1):
+            if not isinstance(answer, dict):
+                results.append(LineResult(0, "the PIM's answer for this asset is not an object"))
+                continue
+            result = line_result(answer)
+            if result.message:
+                result = LineResult(result.status, self._auth.redact(result.message))
+            named = answer_key(answer)
+            if named is not None:
+                result = _check_named(result, named, line, "code", url, number, what="asset")
+            results.append(result)
+        return results
+
     # --- one exchange -----------------------------------------------------------------
 
     def _exchange(
@@ -920,7 +1129,14 @@ def _chunk_codes(codes: Iterable[str]) -> Iterator[list[str]]:
 
 
 def _check_named(
-    answer: LineResult, named: str, line: bytes, key_field: str, url: str, number: int
+    answer: LineResult,
+    named: str,
+    line: bytes,
+    key_field: str,
+    url: str,
+    number: int,
+    *,
+    what: str | None = None,
 ) -> LineResult:
     """``answer`` if it names the key ``line`` was sent with, else an Unknown result.
 
@@ -934,7 +1150,8 @@ def _check_named(
         return answer  # not an object: the PIM names no key for such a line anyway
     if not isinstance(sent, str) or sent.casefold() == named.casefold():
         return answer
-    what = "product model" if key_field == "code" else "product"
+    if what is None:
+        what = "product model" if key_field == "code" else "product"
     theirs, ours = _quoted(named), _quoted(sent)
     log.warning(
         "PATCH %s: the answer to line %d names %s %s, but that line sent %s: its row is Unknown",

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from feed_export.catalog.structure import Attribute, Catalog, similar_codes
+from feed_export.catalog.structure import AssetAttribute, Attribute, Catalog, similar_codes
 from feed_export.config import ExportOptions
 from feed_export.errors import HeaderError, HeaderSyntaxError
 from feed_export.feed.headers import (
@@ -69,6 +69,7 @@ ColumnKind = Literal[
     "identifier_check",
     "association",
     "quantified_association",
+    "asset_value",  # an assets feed: a value of an attribute of the asset family
 ]
 
 
@@ -84,6 +85,7 @@ class Column:
     locale: str | None = None  # catalog spelling
     scope: str | None = None  # channel, catalog spelling
     target: str | None = None  # association target (products, product_models, ...)
+    asset_attribute: AssetAttribute | None = None  # asset_value: the asset family's attribute
 
     @property
     def position(self) -> str:

@@ -14,6 +14,12 @@ Codes may be written as strings or as the API's items (``{"code": ...}``). A sec
 that is absent is unknown (``has``), never empty: the checks that need it are skipped
 with a warning.
 
+Assets (Akeneo's asset manager): ``asset_families`` holds the items of
+``GET /asset-families`` and ``asset_attributes`` each family's attributes, keyed by
+family code (``GET /asset-families/{code}/attributes``): what an asset collection
+column needs to turn files into assets (the family's main media attribute and its type),
+and what an assets feed's header names.
+
 >>> catalog = Catalog.from_dict({"attributes": [{"code": "sku", "type": "pim_catalog_identifier"}],
 ...                              "locales": [{"code": "en_US", "enabled": True}]})
 >>> catalog.attribute("SKU").code, catalog.locale("EN_us").code
@@ -89,6 +95,7 @@ class Attribute(_Item):
     table_configuration: tuple[Any, ...] | None = None
     is_main_identifier: bool | None = None
     enable_option_creation_during_import: bool | None = None
+    max_items_count: int | None = None  # an asset collection's limit
 
 
 class Channel(_Item):
@@ -179,6 +186,40 @@ class VariantLevel:
     attributes: tuple[str, ...]  # axes included
 
 
+class AssetFamily(_Item):
+    """``GET /api/rest/v1/asset-families`` item (what a push uses of it)."""
+
+    code: str
+    attribute_as_main_media: str | None = None
+
+
+class AssetAttribute(_Item):
+    """``GET /api/rest/v1/asset-families/{code}/attributes`` item.
+
+    ``media_file`` and ``media_link`` attributes may be a family's main media: a file
+    uploaded with ``POST /asset-media-files``, or a URL (``prefix`` + data + ``suffix``).
+    """
+
+    code: str
+    type: str
+    value_per_locale: bool = False
+    value_per_channel: bool = False
+    is_read_only: bool = False
+    allowed_extensions: _Codes = ()
+    max_file_size: _NumberText = None
+    media_type: str | None = None
+    prefix: str | None = None
+    suffix: str | None = None
+    max_characters: int | None = None
+    decimals_allowed: bool | None = None
+    min_value: _NumberText = None
+    max_value: _NumberText = None
+
+
+#: the asset attribute types that may be a family's main media
+MAIN_MEDIA_TYPES = frozenset({"media_file", "media_link"})
+
+
 class AssociationType(_Item):
     """``GET /api/rest/v1/association-types`` item."""
 
@@ -204,6 +245,7 @@ _SECTIONS: dict[str, type[_Item]] = {
     "family_variants": FamilyVariant,
     "association_types": AssociationType,
     "product_models": ProductModel,
+    "asset_families": AssetFamily,
 }
 #: sections of plain codes (strings, or items with a ``code``)
 _CODE_SECTIONS = ("categories", "groups")
@@ -225,6 +267,7 @@ OPTIONAL_SECTIONS = (
     "groups",
     "association_types",
     "product_models",
+    "asset_families",
 )
 
 #: a catalog file's sections, in the order ``write_catalog`` writes them
@@ -241,6 +284,8 @@ SECTION_ORDER = (
     "groups",
     "association_types",
     "product_models",
+    "asset_families",
+    "asset_attributes",
 )
 
 CatalogSection = Iterable[Any] | Mapping[str, Iterable[Any]]
@@ -450,6 +495,39 @@ def _codes_of(items: Any, where: str, problems: list[str]) -> list[str] | None:
     return codes
 
 
+def _items_of(
+    items: Any, model: type[_Item], section: str, problems: list[str]
+) -> list[Any] | None:
+    """The items of one section, validated; None when the section is not a list."""
+    if not isinstance(items, list):
+        problems.append(f"{section}: expected a list of items, got {type(items).__name__}")
+        return None
+    seen: dict[str, int] = {}
+    good: list[Any] = []
+    for i, item in enumerate(items):
+        where = f"{section}[{i}]"
+        if isinstance(item, Mapping) and isinstance(item.get("code"), str):
+            where += f' (code "{item["code"]}")'
+        try:
+            obj = model.model_validate(item)
+        except ValidationError as exc:
+            for err in exc.errors()[:5]:
+                loc = ".".join(str(part) for part in err["loc"]) or "item"
+                problems.append(f"{where}: {loc}: {err['msg']}")
+            continue
+        code = getattr(obj, "code", "")
+        first = seen.get(code.lower())
+        if first is not None:
+            problems.append(
+                f'{where}: code "{code}" appears twice (also {section}[{first}]); '
+                "codes are case-insensitive"
+            )
+            continue
+        seen[code.lower()] = i
+        good.append(obj)
+    return good
+
+
 def _decimal(text: str | None) -> Decimal | None:
     if text is None or text == "":
         return None
@@ -464,6 +542,8 @@ class Catalog:
 
     __slots__ = (
         "_active_locales",
+        "_asset_attributes",
+        "_asset_families",
         "_association_types",
         "_attributes",
         "_categories",
@@ -483,6 +563,8 @@ class Catalog:
         "_raw",
         "_sections",
         "_unit_lookups",
+        "asset_attributes",
+        "asset_families",
         "association_types",
         "attributes",
         "channels",
@@ -509,6 +591,8 @@ class Catalog:
         groups: Sequence[str] | None = None,
         association_types: Sequence[AssociationType] | None = None,
         product_models: Sequence[ProductModel] | None = None,
+        asset_families: Sequence[AssetFamily] | None = None,
+        asset_attributes: Mapping[str, Sequence[AssetAttribute]] | None = None,
         raw: Mapping[str, Any] | None = None,
         has_locales: bool | None = None,
         has_currencies: bool | None = None,
@@ -546,6 +630,15 @@ class Catalog:
         self._association_types: dict[str, AssociationType] = _lower_index(self.association_types)
         self.product_models = tuple(product_models or ())
         self._product_models: dict[str, ProductModel] = _lower_index(self.product_models)
+        self.asset_families = tuple(asset_families or ())
+        self._asset_families: dict[str, AssetFamily] = _lower_index(self.asset_families)
+        #: each family's attributes, keyed by the family's code as the catalog spells it
+        self.asset_attributes: dict[str, tuple[AssetAttribute, ...]] = {
+            code: tuple(items) for code, items in (asset_attributes or {}).items()
+        }
+        self._asset_attributes: dict[str, dict[str, AssetAttribute]] = {
+            code.lower(): _lower_index(items) for code, items in self.asset_attributes.items()
+        }
         if sections is None:
             given = {
                 "families": bool(self.families),
@@ -555,6 +648,7 @@ class Catalog:
                 "groups": groups is not None,
                 "association_types": association_types is not None,
                 "product_models": product_models is not None,
+                "asset_families": asset_families is not None,
             }
             sections = [name for name, present in given.items() if present]
         self._sections = frozenset(sections)
@@ -621,38 +715,27 @@ class Catalog:
             if items is None:
                 parsed[section] = []
                 continue
-            if not isinstance(items, list):
-                problems.append(f"{section}: expected a list of items, got {type(items).__name__}")
-                continue
-            seen: dict[str, int] = {}
-            good: list[Any] = []
-            for i, item in enumerate(items):
-                where = f"{section}[{i}]"
-                if isinstance(item, Mapping) and isinstance(item.get("code"), str):
-                    where += f' (code "{item["code"]}")'
-                try:
-                    obj = model.model_validate(item)
-                except ValidationError as exc:
-                    for err in exc.errors()[:5]:
-                        loc = ".".join(str(part) for part in err["loc"]) or "item"
-                        problems.append(f"{where}: {loc}: {err['msg']}")
-                    continue
-                code = getattr(obj, "code", "")
-                first = seen.get(code.lower())
-                if first is not None:
-                    problems.append(
-                        f'{where}: code "{code}" appears twice (also {section}[{first}]); '
-                        "codes are case-insensitive"
-                    )
-                    continue
-                seen[code.lower()] = i
-                good.append(obj)
-            parsed[section] = good
+            found = _items_of(items, model, section, problems)
+            if found is not None:
+                parsed[section] = found
+        asset_attributes: dict[str, list[Any]] | None = None
+        raw_assets = data.get("asset_attributes")
+        if isinstance(raw_assets, Mapping):
+            asset_attributes = {}
+            for family, items in raw_assets.items():
+                found = _items_of(items, AssetAttribute, f"asset_attributes.{family}", problems)
+                if found is not None:
+                    asset_attributes[str(family)] = found
+        elif raw_assets is not None:
+            problems.append(
+                "asset_attributes: expected an object of asset family code -> its attributes, "
+                f"got {type(raw_assets).__name__}"
+            )
         if problems:
             shown = problems[:20]
             more = f"; ... and {len(problems) - 20} more" if len(problems) > 20 else ""
             raise ConfigError(f"{source}: invalid catalog: " + "; ".join(shown) + more)
-        known = (*_SECTIONS, *_CODE_SECTIONS, "attribute_options")
+        known = (*_SECTIONS, *_CODE_SECTIONS, "attribute_options", "asset_attributes")
         return cls(
             attributes=parsed["attributes"],
             channels=parsed["channels"],
@@ -666,6 +749,8 @@ class Catalog:
             groups=codes["groups"],
             association_types=parsed["association_types"],
             product_models=parsed["product_models"],
+            asset_families=parsed["asset_families"],
+            asset_attributes=asset_attributes,
             raw={key: data[key] for key in known if data.get(key) is not None},
             has_locales=data.get("locales") is not None,
             has_currencies=data.get("currencies") is not None,
@@ -724,9 +809,14 @@ class Catalog:
                 "measurement_families",
             ):
                 out[section] = [item.model_dump(mode="json") for item in items]
-        for section in ("association_types", "product_models"):
+        for section in ("association_types", "product_models", "asset_families"):
             if section in self._sections and section not in out:
                 out[section] = []
+        if self.asset_attributes:
+            out["asset_attributes"] = {
+                code: [item.model_dump(mode="json") for item in items]
+                for code, items in self.asset_attributes.items()
+            }
         if "attribute_options" in self._sections:
             out["attribute_options"] = {
                 code: list(index.values()) for code, index in self._options.items()
@@ -812,6 +902,25 @@ class Catalog:
 
     def product_model(self, code: str) -> ProductModel | None:
         return self._product_models.get(code.lower())
+
+    def asset_family(self, code: str) -> AssetFamily | None:
+        """An asset family (any case; the catalog's spelling in the answer)."""
+        return self._asset_families.get(code.lower())
+
+    def asset_attribute(self, family: str, code: str) -> AssetAttribute | None:
+        """One attribute of an asset family (both any case)."""
+        return self._asset_attributes.get(family.lower(), {}).get(code.lower())
+
+    def asset_attributes_of(self, family: str) -> tuple[AssetAttribute, ...]:
+        """The attributes of an asset family, in the catalog's order (none if unknown)."""
+        return tuple(self._asset_attributes.get(family.lower(), {}).values())
+
+    def main_media(self, family: str) -> AssetAttribute | None:
+        """The attribute an asset family's files go to (``attribute_as_main_media``)."""
+        found = self.asset_family(family)
+        if found is None or not found.attribute_as_main_media:
+            return None
+        return self.asset_attribute(found.code, found.attribute_as_main_media)
 
     @property
     def checks_currencies(self) -> bool:

@@ -35,6 +35,13 @@ Decisions where the contract is silent:
 - File and image cells: a media-file code in Akeneo's form (``a/b/c/d/<40 hex>_name``)
   goes in the line as it is; an ``http(s)`` URL or a path (relative to the feed's
   folder) is left out of the line and handed to the media stage as a ``MediaRef``.
+- Asset collection cells (``catalog.asset_codecs``): asset codes go in the line as they
+  are; a URL or a path is a file that becomes an asset before the line is sent
+  (``AssetRef``, made by ``push.assets``): its code, named in feed order by the run's
+  ``AssetNames`` (from the file name, unique in the family), goes in the line in the
+  cell's order. An assets feed's rows (``--entity assets``) are assets: values with
+  ``channel`` instead of ``scope``; a media file named by URL or path is uploaded first,
+  and the line shows its source until its code replaces it.
 - Associations are serialised last, so the line can be cut in two: the product
   without them (first pass) and ``{key, associations, quantified_associations}``
   (second pass, once every product exists); see ``first_pass`` / ``second_pass``.
@@ -43,11 +50,19 @@ Decisions where the contract is silent:
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 import orjson
 
+from feed_export.catalog.asset_codecs import (
+    ASSET_CODE,
+    AssetFile,
+    asset_collection_codec,
+    asset_value_codec,
+    code_from_name,
+    file_name,
+)
 from feed_export.catalog.codecs import (
     EMPTY,
     ERASABLE_FIELDS,
@@ -74,6 +89,7 @@ from feed_export.feed.reader import Row
 
 if TYPE_CHECKING:
     from feed_export.catalog.checks import CatalogChecks
+    from feed_export.catalog.structure import Catalog
 
 MAX_LINE_BYTES: Final = 1_000_000
 
@@ -98,6 +114,29 @@ class MediaRef:
 
 
 @dataclass(frozen=True, slots=True)
+class AssetRef:
+    """A file a row names that becomes an asset of the PIM before the row's line is sent.
+
+    ``mode`` ``asset``: an item of an asset collection cell; the asset ``code`` is in the
+    line's ``attribute`` value (``locale``, ``scope``), and the file becomes that asset's
+    main media (``link``: a ``media_link`` main media, whose value is ``link`` itself;
+    nothing is fetched). ``mode`` ``media``: an assets feed's main media cell; the file is
+    uploaded and its media-file code becomes the line's value (``scope`` is the channel).
+    ``named``: the feed named the code (``code=URL``); else it comes from the file name.
+    """
+
+    mode: Literal["asset", "media"]
+    family: str  # catalog spelling
+    code: str
+    named: bool
+    file: MediaRef  # source, kind, header; the main media's extensions and size limit
+    attribute: str  # where the result goes in the line (catalog spelling)
+    locale: str | None
+    scope: str | None
+    link: str | None = None  # a media_link main media: the value's data
+
+
+@dataclass(frozen=True, slots=True)
 class ProductLine:
     """One line to send: its row, its key as sent, its JSON body (no trailing newline).
 
@@ -117,6 +156,39 @@ class ProductLine:
     media: tuple[MediaRef, ...] = ()
     #: values the PIM will drop without a word (``catalog.checks``): "<column> not kept: why"
     notes: tuple[str, ...] = ()
+    #: files to turn into assets (or upload) before the line is sent
+    assets: tuple[AssetRef, ...] = ()
+
+
+class AssetNames(Protocol):
+    """Names the assets made from files (``assets.AssetNamer``: unique, stable)."""
+
+    def code(self, family: str, ref: MediaRef) -> str: ...
+
+    def claim(self, family: str, source: str, code: str) -> None: ...
+
+    def source_of(self, ref: MediaRef) -> str: ...
+
+
+class _FileNames:
+    """Names from file names alone (a decoder given no ``AssetNames``)."""
+
+    def code(self, family: str, ref: MediaRef) -> str:
+        return code_from_name(file_name(ref.source, ref.kind))
+
+    def claim(self, family: str, source: str, code: str) -> None:
+        pass
+
+    def source_of(self, ref: MediaRef) -> str:
+        return ref.source
+
+
+@dataclass(frozen=True, slots=True)
+class _AssetCell:
+    """A cell whose files become assets: its data as the line carries it, and its files."""
+
+    data: Any
+    refs: tuple[AssetRef, ...]
 
 
 def state_payload(line: ProductLine) -> bytes:
@@ -125,9 +197,11 @@ def state_payload(line: ProductLine) -> bytes:
     A URL or path is not in the body (the media stage sends the file), so a row whose
     only change is its picture's URL must still look changed.
     """
-    if not line.media:
+    if not line.media and not line.assets:
         return line.body
-    return line.body + b"\n" + orjson.dumps([[m.header, m.source] for m in line.media])
+    files = [[m.header, m.source] for m in line.media]
+    files += [[a.file.header, a.file.source] for a in line.assets]
+    return line.body + b"\n" + orjson.dumps(files)
 
 
 def line_entity(line: ProductLine, default: Entity) -> Entity:
@@ -240,6 +314,7 @@ class _Plan:
         layout: FeedLayout,
         options: ExportOptions,
         rules: CatalogChecks | None = None,
+        names: AssetNames | None = None,
     ) -> None:
         catalog = layout.catalog
         erase = options.empty_cells == "erase"
@@ -253,13 +328,15 @@ class _Plan:
             "identifier": limited_identifier_converter(catalog.identifier_attribute),
             "uuid": UUID.decode,
         }.get(self.key_field, code_codec(options).decode)
+        if entity == "assets":
+            self.key_convert = ASSET_CODE.decode
         self.foreign = tuple(foreign)
 
         fields: list[tuple[int, str, str, Converter, Any]] = []
         values: list[_ValuePlan] = []
         checks: list[tuple[int, str]] = []
         links: list[_LinkPlan] = []
-        codes_seen = [c.name for c in columns if c.kind == "value"]
+        codes_seen = [c.name for c in columns if c.kind in ("value", "asset_value")]
         for column in columns:
             if column.kind == "field":
                 erased = ERASABLE_FIELDS.get(column.name, _KEEP) if erase else _KEEP
@@ -282,6 +359,8 @@ class _Plan:
                 convert: Converter | None = None  # None: the cell goes as read
                 if attribute.type in MEDIA_TYPES:
                     convert = _media_converter(column)
+                elif attribute.type == ASSET_COLLECTION:
+                    convert = _asset_converter(column, catalog, options, names or _FileNames())
                 else:
                     codec = value_codec(attribute, catalog, options)
                     if not codec.as_read:
@@ -303,6 +382,8 @@ class _Plan:
                         special,
                     )
                 )
+            elif column.kind == "asset_value":  # an assets feed
+                values.append(_asset_value(column, codes_seen, catalog, options, erase))
             elif column.kind == "identifier_check":
                 checks.append((column.index, _label(column)))
             elif column.kind in ("association", "quantified_association"):
@@ -319,7 +400,7 @@ def _decode_columns(
     cells: tuple[str, ...],
     body: dict[str, Any],
     problems: list[tuple[int, str]],
-) -> tuple[dict[str, list[dict[str, Any]]], list[MediaRef] | None]:
+) -> tuple[dict[str, list[dict[str, Any]]], list[MediaRef | AssetRef] | None]:
     """The fields (into ``body``) and the values of one row, with every problem found.
 
     The usual path goes first: a cell that is not blank, its codec's data, stored in the
@@ -343,7 +424,7 @@ def _decode_columns(
         body[name] = data
 
     values: dict[str, list[dict[str, Any]]] = {}
-    media: list[MediaRef] | None = None
+    media: list[MediaRef | AssetRef] | None = None
     for index, header, code, convert_value, erased, entry, alone, special in value_plans:
         cell = cells[index]
         if cell and not cell.isspace():
@@ -367,6 +448,12 @@ def _decode_columns(
                         else:
                             media.append(data)
                         continue
+                    elif data.__class__ is _AssetCell:
+                        # files made assets (or uploaded) before the line goes
+                        if media is None:
+                            media = []
+                        media.extend(data.refs)
+                        data = data.data
         elif erased is _KEEP:
             continue
         else:
@@ -441,6 +528,123 @@ def _media_converter(column: Column) -> Converter:
     return convert
 
 
+ASSET_COLLECTION: Final = "pim_catalog_asset_collection"
+
+
+def _max_bytes(max_file_size: str | None) -> int | None:
+    """An attribute's ``max_file_size`` (MB) in bytes; None: no limit."""
+    if not max_file_size:
+        return None
+    try:
+        size = float(max_file_size)
+    except ValueError:
+        return None
+    return int(size * 1024 * 1024) if size > 0 else None
+
+
+def _asset_converter(
+    column: Column, catalog: Catalog, options: ExportOptions, names: AssetNames
+) -> Converter:
+    """An asset collection cell -> its codes, with the files that become assets."""
+    attribute = column.attribute
+    assert attribute is not None
+    decode = asset_collection_codec(attribute, catalog, options).decode
+    family = attribute.reference_data_name or ""
+    found = catalog.asset_family(family)
+    family = found.code if found is not None else family
+    main = catalog.main_media(family)
+    header = _label(column)
+    allowed = frozenset(e.lower().lstrip(".") for e in main.allowed_extensions) if main else ()
+    max_bytes = _max_bytes(main.max_file_size) if main else None
+    image = main is not None and main.media_type == "image"
+    main_code = main.code if main is not None else ""
+
+    def convert(cell: str) -> Any:
+        items = decode(cell)
+        if items is EMPTY or all(item.__class__ is str for item in items):
+            return items
+        codes: list[str] = []
+        refs: list[AssetRef] = []
+        for item in items:
+            if item.__class__ is not AssetFile:
+                codes.append(item)
+                continue
+            file = MediaRef(
+                main_code, None, None, item.source, item.kind, header, frozenset(allowed),
+                max_bytes, image,
+            )  # fmt: skip
+            if item.code is not None:
+                code = item.code
+                names.claim(family, names.source_of(file), code)
+            else:
+                code = names.code(family, file)
+            if code not in codes:
+                codes.append(code)
+            refs.append(
+                AssetRef(
+                    "asset",
+                    family,
+                    code,
+                    item.code is not None,
+                    file,
+                    attribute.code,
+                    column.locale,
+                    column.scope,
+                    item.link,
+                )
+            )
+        return _AssetCell(codes, tuple(refs))
+
+    return convert
+
+
+def _asset_value(
+    column: Column,
+    codes_seen: list[str],
+    catalog: Catalog,
+    options: ExportOptions,
+    erase: bool,
+) -> _ValuePlan:
+    """The plan of an assets feed's column: a value of the asset family's attribute."""
+    attribute = column.asset_attribute
+    assert attribute is not None
+    listed = attribute.type in ("multiple_options", "asset_family_multiple_links")
+    erased: Any = ([] if listed else None) if erase else _KEEP
+    entry: dict[str, Any] = {"locale": column.locale, "channel": column.scope, "data": None}
+    alone = [entry] if codes_seen.count(column.name) == 1 else None
+    codec = asset_value_codec(attribute, catalog, options)
+    convert: Converter | None = None if codec.as_read else codec.decode
+    special = listed
+    if attribute.type == "media_file":
+        special = True
+        header = _label(column)
+        family = options.asset_family or ""
+        found = catalog.asset_family(family)
+        family = found.code if found is not None else family
+        allowed = frozenset(e.lower().lstrip(".") for e in attribute.allowed_extensions)
+        max_bytes = _max_bytes(attribute.max_file_size)
+        image = attribute.media_type == "image"
+        decode = codec.decode
+
+        def convert_media(cell: str) -> Any:
+            data = decode(cell)
+            if data.__class__ is not AssetFile:
+                return data
+            file = MediaRef(
+                attribute.code, None, None, data.source, data.kind, header, allowed, max_bytes,
+                image,
+            )  # fmt: skip
+            # the row's asset code is set once the row is decoded; the line shows the
+            # source until the file's code replaces it
+            ref = AssetRef(
+                "media", family, "", True, file, attribute.code, column.locale, column.scope
+            )
+            return _AssetCell(data.source, (ref,))
+
+        convert = convert_media
+    return (column.index, _label(column), column.name, convert, erased, entry, alone, special)
+
+
 class RowDecoder:
     """Decodes rows of one feed; build once per feed, call ``decode`` per row."""
 
@@ -450,9 +654,11 @@ class RowDecoder:
         options: ExportOptions,
         *,
         checks: CatalogChecks | None = None,
+        assets: AssetNames | None = None,
     ) -> None:
         """``checks``: the PIM's rules the catalog answers (``catalog.checks``), run on every
-        row; None decodes without them."""
+        row; None decodes without them. ``assets``: names the assets made from files
+        (None: from their file names alone)."""
         self.layout = layout
         self._row_check = checks.row if checks is not None and checks.per_row else None
         self._width = layout.width
@@ -464,7 +670,7 @@ class RowDecoder:
         self._entity_index: int | None = None
         self._entity_header = ""
         if layout.entity_column is None:
-            plan = _Plan(entity, layout.key, columns, [], layout, options, checks)
+            plan = _Plan(entity, layout.key, columns, [], layout, options, checks, assets)
             self._plans: dict[Entity, _Plan] = {entity: plan}
             self._plan = plan
             return
@@ -498,7 +704,7 @@ class RowDecoder:
             elif kind != "entity":
                 model_foreign.append((column.index, _label(column)))
         self._plan = _Plan(
-            entity, layout.key, product_columns, product_foreign, layout, options, checks
+            entity, layout.key, product_columns, product_foreign, layout, options, checks, assets
         )
         model_plan = _Plan(
             "product-models",
@@ -508,6 +714,7 @@ class RowDecoder:
             layout,
             options,
             checks,
+            assets,
         )
         self._plans = {entity: self._plan, "product-models": model_plan}
 
@@ -631,6 +838,16 @@ class RowDecoder:
                 (-1,),
             )
         parent = body.get("parent")
+        files: tuple[MediaRef, ...] = ()
+        assets: tuple[AssetRef, ...] = ()
+        if media:
+            files = tuple(m for m in media if isinstance(m, MediaRef))
+            assets = tuple(
+                # an assets feed's own media: its asset is the row's
+                m if m.mode == "asset" else replace(m, code=key)
+                for m in media
+                if isinstance(m, AssetRef)
+            )
         return ProductLine(
             row.number,
             key,
@@ -638,8 +855,9 @@ class RowDecoder:
             plan.entity,
             parent if parent.__class__ is str and parent else None,
             links_at,
-            tuple(media) if media else (),
+            files,
             notes,
+            assets,
         )
 
     def key_of(self, row: Row) -> tuple[Entity, str] | None:

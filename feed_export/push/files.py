@@ -156,12 +156,7 @@ class FileReader:
 
     def source_key(self, ref: MediaRef) -> str | FileProblem:
         """The file's identity: the URL, or the resolved path (checked to stay in the folder)."""
-        if ref.kind == "url":
-            return ref.source
-        try:
-            return str(self._resolve(ref.source))
-        except _Failed as exc:
-            return FileProblem(str(exc))
+        return file_identity(ref, self._feed_dir, self._limits.allow_outside_folder)
 
     def read(
         self, ref: MediaRef, source: str, cached: dict[str, Any] | None
@@ -175,18 +170,6 @@ class FileReader:
             return FileProblem(str(exc))
 
     # -- paths --------------------------------------------------------------------------
-
-    def _resolve(self, text: str) -> Path:
-        raw = text.replace("\\", "/")
-        absolute = raw.startswith("/") or bool(re.match(r"[A-Za-z]:/", raw))
-        if absolute and not self._limits.allow_outside_folder:
-            raise _Failed(
-                "absolute paths are not read: write the path relative to the feed's folder"
-            )
-        path = (Path(raw) if absolute else self._feed_dir / raw).resolve()
-        if not self._limits.allow_outside_folder and not path.is_relative_to(self._feed_dir):
-            raise _Failed("the path leads outside the feed's folder: only files inside it are read")
-        return path
 
     def _cap(self, ref: MediaRef) -> tuple[int, str]:
         limit = self._limits.max_bytes
@@ -338,6 +321,28 @@ class FileReader:
             hashlib.sha1(content).hexdigest(),
             validators,
         )
+
+
+def file_identity(ref: MediaRef, feed_dir: Path, allow_outside: bool = False) -> str | FileProblem:
+    """A file's identity: its URL, or its path resolved in ``feed_dir`` (which it must not
+    leave unless ``allow_outside``); a ``FileProblem`` when the path may not be read."""
+    if ref.kind == "url":
+        return ref.source
+    try:
+        return str(_resolve(ref.source, feed_dir, allow_outside))
+    except _Failed as exc:
+        return FileProblem(str(exc))
+
+
+def _resolve(text: str, feed_dir: Path, allow_outside: bool) -> Path:
+    raw = text.replace("\\", "/")
+    absolute = raw.startswith("/") or bool(re.match(r"[A-Za-z]:/", raw))
+    if absolute and not allow_outside:
+        raise _Failed("absolute paths are not read: write the path relative to the feed's folder")
+    path = (Path(raw) if absolute else feed_dir / raw).resolve()
+    if not allow_outside and not path.is_relative_to(feed_dir):
+        raise _Failed("the path leads outside the feed's folder: only files inside it are read")
+    return path
 
 
 def _checked_name(name: str, content_type: str, ref: MediaRef) -> str:

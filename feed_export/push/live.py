@@ -18,6 +18,7 @@ from feed_export.akeneo.responses import LineResult
 from feed_export.config import ExportOptions
 from feed_export.errors import AuthenticationError, FeedExportError
 from feed_export.feed.reader import Row, is_blank
+from feed_export.push.assets import AssetStage
 from feed_export.push.batches import Batch
 from feed_export.push.decode import LineError, ProductLine, RowDecoder
 from feed_export.push.feedback import OrderedFeedback, Outcome
@@ -80,6 +81,7 @@ class LivePush:
         *,
         index: FeedIndex | None = None,
         media: MediaStage | None = None,
+        assets: AssetStage | None = None,
     ) -> None:
         """Push; ``context`` salts the raw-row hashes, ``key_index`` is the key column."""
         self.context = context
@@ -103,6 +105,7 @@ class LivePush:
             concurrency=self.options.concurrency,
             create_missing_options=self.options.create_missing_options,
             media=media,
+            assets=assets,
             index=index,
             mixed=decoder.layout.mixed,
             on_batch=self._handed_out,

@@ -150,6 +150,11 @@ class MediaCache:
             entry = self._entries.get(source)
             return dict(entry) if isinstance(entry, dict) else None
 
+    def entries(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every entry of this PIM (copies)."""
+        with self._lock:
+            return [(k, dict(v)) for k, v in self._entries.items() if isinstance(v, dict)]
+
     def put(self, source: str, entry: dict[str, Any]) -> None:
         with self._lock:
             self._entries[source] = entry

@@ -1,6 +1,6 @@
 """Send order: parents before children, files after their product, associations last.
 
-A row becomes up to three kinds of jobs:
+A row becomes up to four kinds of jobs:
 
 - **main**: the line without its associations (``products.first_pass``), sent by a
   collection PATCH. A line naming a ``parent`` waits until that product model exists:
@@ -8,6 +8,10 @@ A row becomes up to three kinds of jobs:
   (then the PIM has it, or says it has not). A row whose parent's rows all failed is
   not sent: ``Not sent: parent "X" was not saved (row 5: 422 ...)``. Rows whose
   parents form a cycle are not sent either.
+- **assets**: one per row whose asset collection cells name files (or an assets feed
+  row whose main media is a file), before its main line (``assets.AssetStage`` makes
+  the assets); the main line then goes with what happened (``assets.rewrite_line``: a
+  file that failed is left out, and the row says so).
 - **media**: one per file or image cell holding a URL or a path, once the main line
   is saved (``media.MediaStage`` fetches and uploads it).
 - **links**: ``{key, associations...}`` (``products.second_pass``), once the main line
@@ -42,11 +46,13 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from feed_export.akeneo.responses import LineResult
+from feed_export.push.assets import AssetDone, AssetTask, rewrite_line
 from feed_export.push.batches import Batch
 from feed_export.push.decode import (
+    AssetRef,
     MediaRef,
     ProductLine,
     first_pass,
@@ -128,7 +134,7 @@ class IndexBuilder:
 # ---------------------------------------------------------------------------
 # the scheduler
 
-JobKind = Literal["main", "media", "links"]
+JobKind = Literal["main", "media", "links", "assets"]
 
 
 @dataclass(slots=True, eq=False)
@@ -139,7 +145,7 @@ class _Row:
     open: int = 0  # jobs not done
     status: int | None = None  # the main line's status once answered
     message: str = ""
-    failures: list[tuple[int, str]] = field(default_factory=list)  # files, associations
+    failures: list[tuple[int, str]] = field(default_factory=list)  # assets, files, associations
     deferred: bool = False  # its associations wait for the second pass
 
 
@@ -149,6 +155,7 @@ class _Job:
     row: _Row
     line: ProductLine | None = None  # main, links: what is sent
     ref: MediaRef | None = None  # media
+    refs: tuple[AssetRef, ...] = ()  # assets
     waiting: set[Space] = field(default_factory=set)  # keys that must exist first
     parent: Space | None = None  # main: the parent model's key
 
@@ -161,7 +168,7 @@ class _Key:
     failure: tuple[int, int | None, str] | None = None  # (row, status, message), last failure
     queue: deque[_Job] = field(default_factory=deque)  # created, not released, in order
     patches: int = 0  # released PATCH jobs not answered
-    media: bool = False  # a media job released and not done
+    media: bool = False  # a media or assets job released and not done
     waiters: list[_Job] = field(default_factory=list)
 
 
@@ -233,6 +240,9 @@ class Planner:
             if not self._exists_or_settled(parent):
                 job.waiting.add(parent)
                 self._key(parent).waiters.append(job)
+        if line.assets:  # made first: the line names them
+            row.open += 1
+            state.queue.append(_Job("assets", row, refs=line.assets))
         self._enqueue(job)
         self._changed(space)  # a key seen for the first time may settle waiters
 
@@ -263,15 +273,18 @@ class Planner:
         self.lines_sent += len(lines)
         return Batch(self._seq, entity, lines)
 
-    def next_media(self) -> tuple[int, MediaTask] | None:
-        """A file to fetch and upload now, with the id to report it by, or None."""
+    def next_media(self) -> tuple[int, MediaTask | AssetTask] | None:
+        """Files to fetch and send now (a file, or a row's assets), with the id to report
+        them by (``record_media``, ``record_assets``), or None."""
         if not self._ready_media:
             return None
         job = self._ready_media.popleft()
-        assert job.ref is not None
         self._task_seq += 1
         self._media_in_flight[self._task_seq] = job
         row = job.row
+        if job.kind == "assets":
+            return self._task_seq, AssetTask(row.line.row, row.line.key, job.refs)
+        assert job.ref is not None
         return self._task_seq, MediaTask(row.line.row, row.entity, row.line.key, job.ref)
 
     @property
@@ -341,6 +354,27 @@ class Planner:
             )
         self._job_done(job)
         self._release(job.row.space)
+
+    def record_assets(self, task_id: int, results: Sequence[AssetDone] | str) -> None:
+        """What became of a row's assets, one result per file (or one failure for all);
+        its main line goes with it (``assets.rewrite_line``)."""
+        job = self._media_in_flight.pop(task_id)
+        row = job.row
+        state = self._key(row.space)
+        state.media = False
+        if isinstance(results, str):
+            results = [
+                AssetDone(0, f"{r.file.header}: {r.file.source}: {results}") for r in job.refs
+            ]
+        if len(results) != len(job.refs):
+            raise AssertionError(f"{len(results)} results for {len(job.refs)} assets")
+        done = list(zip(job.refs, results, strict=True))
+        row.failures.extend((result.status, result.message) for _, result in done if not result.ok)
+        main = next((j for j in state.queue if j.row is row and j.kind == "main"), None)
+        if main is not None and main.line is not None:
+            main.line = replace(main.line, body=rewrite_line(main.line.body, done))
+        self._job_done(job)
+        self._release(row.space)
 
     def stalled(self) -> None:
         """Nothing is ready nor in flight: fail the rows that can never go (parent cycles)."""
@@ -463,8 +497,12 @@ class Planner:
         if len(detail) > _QUOTED:
             detail = detail[:_QUOTED] + "…"
         text = f'Not sent: parent "{job.row.line.parent}" was not saved (row {row}: {detail})'
-        self._key(job.row.space).queue.remove(job)
+        queue = self._key(job.row.space).queue
+        queue.remove(job)
         self._unreleased -= 1
+        for other in [j for j in queue if j.row is job.row and j.kind == "assets"]:
+            queue.remove(other)  # not made for a line that never goes
+            job.row.open -= 1
         self._main_done(job, 422, text, sent=False)
 
     def _release(self, space: Space) -> None:
@@ -475,9 +513,9 @@ class Planner:
         queue = state.queue
         while queue and not queue[0].waiting and not state.media:
             job = queue[0]
-            if job.kind == "media":
+            if job.kind in ("media", "assets"):
                 if state.patches:
-                    return  # a file goes once the lines before it are answered
+                    return  # files go once the lines before them are answered
                 queue.popleft()
                 state.media = True
                 self._ready_media.append(job)
@@ -535,7 +573,10 @@ class Planner:
             self._outcomes.append((row.line, Outcome(row.line.row, row.status, message)))
             return
         if not row.failures or not saved:
-            self._outcomes.append((row.line, Outcome(row.line.row, row.status, row.message)))
+            message = row.message
+            if row.failures:  # files of its asset cells that failed before the line did
+                message += "; " + "; ".join(failure for _, failure in row.failures)
+            self._outcomes.append((row.line, Outcome(row.line.row, row.status, message)))
             return
         status = row.failures[0][0]
         text = "; ".join([*(failure for _, failure in row.failures), *row.line.notes])
@@ -591,9 +632,18 @@ class MediaApplier(Protocol):
     def close(self) -> None: ...
 
 
+class AssetApplier(Protocol):
+    """What ``SendPlan`` needs of ``assets.AssetStage``."""
+
+    def apply(self, task: AssetTask) -> tuple[AssetDone, ...]: ...
+
+    def close(self) -> None: ...
+
+
 _NO_MEDIA = LineResult(
     422, "files given by URL or path are not fetched in this run (no media stage)"
 )
+_NO_ASSETS = "files are not made into assets in this run (no asset stage)"
 
 
 Answer = tuple[ProductLine, Outcome]  # the line as decoded (whole body), and its row's outcome
@@ -629,6 +679,7 @@ class SendPlan:
         concurrency: int = 4,
         create_missing_options: bool = False,
         media: MediaApplier | None = None,
+        assets: AssetApplier | None = None,
         media_concurrency: int | None = None,
         index: FeedIndex | None = None,
         mixed: bool = False,
@@ -642,6 +693,7 @@ class SendPlan:
         self._concurrency = concurrency
         self._create = create_missing_options
         self._media = media
+        self._assets = assets
         # files go beside the PATCH requests: half as many, so that together they stay
         # near the PIM's limit of concurrent calls (akeneo-api.md §5)
         self._media_slots = max(1, media_concurrency or concurrency // 2)
@@ -654,7 +706,7 @@ class SendPlan:
         self._hold_limit = max(1000, batch_size * concurrency * 10)
         self.planner = Planner(entity, batch_size=batch_size, index=index, mixed=mixed)
         self._pool: ThreadPoolExecutor | None = None
-        self._futures: dict[Future[LineResult], int] = {}
+        self._futures: dict[Future[Any], tuple[int, bool]] = {}  # -> (task id, assets?)
 
     def run(self, lines: Iterable[ProductLine]) -> Iterator[Outcome]:
         """One ``Outcome`` per line, as rows finish."""
@@ -744,26 +796,41 @@ class SendPlan:
         if self._futures:
             done, _ = wait(self._futures, timeout=None if block else 0, return_when=FIRST_COMPLETED)
             for future in done:
-                task_id = self._futures.pop(future)
+                task_id, assets = self._futures.pop(future)
                 try:
                     result = future.result()
-                except Exception as exc:  # a bug in the media stage costs that file only
+                except Exception as exc:  # a bug in a stage costs that task's files only
                     log.debug("media task crashed", exc_info=exc)
-                    result = LineResult(0, f"internal error: {type(exc).__name__}: {exc}")
-                planner.record_media(task_id, result)
+                    result = f"internal error: {type(exc).__name__}: {exc}"
+                if assets:
+                    planner.record_assets(task_id, result)
+                elif isinstance(result, str):
+                    planner.record_media(task_id, LineResult(0, result))
+                else:
+                    planner.record_media(task_id, result)
         while len(self._futures) < self._media_slots and not self._stopping():
             found = planner.next_media()
             if found is None:
                 break
             task_id, task = found
+            if isinstance(task, AssetTask):
+                if self._assets is None:
+                    planner.record_assets(task_id, _NO_ASSETS)
+                    continue
+                future = self._pool_for().submit(self._assets.apply, task)
+                self._futures[future] = (task_id, True)
+                continue
             if self._media is None:
                 planner.record_media(task_id, _NO_MEDIA)
                 continue
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    max_workers=self._media_slots, thread_name_prefix="feed_export-media"
-                )
-            self._futures[self._pool.submit(self._media.apply, task)] = task_id
+            self._futures[self._pool_for().submit(self._media.apply, task)] = (task_id, False)
+
+    def _pool_for(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self._media_slots, thread_name_prefix="feed_export-media"
+            )
+        return self._pool
 
     def _shutdown(self) -> None:
         if self._pool is not None:
@@ -771,6 +838,8 @@ class SendPlan:
             self._pool = None
         if self._media is not None:
             self._media.close()
+        if self._assets is not None:
+            self._assets.close()
 
 
 def _saved_rows(planner: Planner) -> list[_Row]:

@@ -38,6 +38,7 @@ from feed_export.feed.headers import ENTITY_COLUMN, clean_header
 from feed_export.feed.output import create_file
 from feed_export.feed.source import FeedSource, read_limits
 from feed_export.feed.writer import Target, check_writable, target_name
+from feed_export.push.assets import AssetNamer, AssetStage, FamilyClient, feed_has_assets
 from feed_export.push.decode import RowDecoder
 from feed_export.push.feedback import (
     OrderedFeedback,
@@ -66,6 +67,7 @@ from feed_export.push.progress import (
 )
 from feed_export.push.rows import dry_run, finish_rows, rejected_message
 from feed_export.push.scan import scan_feed
+from feed_export.push.sender import PatchClient
 from feed_export.push.startup import log_in, read_catalog, read_product_models
 from feed_export.push.state import context_hash
 from feed_export.push.tracking import RunMemory, Tracking, payload_options
@@ -177,7 +179,9 @@ def run_push(
         if catalog is None:
             assert client is not None
             phases.phase(READING_CATALOG)
-            catalog = read_catalog(client, feed.header, interrupt, options.entity)
+            catalog = read_catalog(
+                client, feed.header, interrupt, options.entity, options.asset_family
+            )
         memory: RunMemory | None = None
         if not options.dry_run:
             memory = RunMemory.open(source, options, tracking, pim, report)
@@ -224,7 +228,25 @@ def run_push(
         tree = model_tree(catalog, scan.models, pim_models, asked_pim=live_catalog)
         checks = CatalogChecks(layout, options, tree)
         report.warnings.extend(checks.warnings)
-        decoder = RowDecoder(layout, options, checks=checks)
+        assets = None
+        names: AssetNamer | None = None
+        if feed_has_assets(layout):
+            # files in asset cells get their codes as rows are decoded, in feed order, the
+            # same as in earlier runs (the stage's cache); a dry run names them afresh
+            if options.dry_run:
+                names = AssetNamer(source.folder)
+            else:
+                assert client is not None
+                assets = AssetStage.for_folder(
+                    client,
+                    source.folder,
+                    pim or client.base_url,
+                    limits=_media_limits(options),
+                    full=tracking.mode == "full",
+                )
+                stack.callback(assets.close)
+                names = assets.namer
+        decoder = RowDecoder(layout, options, checks=checks, assets=names)
         payload: BinaryIO | None = None
         if isinstance(targets.payload_out, Path):
             try:
@@ -255,14 +277,11 @@ def run_push(
             media = None
             if feed_has_files(layout):
                 # the media cache is keyed like the state store: by the PIM's name
-                limits = MediaLimits(
-                    allow_hosts=frozenset(options.allow_media_hosts),
-                    allow_private=options.allow_private_media,
-                )
                 media = MediaStage.for_folder(
-                    client, source.folder, pim or client.base_url, limits=limits
+                    client, source.folder, pim or client.base_url, limits=_media_limits(options)
                 )
-            phases.phase(SENDING_FILES if media is not None else SENDING, scan.rows)
+            files = media is not None or assets is not None
+            phases.phase(SENDING_FILES if files else SENDING, scan.rows)
             pusher = LivePush(
                 ordered,
                 PayloadLog(payload) if payload is not None else None,
@@ -276,8 +295,20 @@ def run_push(
             if tracking.missing is not None and memory.state is not None:
                 feed_keys = FeedKeys(memory.state, feed_id(source), layout.key.index)
                 rows = feed_keys.watch(rows)
+            sender: PatchClient = client
+            if options.entity == "assets":
+                assert options.asset_family is not None
+                family = catalog.asset_family(options.asset_family)
+                sender = FamilyClient(client, family.code if family else options.asset_family)
             pusher.run(
-                rows, decoder, client, context, layout.key.index, index=scan.index, media=media
+                rows,
+                decoder,
+                sender,
+                context,
+                layout.key.index,
+                index=scan.index,
+                media=media,
+                assets=assets,
             )
             if feed_keys is not None and tracking.missing is not None and not report.aborted:
                 assert missing_target is not None
@@ -301,6 +332,14 @@ def run_push(
         phases.phase(WRITING)  # an XLSX file is assembled as its writer closes
     report.seconds = clock() - report.started
     return report
+
+
+def _media_limits(options: ExportOptions) -> MediaLimits:
+    """How files named by URL are fetched: public addresses only, unless opened."""
+    return MediaLimits(
+        allow_hosts=frozenset(options.allow_media_hosts),
+        allow_private=options.allow_private_media,
+    )
 
 
 def _client(

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from feed_export.catalog.asset_layout import resolve_asset_headers
 from feed_export.catalog.layout import FeedLayout, resolve_headers
 from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions
@@ -57,9 +58,11 @@ def scan_feed(
     """
     header = feed.header
     blank = [i for i, h in enumerate(header) if not h.strip()]
+    # an assets feed's header names its asset family's attributes
+    resolve = resolve_asset_headers if options.entity == "assets" else resolve_headers
     try:
         # blank headers aside, the layout does not depend on the data: its keys do not
-        layout: FeedLayout | None = resolve_headers(feed.path.as_posix(), header, catalog, options)
+        layout: FeedLayout | None = resolve(feed.path.as_posix(), header, catalog, options)
     except HeaderError:
         layout = None
     builder = None
@@ -96,7 +99,7 @@ def scan_feed(
     if layout is None or has_data is not None:
         # again with what the data said, for every problem at once (blank headers included)
         try:
-            layout = resolve_headers(
+            layout = resolve(
                 feed.path.as_posix(), header, catalog, options, column_has_data=has_data
             )
         except HeaderError as exc:

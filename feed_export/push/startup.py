@@ -13,7 +13,8 @@ code filter is case-sensitive; when one is not found, the whole list, so that co
 match whatever their case and an unknown one gets a "did you mean" hint), the options of
 its select attributes, and, by the columns it has, the families and their variants,
 the categories and the association types (product groups have no list in the API: the
-PIM checks them). After the validation pass,
+PIM checks them), the asset families of its asset collection columns (or of an assets
+feed) with their attributes. After the validation pass,
 ``read_product_models`` asks for the parents the rows name that the feed does not define.
 """
 
@@ -55,9 +56,15 @@ def read_catalog(
     header: tuple[str, ...],
     interrupt: Interrupt | None = None,
     entity: Entity = "products",
+    asset_family: str | None = None,
 ) -> Catalog:
-    """The PIM's catalog for this header; ``StartupError`` when it cannot be read."""
-    codes = header_attribute_codes(header)
+    """The PIM's catalog for this header; ``StartupError`` when it cannot be read.
+
+    With asset collection columns, the asset families they name, with their attributes;
+    an assets feed (``entity`` assets) reads its ``asset_family`` and no attribute.
+    """
+    # an assets feed's header names asset attributes, not the products' ones
+    codes = [] if entity == "assets" else header_attribute_codes(header)
     fields, associations = _header_fields(header)
     variants = bool(fields & {"parent", "family_variant"}) or entity == "product-models"
     lists = [
@@ -87,6 +94,18 @@ def read_catalog(
         ]
         if selects:
             data["attribute_options"] = client.fetch_options(selects)
+        asset_families = [
+            str(a["reference_data_name"])
+            for a in data["attributes"]
+            if isinstance(a, dict)
+            and a.get("type") == "pim_catalog_asset_collection"
+            and a.get("reference_data_name")
+            and str(a.get("code", "")).lower() in wanted
+        ]
+        if asset_family:
+            asset_families.append(asset_family)
+        if asset_families:
+            data.update(client.asset_sections(asset_families))
         catalog = Catalog.from_dict(data)
     except TransportError as exc:
         raise StartupError(

@@ -125,7 +125,11 @@ class RunMemory:
                     f"the state file {state_path} needs the PIM's base URL: "
                     "pass settings, or Tracking(target=...)"
                 )
-            state = StateStore(state_path, target, options.entity)
+            # an assets feed's codes are unique within its family
+            entity: str = options.entity
+            if entity == "assets":
+                entity = f"assets/{(options.asset_family or '').casefold()}"
+            state = StateStore(state_path, target, entity)
         journal = None
         recorded = None
         try:

@@ -1141,10 +1141,19 @@ def test_catalog_sections_read_what_a_dry_run_needs(
             )
         ],
     )
+    rsps.get(
+        f"{api}/asset-families",
+        json=_page([_item("packshots", attribute_as_main_media="media")], None),
+    )
+    rsps.get(
+        f"{api}/asset-families/packshots/attributes",
+        json=[{"code": "media", "type": "media_file", "_links": {}}],
+    )
     sections = make_client(fake).catalog_sections()
     out = io.StringIO()
     counts = write_catalog(out, sections)
     assert counts["attribute_options"] == 3 and counts["product_models"] == 1
+    assert counts["asset_families"] == 1 and counts["asset_attributes"] == 1
     written = json.loads(out.getvalue())
     assert written["attribute_options"] == {"color": ["red", "blue", "Green"]}
     assert written["categories"] == ["men", "sale"]
@@ -1159,6 +1168,8 @@ def test_catalog_sections_read_what_a_dry_run_needs(
     catalog = Catalog.from_dict(written)
     assert catalog.options("COLOR") == {"red": "red", "blue": "blue", "green": "Green"}
     assert catalog.product_model("TEE") is not None and catalog.category("SALE") == "sale"
+    media = catalog.main_media("packshots")
+    assert media is not None and media.type == "media_file"
 
 
 def test_catalog_sections_leave_out_what_is_asked(
@@ -1168,7 +1179,7 @@ def test_catalog_sections_leave_out_what_is_asked(
     rsps.get(f"{BASE}/api/rest/v1/attributes", json=_page([], None))
     sections = make_client(fake).catalog_sections(
         [], without=["families", "family_variants", "attribute_options", "categories",
-                     "association_types", "product_models"]
+                     "association_types", "product_models", "asset_families"]
     )  # fmt: skip
     assert set(sections) == {"attributes", "channels", "locales", "currencies",
                              "measurement_families"}  # fmt: skip
