@@ -177,3 +177,12 @@ def test_the_commands_are_listed_with_examples() -> None:
     assert "pull" in result.out and "template" in result.out and "delete" in result.out
     pull = run_cli(["pull", "--help"])
     assert pull.code == 0 and "--with-parent-values" in pull.out and "exit codes:" in pull.out
+
+
+def test_push_missing_is_refused_for_an_assets_feed(tmp_path: Path) -> None:
+    feed = tmp_path / "assets.csv"
+    feed.write_text("code,media\nfront,a.png\n")
+    result = run_cli(["push", str(feed), "--entity", "assets", "--asset-family", "packshots",
+                      "--missing", "disable", "--sandbox"])  # fmt: skip
+    assert result.code == 2
+    assert "--missing disables or deletes products and product models" in result.err

@@ -79,11 +79,15 @@ def test_the_pim_pulls_into_a_frame(sandbox: Sandbox) -> None:
 def test_a_pull_that_stops_raises_instead_of_a_partial_frame(sandbox: Sandbox) -> None:
     class Failing(AkeneoClient):
         def list_pages(
-            self, resource: str, params: Mapping[str, str] | None = None
+            self,
+            resource: str,
+            params: Mapping[str, str] | None = None,
+            *,
+            missing_ok: bool = False,
         ) -> Iterator[list[dict[str, Any]]]:
             if resource == "products":
                 raise TransportError("GET /api/rest/v1/products: 502 Bad Gateway, 6 attempts")
-            yield from super().list_pages(resource, params)
+            yield from super().list_pages(resource, params, missing_ok=missing_ok)
 
     with Failing(settings_of(sandbox)) as client, pytest.raises(RunAborted, match="502 Bad"):
         pull_frame(PullOptions(), client=client)

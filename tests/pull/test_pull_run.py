@@ -89,9 +89,13 @@ def test_a_pull_that_fails_midway_leaves_the_target_as_it_was(
 ) -> None:
     class Failing(AkeneoClient):
         def list_pages(
-            self, resource: str, params: Mapping[str, str] | None = None
+            self,
+            resource: str,
+            params: Mapping[str, str] | None = None,
+            *,
+            missing_ok: bool = False,
         ) -> Iterator[list[dict[str, Any]]]:
-            pages = super().list_pages(resource, params)
+            pages = super().list_pages(resource, params, missing_ok=missing_ok)
             first = next(pages, None)
             if first is None:
                 return
