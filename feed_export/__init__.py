@@ -1,6 +1,9 @@
 """feed_export: product feeds (CSV, XLSX) into Akeneo PIM and back, with line-by-line feedback.
 
-The public front: what a Python pipeline needs, importable from ``feed_export``. A test
+The public front: what a Python pipeline needs, importable from ``feed_export``: push a
+feed (``run_push``), pull the PIM into one (``run_pull``), delete what a feed names
+(``run_delete``), and DataFrames both ways (``push_frame``, ``pull_frame``: pandas is an
+optional extra, imported only by them). A test
 locks these names (``tests/test_exported_members.py``); everything else is internal and
 may move. The names load on first use, so that ``feed-export --help`` starts fast.
 
@@ -39,6 +42,13 @@ _WHERE = {
     "Tracking": "feed_export.push.tracking",
     "load_settings": "feed_export.config",
     "run_push": "feed_export.push.run",
+    "MissingPolicy": "feed_export.push.missing",
+    "PullOptions": "feed_export.config",
+    "PullReport": "feed_export.report.pull",
+    "pull_frame": "feed_export.frames",
+    "push_frame": "feed_export.frames",
+    "run_delete": "feed_export.push.delete",
+    "run_pull": "feed_export.pull.run",
 }
 
 __all__ = [
@@ -53,6 +63,9 @@ __all__ = [
     "FeedSource",
     "HeaderError",
     "Interrupt",
+    "MissingPolicy",
+    "PullOptions",
+    "PullReport",
     "RetrySettings",
     "RunAborted",
     "RunReport",
@@ -63,6 +76,10 @@ __all__ = [
     "TransportError",
     "__version__",
     "load_settings",
+    "pull_frame",
+    "push_frame",
+    "run_delete",
+    "run_pull",
     "run_push",
 ]
 
@@ -82,7 +99,13 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from feed_export.catalog.structure import Catalog
-    from feed_export.config import ExportOptions, RetrySettings, Settings, load_settings
+    from feed_export.config import (
+        ExportOptions,
+        PullOptions,
+        RetrySettings,
+        Settings,
+        load_settings,
+    )
     from feed_export.errors import (
         AuthenticationError,
         CellError,
@@ -96,7 +119,12 @@ if TYPE_CHECKING:
         TransportError,
     )
     from feed_export.feed.source import FeedSource
+    from feed_export.frames import pull_frame, push_frame
+    from feed_export.pull.run import run_pull
+    from feed_export.push.delete import run_delete
     from feed_export.push.interrupt import Interrupt
+    from feed_export.push.missing import MissingPolicy
     from feed_export.push.run import RunTargets, run_push
     from feed_export.push.tracking import Tracking
     from feed_export.report.model import RunReport
+    from feed_export.report.pull import PullReport

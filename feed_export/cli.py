@@ -69,6 +69,7 @@ examples:
   feed-export push sample_feeds/apparel.csv --sandbox
   feed-export check feed.csv --catalog catalog.json
   feed-export catalog pull -o catalog.json
+  feed-export pull -o products.xlsx --family clothing
   feed-export sandbox --port 8080
 
 Run 'feed-export COMMAND --help' for the flags of a command.
@@ -376,6 +377,24 @@ def _add_tracking(p: argparse.ArgumentParser) -> None:
         "send only rows without an answer yet; without one, push normally",
     )
     g.add_argument(
+        "--missing",
+        choices=("disable", "delete"),
+        help="full-catalog feeds: disable (or delete) the products earlier pushes of this "
+        "feed sent and this one lacks (the state store remembers them); see --max-missing",
+    )
+    g.add_argument(
+        "--max-missing",
+        default="5%",
+        metavar="N|P%",
+        help="--missing does nothing when more products are absent than this count or share "
+        "of the feed's earlier products (default: %(default)s)",
+    )
+    g.add_argument(
+        "--missing-out",
+        metavar="FILE",
+        help="what --missing did, product by product (default: FEED.missing.EXT)",
+    )
+    g.add_argument(
         "--drain-timeout",
         type=_number(float, ge=0, unit="seconds"),
         default=30.0,
@@ -653,6 +672,10 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--sandbox", action="store_true", help="pull from the embedded sandbox PIM")
     _add_connection(pull)
     _add_common(pull)
+
+    from feed_export.cli_pull import add_commands
+
+    add_commands(sub)  # pull, template, delete
 
     sb = sub.add_parser(
         "sandbox",
@@ -1004,11 +1027,23 @@ def _tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
     if args.sandbox and args.sandbox_db:
         # a sandbox listens on a new port each run: name it by its database instead
         target = f"sandbox:{args.sandbox_db.resolve()}"
+    missing = None
+    if getattr(args, "missing", None):
+        from feed_export.push.missing import MissingPolicy, parse_guard
+
+        if getattr(args, "entity", None) == "assets":
+            raise ConfigError(
+                "--missing disables or deletes products and product models: "
+                "not with --entity assets"
+            )
+        parse_guard(args.max_missing)
+        missing = MissingPolicy(args.missing, args.max_missing, _target(args.missing_out))
     return Tracking(
         mode="only-changed" if only_changed else "full" if full else "all",
         state=getattr(args, "state", None),
         resume=resume,
         target=target,
+        missing=missing,
     )
 
 
@@ -1219,6 +1254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_push(args, dry_run=args.command == "check" or args.dry_run)
         if args.command == "catalog":
             return _cmd_catalog_pull(args)
+        if args.command in ("pull", "template", "delete"):
+            from feed_export.cli_pull import run_command
+
+            return run_command(args)
         return _cmd_sandbox(args)
     except BrokenPipeError:
         return _stdout_closed()

@@ -336,3 +336,68 @@ def load_settings(
         raise ConfigError(f"invalid PIM settings: {problems}") from None
     settings.check_transport_security()
     return settings
+
+
+#: ``feed-export delete``: the most products (and product models) it deletes unless told
+#: otherwise (``--max-deletions``)
+DEFAULT_MAX_DELETIONS = 1000
+
+PullEntity = Literal["products", "product-models", "all"]
+ColumnOrder = Literal["family", "groups"]
+MissingAction = Literal["disable", "delete"]
+
+
+class PullOptions(BaseModel):
+    """What a pull reads from the PIM and how it writes the cells (``pull.run_pull``).
+
+    The cell options (``value_separator``, ``decimal_separator``, ``date_format``) are
+    those a push of the pulled feed must use to read it back: the defaults match.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    entity: PullEntity = "products"
+    # filters (Akeneo's ``search``), combined with AND
+    families: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    enabled: bool | None = None  # products only
+    updated_since: datetime | None = None
+    identifiers: tuple[str, ...] = ()  # identifiers (products), codes (product models)
+    search: dict[str, list[dict[str, object]]] | None = None  # any filter, as the API takes it
+    #: disjoint slices of the items (each a search filter added to the others), read side
+    #: by side: one list per slice (``pull.pages``); they must not overlap
+    partitions: tuple[dict[str, list[dict[str, object]]], ...] = ()
+    # the columns
+    locales: tuple[str, ...] = ()  # () = every activated locale
+    channels: tuple[str, ...] = ()  # () = every channel
+    attributes: tuple[str, ...] = ()  # () = the attributes of the families pulled
+    column_order: ColumnOrder = "family"
+    with_parent_values: bool = False
+    download_media: Path | None = None
+    max_media_size: int = Field(default=100, ge=1)  # MB per file downloaded
+    # the cells, as a push reads them back
+    value_separator: str = Field(default=DEFAULT_SEPARATOR, min_length=1)
+    decimal_separator: str = Field(default=".", min_length=1, max_length=1)
+    date_format: str | None = None
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        if value is None or "%" in value:
+            return value
+        return date_format_pattern(value)
+
+    @field_validator("decimal_separator")
+    @classmethod
+    def _decimal_separator(cls, value: str) -> str:
+        if value not in {".", ","}:
+            raise ValueError("must be '.' or ','")
+        return value
+
+    def cell_options(self) -> ExportOptions:
+        """The options a push reads the pulled cells with (and the codecs write them by)."""
+        return ExportOptions(
+            value_separator=self.value_separator,
+            decimal_separator=self.decimal_separator,
+            date_format=self.date_format,
+        )

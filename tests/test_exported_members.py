@@ -21,6 +21,9 @@ PUBLIC = {
     "FeedSource",
     "HeaderError",
     "Interrupt",
+    "MissingPolicy",
+    "PullOptions",
+    "PullReport",
     "RetrySettings",
     "RunAborted",
     "RunReport",
@@ -31,6 +34,10 @@ PUBLIC = {
     "Tracking",
     "__version__",
     "load_settings",
+    "pull_frame",
+    "push_frame",
+    "run_delete",
+    "run_pull",
     "run_push",
 }
 

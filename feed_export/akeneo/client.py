@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import quote, urlsplit
 
 import orjson
@@ -434,6 +434,21 @@ class AkeneoClient:
         ``missing_ok``: a first page answered 404 raises ``_NotFound`` (the caller tells
         a list the PIM does not have from an empty one).
         """
+        for page in self.list_pages(resource, params, missing_ok=missing_ok):
+            yield from page
+
+    def list_pages(
+        self,
+        resource: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        missing_ok: bool = False,
+    ) -> Iterator[list[dict[str, Any]]]:
+        """``list_items`` a page at a time: each page's items (without ``_links``), in order.
+
+        A pull writes one page while the next is read (``pull.pages``); the rules and
+        bounds are ``list_items``'s.
+        """
         url: str | None = f"{self._api}/{resource}"
         list_path = _path_of(f"{self._api}/{resource}")
         query: dict[str, str] | None = {"limit": str(PAGE_LIMIT), **(params or {})}
@@ -446,21 +461,11 @@ class AkeneoClient:
                     f"GET {list_path}: more than {MAX_PAGES:,} pages; the PIM's next-page "
                     "links do not end"
                 )
-            page = self._get_json(url, query, missing_ok=missing_ok and pages == 1)
-            if not isinstance(page, dict):
-                raise TransportError(
-                    f"GET {_path_of(url)}: expected a page of items, got {type(page).__name__}"
-                )
-            try:
-                parsed = _Page.model_validate(page)
-            except ValidationError:
-                shown = quote_body(orjson.dumps(page).decode())
-                raise TransportError(
-                    f"GET {_path_of(url)}: not an Akeneo list page: {shown}"
-                ) from None
+            parsed = self._page(url, query, missing_ok=missing_ok and pages == 1)
             for item in parsed.embedded.items:
                 item.pop("_links", None)
-                yield item
+            if parsed.embedded.items:
+                yield parsed.embedded.items
             next_href = parsed.links.next.href if parsed.links.next else None
             if not parsed.embedded.items or not next_href:
                 break
@@ -477,6 +482,101 @@ class AkeneoClient:
                 raise TransportError(f"GET {_path_of(url)}: the PIM's next-page link loops")
             seen.add(url)
             query = None
+
+    def count_items(self, resource: str, params: Mapping[str, str] | None = None) -> int | None:
+        """How many items a list holds (``with_count``: one offset page of one item).
+
+        None when the PIM does not say. ``search_after`` pages carry no count
+        (akeneo-api.md §6.1), so a pull asks this once, beside its first page, for the
+        total its progress shows.
+        """
+        query = {**(params or {}), "limit": "1", "with_count": "true"}
+        query.pop("pagination_type", None)
+        parsed = self._page(f"{self._api}/{resource}", query)
+        count = parsed.items_count
+        return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+    def _page(
+        self, url: str, query: Mapping[str, str] | None, *, missing_ok: bool = False
+    ) -> _Page:
+        """One list page, checked to be an Akeneo page (``TransportError`` if not);
+        ``missing_ok`` as ``_get_json``'s."""
+        page = self._get_json(url, query, missing_ok=missing_ok)
+        if not isinstance(page, dict):
+            raise TransportError(
+                f"GET {_path_of(url)}: expected a page of items, got {type(page).__name__}"
+            )
+        try:
+            return _Page.model_validate(page)
+        except ValidationError:
+            shown = quote_body(orjson.dumps(page).decode())
+            raise TransportError(f"GET {_path_of(url)}: not an Akeneo list page: {shown}") from None
+
+    def delete_item(self, entity: Entity, key: str) -> LineResult:
+        """``DELETE /products/{identifier}`` (``/products-uuid/{uuid}``,
+        ``/product-models/{code}``): 204 when deleted, else the PIM's status and message.
+
+        Never raises but ``AuthenticationError``. A transient failure is retried: a
+        DELETE is idempotent, and a 404 to a retry whose first attempt may have gone
+        through is taken as deleted (204, said in the message). A product model is
+        deleted with its children (the API reference).
+        """
+        url = f"{self._api}/{entity}/{quote(key, safe='')}"
+        path = f"{API_PATH}/{entity}"
+        tried = 0
+
+        def once() -> LineResult:
+            nonlocal tried
+            tried += 1
+            with self._deadline(f"DELETE {path}"):
+                response, verdict = self._exchange("DELETE", url, headers=_ACCEPT_JSON)
+                response.close()
+            if verdict.action is Action.SUCCESS:
+                return LineResult(verdict.status, "")
+            if verdict.status == 404 and tried > 1:
+                return LineResult(204, "deleted (the first attempt went through)")
+            return LineResult(verdict.status, verdict.reason)
+
+        try:
+            return self.retry.run(f"DELETE {path}", once, on_retry=self._count_retry)
+        except RetriesExhausted as exc:
+            return LineResult(exc.status, str(exc))
+
+    def download_media(self, code: str, out: BinaryIO, *, limit: int) -> int:
+        """``GET /media-files/{code}/download`` into ``out``; the bytes written.
+
+        ``TransportError`` when the PIM refuses it (404: no such file) or the file is
+        larger than ``limit`` bytes; transient failures are retried (``out`` is
+        rewound and emptied before each attempt).
+        """
+        url = f"{self._api}/media-files/{quote(code, safe='/')}/download"
+        what = f"GET {API_PATH}/media-files/.../download"
+
+        def once() -> int:
+            out.seek(0)
+            out.truncate()
+            with self._deadline(what):
+                response, verdict = self._exchange("GET", url, stream=True)
+                if verdict.action is not Action.SUCCESS:
+                    raise TransportError(f"{what}: {verdict.message}")
+                written = 0
+                with response:
+                    try:
+                        for chunk in response.iter_content(64 * 1024):
+                            written += len(chunk)
+                            if written > limit:
+                                raise TransportError(
+                                    f"{what}: the file {code!r} is larger than "
+                                    f"{limit // (1024 * 1024)} MB"
+                                )
+                            out.write(chunk)
+                    except requests.RequestException as exc:
+                        raise RetriableError(
+                            describe_exception(exc, self.retry.timeout), 0
+                        ) from exc
+                return written
+
+        return self.retry.run(what, once, on_retry=self._count_retry)
 
     def _measurement_families(self) -> list[dict[str, Any]]:
         # a plain JSON array, not paginated (akeneo-api.md §6.6)
@@ -1010,6 +1110,7 @@ class _Page(BaseModel):
     model_config = ConfigDict(extra="ignore")
     links: _Links = Field(default_factory=_Links, alias="_links")
     embedded: _Embedded = Field(alias="_embedded")
+    items_count: Any = None
 
 
 def _chunk_codes(codes: Iterable[str]) -> Iterator[list[str]]:

@@ -145,6 +145,10 @@ class Family(_Item):
     attributes: _Codes = ()
     attribute_as_label: str | None = None
     attribute_as_image: str | None = None
+    #: channel code -> the attributes a product of the family needs there (a template
+    #: puts them first)
+    attribute_requirements: dict[str, tuple[str, ...]] = {}
+    labels: dict[str, str] = {}
 
 
 class FamilyVariant(_Item):

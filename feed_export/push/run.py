@@ -25,7 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -34,6 +34,7 @@ from feed_export.catalog.checks import CatalogChecks
 from feed_export.catalog.structure import CHECK_SECTIONS, Catalog, ProductModel
 from feed_export.config import ExportOptions, Settings, pim_host
 from feed_export.errors import ConfigError
+from feed_export.feed.headers import ENTITY_COLUMN, clean_header
 from feed_export.feed.output import create_file
 from feed_export.feed.source import FeedSource, read_limits
 from feed_export.feed.writer import Target, check_writable, target_name
@@ -50,6 +51,7 @@ from feed_export.push.interrupt import Interrupt
 from feed_export.push.lineage import ParentWait, model_tree
 from feed_export.push.live import LivePush
 from feed_export.push.media import MediaStage, feed_has_files
+from feed_export.push.missing import FeedKeys, apply_missing, check_policy, default_missing_path
 from feed_export.push.payload import PayloadLog
 from feed_export.push.progress import (
     CHECKING_FEED,
@@ -142,6 +144,7 @@ def run_push(
             limits=read_limits(options),
         )
     feedback_target = check_targets(source, targets)
+    missing_target = _missing_target(source, tracking, options)
     report = RunReport(
         feed=Path(source.name),
         feedback=target_name(feedback_target),
@@ -155,6 +158,11 @@ def run_push(
     with ExitStack() as stack:
         feed = stack.enter_context(source.open())
         report.header = feed.header
+        if tracking.missing is not None:
+            mixed = any(clean_header(text).lower() == ENTITY_COLUMN for text in feed.header)
+            check_policy(tracking.missing, options.entity, mixed, options.dry_run)
+            if tracking.mode == "all":  # --missing keeps the state store, as --full does
+                tracking = replace(tracking, mode="full")
         # the start-up checks: nothing is written before the PIM and its catalog answer
         own_client = client is None
         client = _client(stack, options, catalog, settings, client)
@@ -283,6 +291,10 @@ def run_push(
                 memory,
                 interrupt,
             )
+            feed_keys = None
+            if tracking.missing is not None and memory.state is not None:
+                feed_keys = FeedKeys(memory.state, feed_id(source), layout.key.index)
+                rows = feed_keys.watch(rows)
             sender: PatchClient = client
             if options.entity == "assets":
                 assert options.asset_family is not None
@@ -298,6 +310,17 @@ def run_push(
                 media=media,
                 assets=assets,
             )
+            if feed_keys is not None and tracking.missing is not None and not report.aborted:
+                assert missing_target is not None
+                apply_missing(
+                    client,
+                    feed_keys,
+                    tracking.missing,
+                    options.entity,
+                    report,
+                    feed.format,
+                    missing_target,
+                )
         if client is not None:
             report.requests = client.stats.requests_sent
             report.retries = client.stats.retries
@@ -338,6 +361,32 @@ def _client(
     if client is None and catalog is None:
         raise ConfigError("a dry run needs a catalog: pass --catalog FILE or PIM settings")
     return client
+
+
+def _missing_target(
+    source: FeedSource, tracking: Tracking, options: ExportOptions
+) -> Target | None:
+    """Where ``--missing`` writes what it did (checked before anything starts)."""
+    policy = tracking.missing
+    if policy is None or options.dry_run:
+        return None
+    target = policy.out
+    if target is None:
+        if source.path is None:
+            raise ConfigError(
+                f"{source.name}: rows in memory need a missing file: "
+                "pass Tracking(missing=MissingPolicy(..., out=...))"
+            )
+        target = default_missing_path(source.path)
+    if isinstance(target, Path):
+        check_writable(target, "missing file", "--missing-out")
+    return target
+
+
+def feed_id(source: FeedSource) -> str:
+    """How the state store names a feed for ``--missing``: its file, resolved (rows in
+    memory: their name)."""
+    return str(source.path.resolve()) if source.path is not None else source.name
 
 
 def _feedback_target(source: FeedSource, targets: RunTargets) -> Target:

@@ -75,6 +75,15 @@ CREATE TABLE IF NOT EXISTS products (
     pushed_at INTEGER NOT NULL,
     PRIMARY KEY (target, key)
 ) WITHOUT ROWID;
+-- push --missing: the keys each feed had, and the last run of that feed that had them
+CREATE TABLE IF NOT EXISTS feed_keys (
+    target INTEGER NOT NULL,
+    feed TEXT NOT NULL,
+    key TEXT NOT NULL,            -- case-folded
+    spelling TEXT NOT NULL,       -- as the feed last wrote it
+    run INTEGER NOT NULL,
+    PRIMARY KEY (target, feed, key)
+) WITHOUT ROWID;
 """
 
 # hash and row_hash change together: a row_hash only ever vouches for its own hash
@@ -259,6 +268,53 @@ class StateStore:
                 rows.append((self._target, key, None, None, None, status, now))
         with self._transaction():
             self._db.executemany(_UPSERT, rows)
+
+    # --- push --missing: the keys a feed had --------------------------------------------
+
+    def feed_run(self, feed: str) -> tuple[int, int]:
+        """(this run's number for ``feed``, the keys its earlier runs had)."""
+        last, count = self._db.execute(
+            "SELECT coalesce(max(run), 0), count(*) FROM feed_keys WHERE target = ? AND feed = ?",
+            (self._target, feed),
+        ).fetchone()
+        return int(last) + 1, int(count)
+
+    def note_feed_keys(self, feed: str, run: int, keys: Iterable[str]) -> None:
+        """These keys (as written) are in ``feed``'s run ``run``."""
+        rows = [(self._target, feed, state_key(key), key, run) for key in keys]
+        if not rows:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "INSERT INTO feed_keys (target, feed, key, spelling, run) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (target, feed, key) DO UPDATE SET"
+                " spelling = excluded.spelling, run = excluded.run",
+                rows,
+            )
+
+    def missing_keys(self, feed: str, run: int) -> list[str]:
+        """The keys (as last written) that earlier runs of ``feed`` had and run ``run`` lacks."""
+        return [
+            spelling
+            for (spelling,) in self._db.execute(
+                "SELECT spelling FROM feed_keys WHERE target = ? AND feed = ? AND run < ? "
+                "ORDER BY spelling",
+                (self._target, feed, run),
+            )
+        ]
+
+    def forget(self, feed: str, keys: Iterable[str]) -> None:
+        """Keys disabled or deleted as missing: out of the feed's keys, and out of the
+        state (so that a row bringing one back is sent, even with ``--only-changed``)."""
+        folded = [(self._target, state_key(key)) for key in keys]
+        if not folded:
+            return
+        with self._transaction():
+            self._db.executemany(
+                "DELETE FROM feed_keys WHERE target = ? AND feed = ? AND key = ?",
+                [(target, feed, key) for target, key in folded],
+            )
+            self._db.executemany("DELETE FROM products WHERE target = ? AND key = ?", folded)
 
     def close(self) -> None:
         self._db.close()

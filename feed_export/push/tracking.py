@@ -25,6 +25,7 @@ from feed_export.push.journal import (
     differences,
     journal_path,
 )
+from feed_export.push.missing import MissingPolicy
 from feed_export.push.state import StateStore, default_state_path, format_time
 from feed_export.report.model import UNCHANGED_STATUS, RunReport, unchanged_message
 
@@ -54,7 +55,8 @@ class Tracking:
     ``state`` is given); ``only-changed`` leaves out rows the PIM already holds;
     ``full`` sends every row and creates the state store if needed. ``resume`` continues
     the interrupted push of the feed, if its journal holds one. ``target`` names the PIM
-    in both files (default: the settings' base URL).
+    in both files (default: the settings' base URL). ``missing``: what to do with the
+    products earlier runs of this feed pushed and this one lacks.
     """
 
     mode: SendMode = "all"
@@ -62,6 +64,9 @@ class Tracking:
     resume: bool = False
     journal: bool = True
     target: str | None = None
+    #: ``--missing``: disable or delete what earlier runs of this feed pushed and this one
+    #: lacks (``missing.py``); it keeps the state store, as ``full`` does
+    missing: MissingPolicy | None = None
 
 
 def payload_options(options: ExportOptions) -> dict[str, object]:

@@ -37,6 +37,9 @@ COLORS = {
     "skipped": "#d0d7de",
     "network": "#82071e",
     "unknown": "#6e5494",
+    "deleted": "#1a7f37",
+    "would_delete": "#0969da",
+    "absent": "#d0d7de",
 }
 #: how much each part lists
 PROBLEMS_SHOWN = 100

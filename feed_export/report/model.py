@@ -44,6 +44,12 @@ UNCHANGED_STATUS = 304
 INTERRUPTED_NOT_SENT = "Not sent: run interrupted"
 INTERRUPTED_UNKNOWN = "Unknown: run interrupted before the PIM answered"
 
+#: ``feed-export delete`` (``push.delete``): a row's product deleted, already absent, or
+#: (dry run) present and to be deleted
+DELETED_MESSAGE = "Deleted"
+ABSENT_MESSAGE = "Not in the PIM: nothing to delete"
+WOULD_DELETE_MESSAGE = "Would be deleted (dry run)"
+
 #: what can happen to a row, in the order a summary lists them, with its words
 OUTCOMES: dict[str, str] = {
     "created": "created",
@@ -59,9 +65,15 @@ OUTCOMES: dict[str, str] = {
     "skipped": "skipped empty rows",
     "network": "failed: network",
     "unknown": "failed: unknown",
+    "deleted": "deleted",
+    "would_delete": "would be deleted (dry run)",
+    "absent": "not in the PIM (nothing to delete)",
 }
-#: the outcomes that mean the PIM holds the row (or, dry run, would take it)
-ACCEPTED = frozenset({"created", "updated", "unchanged", "valid"})
+#: the outcomes that mean the PIM holds the row (or, dry run, would take it); for a
+#: deletion, that the PIM no longer holds it (or, dry run, that it will go)
+ACCEPTED = frozenset(
+    {"created", "updated", "unchanged", "valid", "deleted", "would_delete", "absent"}
+)
 _ACCEPTED_STATUSES = ("200", "201", "204", "304", "valid")
 
 #: problems listed with their rows and an example (the rest are counted)
@@ -136,11 +148,15 @@ def outcome_kind(status: int | None, message: str) -> str:
     'rejected'
     """
     if status is None:
-        return "skipped" if message == SKIPPED_MESSAGE else "valid"
+        if message == SKIPPED_MESSAGE:
+            return "skipped"
+        if message.startswith(("Would be deleted", ABSENT_MESSAGE)):
+            return "would_delete" if message == WOULD_DELETE_MESSAGE else "absent"
+        return "valid"
     if status == 201:
         return "created"
     if status in (200, 204):
-        return "updated"
+        return "deleted" if message.startswith(DELETED_MESSAGE) else "updated"
     if status == UNCHANGED_STATUS:
         return "unchanged"
     if message.startswith("Unknown:"):
@@ -157,6 +173,8 @@ def outcome_kind(status: int | None, message: str) -> str:
         return "partly_saved"
     if status == 0:
         return "network"
+    if status == 404 and message.startswith(ABSENT_MESSAGE):
+        return "absent"
     return "rejected"
 
 
@@ -347,6 +365,14 @@ class RunReport:
     clock: Callable[[], float] | None = field(default=None, repr=False)
     retries_now: Callable[[], int] | None = field(default=None, repr=False)
     started: float = 0.0
+    action: str = "push"  # or "delete" (``feed-export delete``): how the summary words it
+    #: ``push --missing``: what was done with the keys the feed lost (``push.missing``)
+    missing_action: str | None = None
+    missing: int = 0  # keys absent from this run that earlier runs had
+    missing_done: int = 0
+    missing_failed: int = 0
+    missing_refused: str | None = None  # over --max-missing: nothing done, and why
+    missing_out: Path | None = None
 
     def start(self, clock: Callable[[], float]) -> None:
         """The run starts now; ``record`` stamps each row on this clock."""
@@ -426,9 +452,11 @@ class RunReport:
 
     @property
     def failed(self) -> int:
-        return sum(
+        failed = sum(
             n for k, n in self.statuses.items() if k not in _ACCEPTED_STATUSES and k != "skipped"
         )
+        # a deletion's 404 (already absent) is not a failure; a dry run's has no status
+        return failed - (self.outcomes.get("absent", 0) if not self.dry_run else 0)
 
     @property
     def accepted(self) -> int:
@@ -453,7 +481,8 @@ class RunReport:
             return EXIT_ABORTED
         if self.header_problems:
             return EXIT_NOT_SENT
-        return EXIT_SOME_FAILED if self.failed else EXIT_OK
+        missing_trouble = self.missing_failed or self.missing_refused
+        return EXIT_SOME_FAILED if self.failed or missing_trouble else EXIT_OK
 
     def counts(self) -> dict[str, int]:
         """Rows per outcome, in ``OUTCOMES`` order, every outcome present (zeros too)."""
@@ -491,6 +520,16 @@ class RunReport:
             "resumed": self.resumed,
             "resumed_from": self.resumed_from,
             "resumable": self.resumable,
+            "missing": {
+                "action": self.missing_action,
+                "absent": self.missing,
+                "done": self.missing_done,
+                "failed": self.missing_failed,
+                "refused": self.missing_refused,
+                "file": str(self.missing_out) if self.missing_out else None,
+            }
+            if self.missing_action
+            else None,
             "exit_code": self.exit_code,
         }
 

@@ -100,8 +100,11 @@ def headline(report: RunReport) -> str:
             if report.pim
             else "a catalog"
         )
-        return f"Dry run of {report.feed.name} against {against}: {rows} checked in {took}"
+        what = "Dry run of the deletion of" if report.action == "delete" else "Dry run of"
+        return f"{what} {report.feed.name} against {against}: {rows} checked in {took}"
     target = f"the PIM at {report.pim}" if report.pim else "the PIM"
+    if report.action == "delete":
+        return f"Deletion of the rows of {report.feed.name} from {target}: {rows} in {took}"
     return f"Push of {report.feed.name} to {target}: {rows} in {took}"
 
 
@@ -115,6 +118,17 @@ def _problem_lines(problem: Problem, width: int) -> list[str]:
         where += f"; e.g. {', '.join(values)} (row {problem.example_row})"
     count = f"{problem.seen_rows:,}"
     return [f"  {count:>{width}} x {message}", f"  {'':>{width}}   {where}"]
+
+
+def missing_line(report: RunReport) -> str:
+    """``push --missing``: what became of the products the feed no longer lists."""
+    verb = "disabled" if report.missing_action == "disable" else "deleted"
+    head = f"{_plural(report.missing, 'product')} absent from the feed"
+    if report.missing_refused:
+        return f"{head}: none {verb}, over --max-missing"
+    failed = f", {report.missing_failed:,} failed" if report.missing_failed else ""
+    where = f" (see {report.missing_out})" if report.missing_out else ""
+    return f"{head}: {report.missing_done:,} {verb}{failed}{where}"
 
 
 def render_text(report: RunReport, top: int = 8) -> str:
@@ -131,6 +145,8 @@ def render_text(report: RunReport, top: int = 8) -> str:
         rows = _plural(report.values_not_kept, "row")
         verb = "would drop" if report.dry_run else "dropped"
         out.append(f"  {rows} with values the PIM {verb} without a word (named on each row)")
+    if report.missing_action:
+        out.append("  " + missing_line(report))
     if not report.dry_run and report.lines_sent:
         out.append(
             f"  {_plural(report.lines_sent, 'line')} sent; "

@@ -404,7 +404,7 @@ class Updater:
         if old is None:
             store.save_product(product)
             return Outcome(201)
-        if product != old:
+        if _changed(product, old):
             product["updated"] = now
             store.save_product(product)
         return Outcome(204)
@@ -488,7 +488,7 @@ class Updater:
         if old is None:
             self.store.save_product_model(model)
             return Outcome(201)
-        if model != old:
+        if _changed(model, old):
             model["updated"] = now
             self.store.save_product_model(model)
         return Outcome(204)
@@ -1345,6 +1345,28 @@ def _array_expected(code: str, data: Any) -> _Documented:
 
 def _validation_failed(violations: _Violations) -> Outcome:
     return Outcome(422, {"code": 422, "message": "Validation failed.", "errors": violations.items})
+
+
+def _changed(new: dict[str, Any], old: dict[str, Any]) -> bool:
+    """Whether an update changed what the entity holds, as Akeneo sees it: its values are a
+    collection keyed by (attribute, locale, channel) and its categories and groups a set,
+    so the order they were sent in is no change (nothing saved, ``updated`` kept)."""
+    if new == old:
+        return False
+    return _content(new) != _content(old)
+
+
+def _content(item: dict[str, Any]) -> dict[str, Any]:
+    values = {
+        code: sorted(entries, key=lambda e: (str(e.get("locale")), str(e.get("scope"))))
+        for code, entries in (item.get("values") or {}).items()
+    }
+    unordered = {
+        name: sorted(item[name], key=str)
+        for name in ("categories", "groups")
+        if isinstance(item.get(name), list)
+    }
+    return {**item, "values": values, **unordered}
 
 
 def _deep_copy(item: dict[str, Any]) -> dict[str, Any]:
