@@ -6,13 +6,19 @@ apparel.csv      a clothing feed: every header form, multi-values, units by symb
                  UN/CEFACT code, associations; a few rows wrong the way real feeds are
                  wrong (caught before sending) and a few the PIM rejects.
 electronics.xlsx the same catalog from a spreadsheet: typed cells (numbers, dates,
-                 booleans), a semicolon-free layout, one bad row.
+                 booleans), a semicolon-free layout, one bad row; product pictures in the
+                 `packshots` asset collection column, as paths of pictures/ (files become
+                 assets of the demo catalog's `packshots` family; one picture is shared
+                 by two products and goes once).
+pictures/        small PNG files the electronics feed names.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import struct
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).parent
@@ -79,26 +85,58 @@ ELECTRONICS_HEADER = [
     "sku", "family", "categories", "enabled", "name~en_US", "name~de_DE",
     "description~en_US~ecommerce", "stock_quantity", "rating", "is_new", "release_date",
     "brand", "material", "price@currency", "weight@unit", "package_length@unit", "capacity@unit",
+    "packshots",
 ]  # fmt: skip
 
 ELECTRONICS_ROWS: list[list[object]] = [
     ["HP-5001", "electronics", "electronics<###>audio", True, "Wireless headphones ANC",
      "Kabellose Kopfhörer", "40 h battery, active noise cancelling.", 250, 4.6, True,
      dt.date(2024, 10, 1), "voltix", "plastic<###>aluminium", "199.00 EUR<###>219.00 USD",
-     "254 g", "22 cm", ""],
+     "254 g", "22 cm", "", "pictures/hp-5001-front.png<###>pictures/voltix-box.png"],
     ["SP-5002", "electronics", "electronics<###>audio", True, "Bluetooth speaker",
      "Bluetooth-Lautsprecher", "Splash-proof, 12 h.", 80, 4.1, False, dt.date(2023, 6, 12),
-     "voltix", "plastic", "59.90 EUR", "0.6 KGM", "18.5 CMT", ""],
+     "voltix", "plastic", "59.90 EUR", "0.6 KGM", "18.5 CMT", "", "pictures/voltix-box.png"],
     ["PH-5003", "electronics", "phones", 1, "Smartphone 128 GB", "Smartphone 128 GB",
      "6.1 inch display.", 40, 4.4, True, dt.datetime(2025, 2, 3, 9, 30), "voltix", "aluminium",
-     "699.00 EUR<###>749.00 USD", "172 g", "15 cm", ""],
+     "699.00 EUR<###>749.00 USD", "172 g", "15 cm", "", ""],
     ["BT-5004", "electronics", "electronics", True, "Sports bottle", "Sportflasche",
      "Keeps cold for 24 h.", 300, 3.9, False, dt.date(2022, 4, 2), "acme", "aluminium",
-     "24.00 EUR", "320 g", "26 cm", "750 ml"],
+     "24.00 EUR", "320 g", "26 cm", "750 ml", "pictures/bt-5004-front.png"],
     ["CH-5005", "electronics", "electronics", True, "USB-C charger", "USB-C-Ladegerät",
      "65 W.", 2.5, 4.0, True, dt.date(2024, 1, 15), "voltix", "plastic", "39.00 EUR",
-     "120 furlongs", "6 cm", ""],
+     "120 furlongs", "6 cm", "", ""],
 ]  # fmt: skip
+
+
+#: the pictures the electronics feed names: file name -> its one colour (red, green, blue)
+PICTURES = {
+    "hp-5001-front.png": (30, 30, 30),
+    "voltix-box.png": (240, 200, 40),
+    "bt-5004-front.png": (40, 120, 220),
+}
+
+
+def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
+    """A PNG image of one colour (8-bit RGB, no filter): a real picture in a few bytes."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    row = b"\x00" + bytes(rgb) * width
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(row * height, 9))
+        + chunk(b"IEND", b"")
+    )
+
+
+def write_pictures(folder: Path) -> None:
+    folder.mkdir(exist_ok=True)
+    for name, rgb in PICTURES.items():
+        (folder / name).write_bytes(png(64, 64, rgb))
 
 
 def write_apparel(path: Path) -> None:
@@ -131,3 +169,4 @@ def write_electronics(path: Path) -> None:
 if __name__ == "__main__":
     write_apparel(HERE / "apparel.csv")
     write_electronics(HERE / "electronics.xlsx")
+    write_pictures(HERE / "pictures")

@@ -18,6 +18,17 @@ SAMPLE_FEEDS = ROOT / "sample_feeds"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
+def copy_sample(name: str, folder: Path) -> Path:
+    """A sample feed copied into ``folder`` with the pictures it names: a live push writes
+    its state and caches beside the feed, never in the project's own folder."""
+    import shutil
+
+    shutil.copy(SAMPLE_FEEDS / name, folder / name)
+    if not (folder / "pictures").exists():
+        shutil.copytree(SAMPLE_FEEDS / "pictures", folder / "pictures")
+    return folder / name
+
+
 @dataclass
 class CliResult:
     code: int

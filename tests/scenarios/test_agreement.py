@@ -12,12 +12,11 @@ and each line they let through is accepted.
 from __future__ import annotations
 
 import csv
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_CATALOG, SAMPLE_FEEDS, run_cli
+from conftest import DEMO_CATALOG, copy_sample, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -195,8 +194,7 @@ def test_check_and_push_agree_row_for_row(name: str, tmp_path: Path) -> None:
         header, rows, flags = CORPUS[name]
         feed = _write(tmp_path / "feed.csv", header, rows)
     else:
-        feed = tmp_path / name
-        shutil.copy(SAMPLE_FEEDS / name, feed)
+        feed = copy_sample(name, tmp_path)
         flags = []
     checked, pushed = _check_and_push(feed, flags, tmp_path)
     _assert_agree(checked, pushed)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import DEMO_CATALOG, GOLDEN, SAMPLE_FEEDS, run_cli
+from conftest import DEMO_CATALOG, GOLDEN, SAMPLE_FEEDS, copy_sample, run_cli
 
 from feed_export.feed.reader import open_feed
 from feed_export.sandbox import Faults, Sandbox
@@ -120,8 +120,7 @@ def test_push_apparel_into_sandbox_and_read_back(sandbox: Sandbox, tmp_path: Pat
 
 
 def test_push_xlsx_feedback_is_xlsx(sandbox: Sandbox, tmp_path: Path) -> None:
-    feed = tmp_path / "electronics.xlsx"
-    feed.write_bytes((SAMPLE_FEEDS / "electronics.xlsx").read_bytes())
+    feed = copy_sample("electronics.xlsx", tmp_path)
     result = run_cli(["push", str(feed), "-q"])
     assert result.code == 1
     rows = _feedback(tmp_path / "electronics.feedback.xlsx")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SAMPLE_FEEDS, run_cli
+from conftest import copy_sample, run_cli
 from openpyxl import load_workbook
 
 from feed_export.sandbox import Sandbox
@@ -53,7 +53,13 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str
 def pim(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
     for name in ("apparel.csv", "electronics.xlsx"):
         run_cli(
-            ["push", str(SAMPLE_FEEDS / name), "--feedback", str(tmp_path / f"{name}.fb"), "-q"]
+            [
+                "push",
+                str(copy_sample(name, tmp_path)),
+                "--feedback",
+                str(tmp_path / f"{name}.fb"),
+                "-q",
+            ]
         )
     return sandbox
 
