@@ -1059,7 +1059,7 @@ def test_quick_login_keeps_the_last_status(
             rsps.post(TOKEN_URL, body=requests.ConnectionError("refused"))
         else:
             rsps.post(TOKEN_URL, status=answer, body="down")
-    with pytest.raises(RetriableError, match="the PIM at pim.test") as caught:
+    with pytest.raises(RetriableError, match=r"the PIM at pim\.test") as caught:
         make_client(fake, max_attempts=6).authenticate(quick=True)
     assert caught.value.status == status
     assert fake.sleeps == [1.5]
