@@ -1040,6 +1040,50 @@ def test_quick_login_does_not_wait_for_retry_after(
     assert len(grants(rsps)) == 2 and sum(fake.sleeps) <= 1
 
 
+@pytest.mark.parametrize(
+    ("answers", "status"),
+    [([503, 503], 503), ([502, 504], 504), ([None, 503], 503), ([503, None], 0)],
+    ids=["503-twice", "the-last-status", "refused-then-503", "503-then-refused"],
+)
+def test_quick_login_keeps_the_last_status(
+    rsps: responses.RequestsMock,
+    fake: FakeTime,
+    monkeypatch: pytest.MonkeyPatch,
+    answers: list[int | None],
+    status: int,
+) -> None:
+    """The start-up check's error carries the status of the last try (0: no answer)."""
+    monkeypatch.setattr("feed_export.akeneo.client.QUICK_RETRY_WAIT", 1.5)
+    for answer in answers:
+        if answer is None:
+            rsps.post(TOKEN_URL, body=requests.ConnectionError("refused"))
+        else:
+            rsps.post(TOKEN_URL, status=answer, body="down")
+    with pytest.raises(RetriableError, match=r"the PIM at pim\.test") as caught:
+        make_client(fake, max_attempts=6).authenticate(quick=True)
+    assert caught.value.status == status
+    assert fake.sleeps == [1.5]
+
+
+def test_quick_login_logs_the_second_try_once(
+    fake: FakeTime, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("feed_export.akeneo.client.QUICK_RETRY_WAIT", 1.5)
+    session = _DeadPim(_refused())
+    client = AkeneoClient(make_settings(), session=session, clock=fake.clock, sleep=fake.sleep)
+    with (
+        caplog.at_level(logging.DEBUG, logger="feed_export.akeneo.client"),
+        pytest.raises(RetriableError, match="connection refused"),
+    ):
+        client.authenticate(quick=True)
+    said = [r.getMessage() for r in caplog.records if r.name == "feed_export.akeneo.client"]
+    assert said == [
+        "cannot connect to the PIM at pim.test (connection refused): check AKENEO_BASE_URL "
+        "and that the PIM is running; trying once more in 1.5 s"
+    ]
+    assert client.stats.retries == 1
+
+
 def test_quick_login_refused_credentials_say_what_to_check(
     rsps: responses.RequestsMock, fake: FakeTime
 ) -> None:

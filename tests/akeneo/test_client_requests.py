@@ -1100,3 +1100,252 @@ def test_at_most_four_catalog_lists_are_read_at_once(
     rsps.get(f"{API}/measurement-families", json=[])
     make_client(fake).fetch_catalog(families=True)
     assert sizes == [4]
+
+
+# --- the asset manager's endpoints ---------------------------------------------------------
+
+ASSET_MEDIA = f"{API}/asset-media-files"
+ODD_FAMILY = "pack/shots ü"  # every character that needs escaping in a path segment
+ODD_ASSETS = f"{API}/asset-families/pack%2Fshots%20%C3%BC/assets"
+
+
+def asset_line(code: str) -> bytes:
+    return orjson.dumps({"code": code, "values": {}})
+
+
+def test_every_asset_call_gets_the_timeouts_streams_and_escapes(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.get(
+        f"{API}/asset-families/pack%2Fshots%20%C3%BC/attributes",
+        json=[{"code": "media", "_links": {}}, "x"],
+    )
+    rsps.get(f"{ODD_ASSETS}/a%2Fb%20c", json={"code": "a/b c"})
+    rsps.get(f"{ASSET_MEDIA}/1/2/3/4/ab%20c.png", body=b"PNG")
+    rsps.post(ASSET_MEDIA, status=201, headers={"Asset-media-file-code": "1/2/3/4/abc.png"})
+    rsps.patch(ODD_ASSETS, json=[{"code": "a", "status_code": 201}])
+    session = RecordingSession()
+    client = AkeneoClient(
+        settings(False, connect_timeout=2.5, request_timeout=33.0),
+        session=session,
+        clock=fake.clock,
+        sleep=fake.sleep,
+    )
+    assert client.asset_attributes(ODD_FAMILY) == [{"code": "media"}]
+    assert client.asset(ODD_FAMILY, "a/b c") == {"code": "a/b c"}
+    assert client.download_asset_media_file("1/2/3/4/ab c.png", 10) == b"PNG"
+    upload = client.upload_asset_media_file(
+        filename="a.png", content=b"x", content_type="image/png"
+    )
+    assert upload == MediaUpload(201, "", "1/2/3/4/abc.png")
+    assert client.patch_assets(ODD_FAMILY, [asset_line("a")]) == [LineResult(201, "")]
+    assert [(method, url) for method, url, _ in session.seen] == [
+        ("GET", f"{API}/asset-families/pack%2Fshots%20%C3%BC/attributes"),
+        ("POST", TOKEN_URL),  # the login, asked while the first request is prepared
+        ("GET", f"{ODD_ASSETS}/a%2Fb%20c"),
+        ("GET", f"{ASSET_MEDIA}/1/2/3/4/ab%20c.png"),
+        ("POST", ASSET_MEDIA),
+        ("PATCH", ODD_ASSETS),
+    ]
+    for method, url, kwargs in session.seen:
+        assert kwargs["timeout"] == (2.5, 33.0), (method, url)
+        assert kwargs["verify"] is False, (method, url)
+        assert kwargs["allow_redirects"] is False, (method, url)
+    assert [c.request.req_kwargs["stream"] for c in rsps.calls] == [True] * 6
+    upload_call, patch_call = rsps.calls[4], rsps.calls[5]
+    assert upload_call.request.headers["Content-Type"].startswith("multipart/form-data; boundary=")
+    assert patch_call.request.headers["Content-Type"] == "application/json"
+    assert patch_call.request.body == b'[{"code":"a","values":{}}]'
+
+
+def test_asset_attributes_that_are_not_a_list(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.get(f"{API}/asset-families/packshots/attributes", json={"code": "media"})
+    with pytest.raises(
+        TransportError,
+        match=r"^GET /api/rest/v1/asset-families/packshots/attributes: expected a JSON array$",
+    ):
+        make_client(fake).asset_attributes("packshots")
+
+
+def test_asset_media_download_answers(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.get(f"{ASSET_MEDIA}/gone.png", status=404, json={"code": 404, "message": "Not found"})
+    rsps.get(f"{ASSET_MEDIA}/big.png", body=b"x" * 11)
+    rsps.get(f"{ASSET_MEDIA}/no.png", status=403, json={"code": 403, "message": "Not yours."})
+    client = make_client(fake)
+    assert client.download_asset_media_file("gone.png", 10) is None
+    assert client.download_asset_media_file("big.png", 10) is None
+    with pytest.raises(
+        TransportError,
+        match=r"^GET /api/rest/v1/asset-media-files: 403 Forbidden \(Not yours\.\)$",
+    ):
+        client.download_asset_media_file("no.png", 10)
+
+
+def test_asset_media_download_when_retries_run_out(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_ok(rsps)
+    rsps.get(f"{ASSET_MEDIA}/a.png", body=requests.ConnectionError("reset"))
+    client = make_client(fake)
+    with (
+        caplog.at_level(logging.WARNING),
+        pytest.raises(RetriesExhausted, match=r"^GET /api/rest/v1/asset-media-files: ") as info,
+    ):
+        client.download_asset_media_file("a.png", 10)
+    assert (info.value.status, info.value.attempts) == (0, 3)
+    assert client.stats.retries == 2
+    retried = [r.getMessage() for r in caplog.records if "retry" in r.getMessage()]
+    assert len(retried) == 2
+    assert all(m.startswith("GET /api/rest/v1/asset-media-files") for m in retried)
+
+
+def test_asset_upload_answers(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_ok(rsps)
+    rsps.post(ASSET_MEDIA, status=201, headers={"Location": f"{ASSET_MEDIA}/5/6/7/8/def_b.png"})
+    rsps.post(ASSET_MEDIA, status=201)
+    rsps.post(ASSET_MEDIA, status=503, body=HTML)
+    client = make_client(fake)
+
+    def upload() -> MediaUpload:
+        return client.upload_asset_media_file(
+            filename="b.png", content=b"x", content_type="image/png"
+        )
+
+    assert upload() == MediaUpload(201, "", "5/6/7/8/def_b.png")
+    assert upload() == MediaUpload(0, "the PIM stored the file but gave no Asset-media-file-code")
+    with caplog.at_level(logging.WARNING):
+        last = upload()
+    assert last == MediaUpload(
+        503,
+        "POST /api/rest/v1/asset-media-files: 503 Service Unavailable (an HTML error page) "
+        "after 3 attempts over 3 s",
+    )
+    assert client.stats.retries == 2
+    retried = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(retried) == 2
+    assert all(m.startswith("POST /api/rest/v1/asset-media-files") for m in retried)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3], ids=["one", "two", "three"])
+def test_asset_patch_when_retries_run_out(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture, size: int
+) -> None:
+    token_ok(rsps)
+    rsps.patch(f"{API}/asset-families/packshots/assets", status=502, body=HTML)
+    client = make_client(fake)
+    with caplog.at_level(logging.WARNING):
+        results = client.patch_assets("packshots", [asset_line(f"a{i}") for i in range(size)])
+    final = LineResult(
+        502,
+        "502 Bad Gateway (an HTML error page) after 3 attempts over 3 s",
+    )
+    assert results == [final] * size
+    assert client.stats.retries == 2
+    retried = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(retried) == 2
+    assert all(
+        m.startswith(f"PATCH /api/rest/v1/asset-families/packshots/assets ({size} assets)")
+        for m in retried
+    )
+
+
+def test_a_redirected_asset_patch_is_refused(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    token_ok(rsps)
+    rsps.patch(
+        f"{API}/asset-families/packshots/assets",
+        status=302,
+        headers={"Location": "https://elsewhere.test/"},
+    )
+    results = make_client(fake).patch_assets("packshots", [asset_line("a"), asset_line("b")])
+    assert results == [LineResult(302, "Request refused by the PIM (302 Found): 302 Found")] * 2
+    assert len(rsps.calls) == 2  # the token, then one PATCH: a redirect is not followed
+
+
+@pytest.mark.parametrize(
+    ("size", "requests_sent"),
+    [(1, [["a0"]]), (2, [["a0", "a1"], ["a0"], ["a1"]]), (3, [["a0", "a1", "a2"], ["a0"], ["a1", "a2"], ["a1"], ["a2"]])],
+    ids=["one", "two", "three"],
+)  # fmt: skip
+def test_asset_patch_too_large_is_split_in_halves(
+    rsps: responses.RequestsMock, fake: FakeTime, size: int, requests_sent: list[list[str]]
+) -> None:
+    token_ok(rsps)
+
+    def only_one(request: Any) -> tuple[int, dict[str, str], str]:
+        sent = orjson.loads(request.body)
+        if len(sent) > 1:
+            return 413, {}, orjson.dumps({"code": 413, "message": TOO_MANY}).decode()
+        if sent[0]["code"] == "a0":
+            return 413, {}, orjson.dumps({"code": 413, "message": TOO_MANY}).decode()
+        return 200, {}, orjson.dumps([{"code": sent[0]["code"], "status_code": 201}]).decode()
+
+    url = f"{API}/asset-families/packshots/assets"
+    rsps.add_callback(responses.PATCH, url, callback=only_one)
+    client = make_client(fake)
+    results = client.patch_assets("packshots", [asset_line(f"a{i}") for i in range(size)])
+    alone = LineResult(
+        413, f"Request refused by the PIM (413 Request Entity Too Large): {TOO_MANY}"
+    )
+    assert results == [alone] + [LineResult(201, "")] * (size - 1)
+    sent = [[a["code"] for a in orjson.loads(c.request.body)] for c in calls_to(rsps, url)]
+    assert sent == requests_sent
+    assert client.stats.batch_splits == {1: 0, 2: 1, 3: 2}[size]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b'[{"code": "a", "status_code": 201}]', "the PIM answered 1 of 2 assets"),
+        (b'{"code": "a"}', "the PIM answered 0 of 2 assets"),
+        (b"", "the PIM answered 0 of 2 assets"),
+    ],
+    ids=["one-of-two", "an-object", "empty"],
+)
+def test_asset_answers_cut_short_are_retried_then_named(
+    rsps: responses.RequestsMock, fake: FakeTime, body: bytes, message: str
+) -> None:
+    token_ok(rsps)
+    rsps.patch(f"{API}/asset-families/packshots/assets", body=body)
+    client = make_client(fake)
+    results = client.patch_assets("packshots", [asset_line("a"), asset_line("b")])
+    final = LineResult(
+        0,
+        f"{message} after 3 attempts over 3 s",
+    )
+    assert results == [final, final]
+    assert client.stats.retries == 2
+
+
+def test_asset_answers_that_are_not_objects_or_name_another(
+    rsps: responses.RequestsMock, fake: FakeTime, caplog: pytest.LogCaptureFixture
+) -> None:
+    token_ok(rsps)
+    rsps.patch(
+        f"{API}/asset-families/packshots/assets",
+        json=[
+            "oops",
+            {"code": "a", "status_code": 201},
+            {"code": "c", "status_code": 204},
+            {"code": "x"},
+        ],
+    )
+    lines = [asset_line("a"), asset_line("b"), asset_line("c")]
+    with caplog.at_level(logging.WARNING):
+        results = make_client(fake).patch_assets("packshots", lines)
+    assert results[0] == LineResult(0, "the PIM's answer for this asset is not an object")
+    assert results[1].status == 0
+    assert results[1].message.startswith(
+        'Unknown: the PIM\'s answer named another asset ("a" instead of "b")'
+    )
+    assert results[2] == LineResult(204, "")
+    assert len(results) == 3
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warned == [
+        'PATCH /api/rest/v1/asset-families/packshots/assets: the answer to line 2 names asset "a", '
+        'but that line sent "b": its row is Unknown'
+    ]

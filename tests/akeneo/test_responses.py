@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +17,7 @@ from feed_export.akeneo.responses import (
     Action,
     LineResult,
     Verdict,
+    _causes,
     answer_key,
     classify,
     describe_exception,
@@ -28,6 +30,7 @@ from feed_export.akeneo.responses import (
     read_verdict,
     render_error,
     status_phrase,
+    unreachable_reason,
 )
 from feed_export.errors import RetriableError
 
@@ -977,3 +980,73 @@ def test_answers_for_lines_never_sent_are_not_kept() -> None:
     body = b'{"line": 99, "status_code": 201}\n{"line": 1, "status_code": 201}\n'
     answers = read_answers(_Stream(iter([body])), 1)  # type: ignore[arg-type]
     assert answers.by_line == {1: LineResult(201, "")}
+
+
+# --- a PIM that cannot be reached, in words (the start-up check) -----------------------
+
+
+def _through_urllib3(reason: BaseException) -> requests.ConnectionError:
+    """What requests raises: its error holds urllib3's MaxRetryError, whose ``reason`` is it."""
+    pool = urllib3.exceptions.MaxRetryError(None, "/api/oauth/v1/token", reason)  # type: ignore[arg-type]
+    return requests.ConnectionError(pool)
+
+
+def _name_resolution_without_gaierror() -> requests.ConnectionError:
+    """urllib3's NameResolutionError whose own cause is not a socket.gaierror."""
+    reason = urllib3.exceptions.NameResolutionError("pim.test", None, OSError("lookup failed"))  # type: ignore[arg-type]
+    return _through_urllib3(reason)
+
+
+def _refused_connection() -> requests.ConnectionError:
+    reason = urllib3.exceptions.NewConnectionError(None, "Failed to establish a new connection")  # type: ignore[arg-type]
+    reason.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return _through_urllib3(reason)
+
+
+UNREACHABLE = "https://pim.test:8443/akeneo"
+HOST = "pim.test:8443"
+
+
+@pytest.mark.parametrize(
+    ("status", "cause", "says"),
+    [
+        (503, None, f"the PIM at {HOST} is not available (503 Service Unavailable): try again later, or check AKENEO_BASE_URL"),
+        (0, requests.exceptions.SSLError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate (_ssl.c:1006)"), f"the PIM at {HOST} failed the TLS check (unable to get local issuer certificate): check AKENEO_BASE_URL, or pass --no-verify-tls for a test PIM with a self-signed certificate"),
+        (0, requests.exceptions.SSLError("[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)"), f"the PIM at {HOST} failed the TLS check (the secure connection could not be set up): check AKENEO_BASE_URL, or pass --no-verify-tls for a test PIM with a self-signed certificate"),
+        (0, requests.ConnectionError(socket.gaierror(-2, "Name or service not known")), f"cannot find the PIM's host pim.test: check AKENEO_BASE_URL ({UNREACHABLE}) and your network"),
+        (0, _name_resolution_without_gaierror(), f"cannot find the PIM's host pim.test: check AKENEO_BASE_URL ({UNREACHABLE}) and your network"),
+        (0, requests.ConnectTimeout("pool says"), f"the PIM at {HOST} did not accept a connection within 2.5 s: check AKENEO_BASE_URL, that the PIM is running and that it can be reached from here (VPN, firewall)"),
+        (0, requests.ReadTimeout("pool says"), f"the PIM at {HOST} took the connection but did not answer the login within 7 s: check that AKENEO_BASE_URL is an Akeneo PIM and that it is up"),
+        (0, _refused_connection(), f"cannot connect to the PIM at {HOST} (connection refused): check AKENEO_BASE_URL and that the PIM is running"),
+        (0, requests.ConnectionError(OSError("Network is unreachable")), f"cannot connect to the PIM at {HOST} (the connection failed): check AKENEO_BASE_URL and that the PIM is running"),
+        (0, None, f"cannot connect to the PIM at {HOST} (the connection failed): check AKENEO_BASE_URL and that the PIM is running"),
+    ],
+    ids=["status", "tls-verify", "tls-other", "gaierror", "name-resolution", "connect-timeout", "read-timeout", "refused", "other", "no-cause"],
+)  # fmt: skip
+def test_an_unreachable_pim_is_one_whole_sentence(
+    status: int, cause: BaseException | None, says: str
+) -> None:
+    failure = RetriableError("token request: the library's words", status)
+    assert unreachable_reason(UNREACHABLE, failure, cause, (2.5, 7.0)) == says
+
+
+def test_causes_walks_every_branch_once() -> None:
+    """Causes, contexts, urllib3's ``reason`` and exceptions in ``args``, each once."""
+    root = ConnectionRefusedError(111, "Connection refused")
+    reason = OSError("reason")
+    reason.__cause__ = root
+    reason.__context__ = root  # ``raise ... from root`` inside ``except root`` sets both
+    in_args = ValueError("in args")
+    in_args.__context__ = root
+    outer = requests.ConnectionError(in_args)
+    outer.__cause__ = reason
+    found = list(_causes(outer))
+    assert sorted(map(str, found)) == sorted(map(str, [outer, reason, root, in_args]))
+    assert len(found) == 4
+    assert list(_causes(None)) == []
+
+
+def test_causes_ends_on_a_cycle() -> None:
+    first, second = OSError("first"), OSError("second")
+    first.__context__, second.__context__ = second, first
+    assert [str(c) for c in _causes(first)] == ["first", "second"]

@@ -76,7 +76,7 @@ def codec(code: str, catalog: Catalog = CATALOG, **options: Any) -> Any:
     return value_codec(attribute, catalog, ExportOptions(**options))
 
 
-def refused(code: str, cell: str, message: str, catalog: Catalog = CATALOG) -> None:
+def assert_refused(code: str, cell: str, message: str, catalog: Catalog = CATALOG) -> None:
     with pytest.raises(CellError, match=f"^{re.escape(message)}$"):
         codec(code, catalog).decode(cell)
 
@@ -268,11 +268,11 @@ def test_first_meetings_of_a_currency(cell: str, expected: list[tuple[str, str]]
     ],
 )
 def test_price_messages(cell: str, message: str) -> None:
-    refused("price", cell, message)
+    assert_refused("price", cell, message)
 
 
 def test_no_currency_enabled() -> None:
-    refused(
+    assert_refused(
         "price",
         "5 EUR",
         'currency EUR is not enabled in the PIM (enabled: none), got "5 EUR"',
@@ -325,7 +325,7 @@ def test_measures(code: str, cell: str, expected: tuple[Any, str]) -> None:
     ids=["x-unit", "under-a-positive-minimum", "zero-under-a-positive-minimum", "no-family"],
 )
 def test_measure_messages(code: str, cell: str, message: str) -> None:
-    refused(code, cell, message)
+    assert_refused(code, cell, message)
 
 
 def test_a_known_unit_is_found_again() -> None:
@@ -370,7 +370,7 @@ def test_dates_without_limits(cell: str, expected: str) -> None:
     ids=["other-separator", "day-first-hint", "impossible"],
 )
 def test_date_messages(cell: str, message: str) -> None:
-    refused("day", cell, message)
+    assert_refused("day", cell, message)
 
 
 @pytest.mark.parametrize(
@@ -396,7 +396,7 @@ def test_date_messages(cell: str, message: str) -> None:
     ids=["table-object", "table-of-numbers", "link-list", "broken"],
 )
 def test_json_messages(code: str, cell: str, message: str) -> None:
-    refused(code, cell, message)
+    assert_refused(code, cell, message)
 
 
 def test_cells_that_go_as_read_skip_the_call() -> None:

@@ -831,7 +831,7 @@ def _merge(into: dict[str, Any], part: dict[str, Any]) -> None:
             into[key] = data
 
 
-def columnwise(dec: RowDecoder, row: Row, keep: frozenset[int]) -> None:
+def assert_decodes_columnwise(dec: RowDecoder, row: Row, keep: frozenset[int]) -> None:
     """``row`` decodes as its columns decoded one at a time (``keep``: cells always kept)."""
     cells = row.cells
 
@@ -875,7 +875,7 @@ def columnwise(dec: RowDecoder, row: Row, keep: frozenset[int]) -> None:
 def test_a_row_decodes_as_its_columns_one_at_a_time(cells: tuple[str, ...]) -> None:
     opts = ExportOptions()
     dec = RowDecoder(resolve_headers("feed.csv", ROUND_TRIP_HEADER, CATALOG, opts), opts)
-    columnwise(dec, Row(2, cells), frozenset({0}))
+    assert_decodes_columnwise(dec, Row(2, cells), frozenset({0}))
 
 
 def test_rows_do_not_leak_into_the_next_row() -> None:
@@ -927,7 +927,7 @@ def test_media_and_mixed_rows_decode_as_their_columns_one_at_a_time(
     opts = ExportOptions()
     dec = RowDecoder(resolve_headers("feed.csv", header, catalog, opts), opts)
     for number, cells in enumerate(rows, 2):
-        columnwise(dec, Row(number, cells), frozenset(keep))
+        assert_decodes_columnwise(dec, Row(number, cells), frozenset(keep))
 
 
 @pytest.mark.parametrize("name", ["apparel.csv", "electronics.xlsx"])
@@ -944,4 +944,4 @@ def test_sample_feed_rows_decode_as_their_columns_one_at_a_time(name: str) -> No
     if layout.entity_column is not None and layout.model_key is not None:
         keep |= {layout.entity_column.index, layout.model_key.index}
     for row in rows:
-        columnwise(dec, row, frozenset(keep))
+        assert_decodes_columnwise(dec, row, frozenset(keep))
