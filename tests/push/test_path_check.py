@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
+from conftest import DEMO_CATALOG, run_cli
 
 import feed_export.push.files as files_module
 from feed_export.push.assets import AssetDone, asset_failure
@@ -235,3 +236,43 @@ def test_a_failed_asset_keeps_the_pushs_status(tmp_path: Path) -> None:
     )
     done = AssetDone(422, asset_failure(ref, NOT_FOUND.format("nope.png")))
     assert (status, failures) == (done.status, [done.message])
+
+
+# --- where the check runs ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "rows", "made", "asked"),
+    [
+        ("sku,name~en_US", ["A,x", "B,y"], 0, 0),
+        ("sku,picture,packshots", ["A,,", "B,pictures/ok.png,", "C,,", "D,,x.png"], 1, 2),
+        ("sku,picture", ["A,https://cdn.invalid/a.png", "B,"], 1, 1),
+    ],
+    ids=["no file column", "file cells on some rows", "a URL, not fetched"],
+)
+def test_the_check_runs_only_for_the_cells_that_name_files(
+    header: str,
+    rows: list[str],
+    made: int,
+    asked: int,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = {"made": 0, "asked": 0}
+    init, problem = PathCheck.__init__, PathCheck.problem
+
+    def counted_init(self: PathCheck, *args: Any, **kwargs: Any) -> None:
+        calls["made"] += 1
+        init(self, *args, **kwargs)
+
+    def counted_problem(self: PathCheck, ref: MediaRef) -> FileProblem | None:
+        calls["asked"] += 1
+        return problem(self, ref)
+
+    monkeypatch.setattr(PathCheck, "__init__", counted_init)
+    monkeypatch.setattr(PathCheck, "problem", counted_problem)
+    feed = _folder(tmp_path) / "feed.csv"
+    feed.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG), "-q"])
+    assert result.code in (0, 1), result.err
+    assert calls == {"made": made, "asked": asked}
