@@ -293,6 +293,22 @@ def test_check_and_push_agree_on_the_files_rows_name(tmp_path: Path) -> None:
     assert said["a missing picture and a bad family"][1].startswith("Not sent: family: ")
 
 
+def test_check_and_push_agree_on_an_assets_feeds_files(tmp_path: Path) -> None:
+    _files_beside(tmp_path)
+    rows = [
+        ["ok_1", "pictures/ok.png", "there"],
+        ["gone_1", "pictures/gone.png", "missing"],
+        ["out_1", "../outside.png", "outside"],
+        ["folder_1", "pictures/folder.png", "a folder"],
+    ]
+    feed = _write(tmp_path / "feed" / "assets.csv", ["code", "media", "alt_text~en_US"], rows)
+    flags = ["--entity", "assets", "--asset-family", "packshots"]
+    checked, pushed = _check_and_push(feed, flags, tmp_path)
+    _assert_agree(checked, pushed)
+    assert [_verdict(*o) for o in checked] == ["accepted", "refused", "refused", "refused"]
+    assert checked[3] == ("422", "Valid (dry run), except: media: pictures/folder.png: not a file")
+
+
 # --- the checks against the PIM itself -------------------------------------------------
 
 
