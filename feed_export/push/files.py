@@ -379,7 +379,7 @@ class PathCheck:
         self._feed_dir = feed_dir.resolve()
         self._limits = limits
         self._identities: dict[str, str | FileProblem] = {}  # source as written -> identity
-        self._files: dict[str, os.stat_result | FileProblem] = {}  # resolved path -> stat
+        self._files: dict[str, tuple[int, bool] | FileProblem] = {}  # resolved -> size, readable
 
     def problem(self, ref: MediaRef) -> FileProblem | None:
         """Why the push could not read ``ref``'s file, or None (always None for a URL)."""
@@ -397,21 +397,23 @@ class PathCheck:
             found = self._files[source] = self._look(path)
         if isinstance(found, FileProblem):
             return found
-        try:  # what depends on the column: the type it takes, its size limit
+        size, readable = found
+        try:  # in the reader's order: the type the column takes, the size, then reading
             _checked_name(path.name, _path_type(path), ref)
-            _check_size(found.st_size, ref, self._limits)
+            _check_size(size, ref, self._limits)
         except _Failed as exc:
             return FileProblem(str(exc))
+        if not readable:  # what reading it would meet, asked without opening it
+            return FileProblem(f"cannot read the file ({os.strerror(errno.EACCES)})")
         return None
 
-    def _look(self, path: Path) -> os.stat_result | FileProblem:
+    def _look(self, path: Path) -> tuple[int, bool] | FileProblem:
+        """The file's size and whether it may be read, or why it is not a file here."""
         try:
             found = _regular_file(path, self._feed_dir)
         except _Failed as exc:
             return FileProblem(str(exc))
-        if not os.access(path, os.R_OK):  # what reading it would meet, asked without opening it
-            return FileProblem(f"cannot read the file ({os.strerror(errno.EACCES)})")
-        return found
+        return found.st_size, os.access(path, os.R_OK)
 
 
 def _checked_name(name: str, content_type: str, ref: MediaRef) -> str:

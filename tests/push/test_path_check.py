@@ -168,6 +168,19 @@ def test_each_path_and_each_file_is_looked_at_once(
     assert sorted(p.name for p in looked) == ["gone.png", "ok.png"]
 
 
+def test_a_file_that_may_not_be_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What reading it would meet, asked without reading (the suite may run as root, who
+    reads everything: the permission is faked)."""
+    feed = _folder(tmp_path)
+    monkeypatch.setattr(files_module.os, "access", lambda path, mode: False)
+    check = PathCheck(feed)
+    found = check.problem(_ref("pictures/ok.png"))
+    assert found == FileProblem("cannot read the file (Permission denied)")
+    # the type and the size are judged first, as the reader judges them before reading
+    big = check.problem(_ref("pictures/big.png"))
+    assert big is not None and big.message.startswith("file too large: ")
+
+
 def test_nothing_is_opened(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     feed = _folder(tmp_path)
     mimetypes.init()  # reads the system's types: done before opening is forbidden
