@@ -15,6 +15,8 @@ import pytest
 from conftest import DEMO_CATALOG, SAMPLE_FEEDS, run_cli
 
 from feed_export import cli
+from feed_export.cli.logs import Redact, setup_logging
+from feed_export.cli.settings import pim_settings
 from feed_export.sandbox import Sandbox
 
 
@@ -264,8 +266,8 @@ def root_logger(monkeypatch: pytest.MonkeyPatch) -> logging.Logger:
     return root
 
 
-def _redact_filter(root: logging.Logger) -> cli._Redact:
-    (found,) = [f for h in root.handlers for f in h.filters if isinstance(f, cli._Redact)]
+def _redact_filter(root: logging.Logger) -> Redact:
+    (found,) = [f for h in root.handlers for f in h.filters if isinstance(f, Redact)]
     return found
 
 
@@ -279,8 +281,8 @@ def test_settings_from_dotenv_teach_the_log_filter_every_form(
         f"AKENEO_PASSWORD={DOTENV_PASSWORD}\n",
         encoding="utf-8",
     )
-    cli._setup_logging(2)
-    cli._settings(cli.build_parser().parse_args(["push", "feed.csv"]))
+    setup_logging(2)
+    pim_settings(cli.build_parser().parse_args(["push", "feed.csv"]))
     basic = base64.b64encode(f"cid:{DOTENV_SECRET}".encode()).decode()
     escaped = json.dumps(DOTENV_PASSWORD)[1:-1]
     record = logging.LogRecord(
@@ -292,7 +294,7 @@ def test_settings_from_dotenv_teach_the_log_filter_every_form(
 
 
 def test_log_filter_redacts_tracebacks_too(root_logger: logging.Logger) -> None:
-    cli._setup_logging(0)
+    setup_logging(0)
     handler = root_logger.handlers[0]
     _redact_filter(root_logger).learn([DOTENV_SECRET, "ab"])
     try:
@@ -639,7 +641,7 @@ def _closed_stdout_run(*args: str) -> tuple[int, str]:
     import os
     import subprocess
 
-    env = dict(os.environ, PYTHONPATH=str(Path(cli.__file__).parents[1]))
+    env = dict(os.environ, PYTHONPATH=str(Path(cli.__file__).parents[2]))
     proc = subprocess.Popen(
         [sys.executable, "-m", "feed_export", *args],
         stdout=subprocess.PIPE,

@@ -104,7 +104,7 @@ def records(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[logging.LogRecord]
             captured.append(copy.copy(record))
 
     keep = Keep(logging.DEBUG)
-    original = feed_export.cli._setup_logging
+    original = feed_export.cli.setup_logging
 
     def setup(verbosity: int) -> None:
         original(verbosity)
@@ -112,7 +112,8 @@ def records(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[logging.LogRecord]
         root.handlers.insert(0, keep)
         root.setLevel(logging.DEBUG)
 
-    monkeypatch.setattr(feed_export.cli, "_setup_logging", setup)
+    # main looks the name up in feed_export.cli, where it imports it
+    monkeypatch.setattr(feed_export.cli, "setup_logging", setup)
     yield captured
     logging.getLogger().removeHandler(keep)
 

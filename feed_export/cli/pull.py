@@ -1,9 +1,7 @@
 """The ``pull``, ``template`` and ``delete`` commands: flags -> library call -> print -> exit code.
 
-Kept apart from ``cli.py`` (the push's commands) and as thin: the work is in
-``pull.run_pull``, ``pull.template.write_template`` and ``push.delete.run_delete``. The
-shared flags (connection, messages, the sandbox) and the printing helpers are
-``cli.py``'s.
+As thin as ``push``: the work is in ``pull.run_pull``, ``pull.template.pull_template`` and
+``push.delete.run_delete``.
 """
 
 from __future__ import annotations
@@ -13,10 +11,30 @@ import json
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, get_args
 
+from feed_export.cli.flags import (
+    PROG,
+    code_list,
+    date_format,
+    date_or_time,
+    delimiter,
+    encoding,
+    model_defaults,
+    non_empty,
+    number,
+    search_filter,
+)
+from feed_export.cli.groups import add_common, add_connection
+from feed_export.cli.outputs import output_target, write_summary
+from feed_export.cli.settings import (
+    pim_settings,
+    retry_settings,
+    sandbox_settings,
+    validation_problems,
+)
+from feed_export.cli.terminal import Progress, err, interrupts
 from feed_export.config import DEFAULT_MAX_DELETIONS, ColumnOrder, PullEntity, PullOptions
 from feed_export.errors import ConfigError
 
@@ -65,47 +83,10 @@ exit codes:
 """
 
 
-def _codes(text: str) -> tuple[str, ...]:
-    codes = tuple(c.strip() for c in text.split(",") if c.strip())
-    if not codes:
-        raise argparse.ArgumentTypeError("expected comma-separated codes")
-    return codes
-
-
-def _moment(text: str) -> datetime:
-    try:
-        return datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a date or a date and time such as 2026-03-01 or 2026-03-01T08:00:00+01:00,"
-            f" got {text!r}"
-        ) from None
-
-
-def _search(text: str) -> dict[str, list[dict[str, object]]]:
-    """``--search``: a JSON object of property -> list of conditions, as the API takes it."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"not JSON: {exc.msg} at character {exc.pos}") from None
-    example = '{"enabled":[{"operator":"=","value":true}]}'
-    if not isinstance(data, dict) or not all(
-        isinstance(conditions, list)
-        and conditions
-        and all(isinstance(c, dict) and isinstance(c.get("operator"), str) for c in conditions)
-        for conditions in data.values()
-    ):
-        raise argparse.ArgumentTypeError(
-            f"expected an object of property -> list of conditions with an operator, e.g. {example}"
-        )
-    return data
-
-
 def add_commands(sub: Any) -> None:
     """The ``pull``, ``template`` and ``delete`` parsers."""
-    from feed_export import cli
 
-    pull_defaults = cli._defaults(PullOptions)
+    pull_defaults = model_defaults(PullOptions)
     p = sub.add_parser(
         "pull",
         help="write the PIM's products (and product models) as a feed",
@@ -131,14 +112,14 @@ def add_commands(sub: Any) -> None:
     g = p.add_argument_group("which items (all filters apply together)")
     g.add_argument(
         "--family",
-        type=_codes,
+        type=code_list,
         action="append",
         metavar="CODES",
         help="only these families (comma-separated, repeatable)",
     )
     g.add_argument(
         "--category",
-        type=_codes,
+        type=code_list,
         action="append",
         metavar="CODES",
         help="only items in these categories (comma-separated, repeatable)",
@@ -156,7 +137,7 @@ def add_commands(sub: Any) -> None:
     )
     g.add_argument(
         "--updated-since",
-        type=_moment,
+        type=date_or_time,
         metavar="WHEN",
         help="only items updated after this date or time (ISO-8601)",
     )
@@ -168,7 +149,7 @@ def add_commands(sub: Any) -> None:
     )
     g.add_argument(
         "--partition",
-        type=_search,
+        type=search_filter,
         action="append",
         metavar="JSON",
         help="read this slice of the items side by side with the other --partition slices "
@@ -177,26 +158,26 @@ def add_commands(sub: Any) -> None:
     )
     g.add_argument(
         "--search",
-        type=_search,
+        type=search_filter,
         metavar="JSON",
         help="any search filter of the API, as its reference writes it",
     )
     c = p.add_argument_group("which columns")
     c.add_argument(
         "--locales",
-        type=_codes,
+        type=code_list,
         metavar="CODES",
         help="localizable values in these locales only (default: every activated one)",
     )
     c.add_argument(
         "--channels",
-        type=_codes,
+        type=code_list,
         metavar="CODES",
         help="scopable values of these channels only (default: every channel)",
     )
     c.add_argument(
         "--attributes",
-        type=_codes,
+        type=code_list,
         metavar="CODES",
         help="these attribute columns, in this order (default: the attributes of "
         "the families pulled)",
@@ -223,7 +204,7 @@ def add_commands(sub: Any) -> None:
     w = p.add_argument_group("cells (as the push reads them back)")
     w.add_argument(
         "--value-separator",
-        type=cli._text,
+        type=non_empty,
         default=pull_defaults["value_separator"],
         metavar="S",
         help="between the values of a multi-value cell (default: %(default)s)",
@@ -236,7 +217,7 @@ def add_commands(sub: Any) -> None:
     )
     w.add_argument(
         "--date-format",
-        type=cli._date_format,
+        type=date_format,
         metavar="FORMAT",
         help="how dates are written (default: YYYY-MM-DD)",
     )
@@ -246,8 +227,8 @@ def add_commands(sub: Any) -> None:
     t.add_argument(
         "--sandbox-db", type=Path, metavar="FILE", help="the sandbox's SQLite file (its products)"
     )
-    cli._add_connection(p)
-    cli._add_common(p)
+    add_connection(p)
+    add_common(p)
 
     t = sub.add_parser(
         "template",
@@ -264,13 +245,13 @@ def add_commands(sub: Any) -> None:
     )
     t.add_argument(
         "--locales",
-        type=_codes,
+        type=code_list,
         metavar="CODES",
         help="localizable columns in these locales only (default: every activated one)",
     )
     t.add_argument(
         "--channels",
-        type=_codes,
+        type=code_list,
         metavar="CODES",
         help="scopable columns of these channels only, and their requirements (default: all)",
     )
@@ -283,14 +264,14 @@ def add_commands(sub: Any) -> None:
     )
     t.add_argument(
         "--value-separator",
-        type=cli._text,
+        type=non_empty,
         default=pull_defaults["value_separator"],
         metavar="S",
         help="the separator the comments name for multi-value cells (default: %(default)s)",
     )
     t.add_argument("--sandbox", action="store_true", help="the embedded sandbox PIM's catalog")
-    cli._add_connection(t)
-    cli._add_common(t)
+    add_connection(t)
+    add_common(t)
 
     d = sub.add_parser(
         "delete",
@@ -315,7 +296,7 @@ def add_commands(sub: Any) -> None:
     d.add_argument("--yes", action="store_true", help="delete without asking for a confirmation")
     d.add_argument(
         "--max-deletions",
-        type=cli._number(int, ge=0),
+        type=number(int, ge=0),
         default=DEFAULT_MAX_DELETIONS,
         metavar="N",
         help="refuse a feed naming more products (and product models) than this, deleting "
@@ -330,21 +311,21 @@ def add_commands(sub: Any) -> None:
     d.add_argument("--summary-json", metavar="FILE", help="the summary as JSON (- for stdout)")
     d.add_argument(
         "--concurrency",
-        type=cli._number(int, ge=1, le=10),
+        type=number(int, ge=1, le=10),
         default=4,
         metavar="N",
         help="deletions in flight, 1-10 (default: %(default)s)",
     )
     d.add_argument("--sandbox", action="store_true", help="the embedded sandbox PIM")
     d.add_argument("--sandbox-db", type=Path, metavar="FILE", help="the sandbox's SQLite file")
-    d.add_argument("--encoding", type=cli._encoding, help="the feed's encoding (default: UTF-8)")
-    d.add_argument("--delimiter", type=cli._delimiter, help="the CSV delimiter (default: guessed)")
+    d.add_argument("--encoding", type=encoding, help="the feed's encoding (default: UTF-8)")
+    d.add_argument("--delimiter", type=delimiter, help="the CSV delimiter (default: guessed)")
     d.add_argument("--sheet", help="the XLSX sheet to read (default: the first visible one)")
-    cli._add_connection(d)
-    cli._add_common(d)
+    add_connection(d)
+    add_common(d)
 
 
-def run_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     """Run one of ``COMMANDS``; its exit code."""
     if args.command == "template":
         return _cmd_template(args)
@@ -370,7 +351,6 @@ def confirm_on_terminal(plan: DeletePlan) -> bool:
 
 
 def _cmd_delete(args: argparse.Namespace) -> int:
-    from feed_export import cli
     from feed_export.feed.reader import check_feed_file
     from feed_export.feed.source import FeedSource
     from feed_export.push.delete import run_delete
@@ -384,15 +364,15 @@ def _cmd_delete(args: argparse.Namespace) -> int:
     source = FeedSource.file(
         args.feed, encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet
     )
-    settings = None if args.sandbox else cli._settings(args)
+    settings = None if args.sandbox else pim_settings(args)
     interrupt = Interrupt(5.0)
     shown = sys.stderr.isatty() and not args.quiet
-    progress = cli._Progress(shown)
+    progress = Progress(shown)
     try:
-        with cli._interrupts(interrupt), ExitStack() as stack:
+        with interrupts(interrupt), ExitStack() as stack:
             if args.sandbox:
                 settings = stack.enter_context(
-                    cli._sandbox_settings(args.sandbox_db, cli._retry_settings(args))
+                    sandbox_settings(args.sandbox_db, retry_settings(args))
                 )
             report = run_delete(
                 source,
@@ -400,7 +380,7 @@ def _cmd_delete(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 max_deletions=args.max_deletions,
                 settings=settings,
-                feedback=cli._target(args.feedback),
+                feedback=output_target(args.feedback),
                 confirm=None if args.yes or args.dry_run else confirm_on_terminal,
                 concurrency=args.concurrency,
                 interrupt=interrupt,
@@ -410,14 +390,13 @@ def _cmd_delete(args: argparse.Namespace) -> int:
         progress.close()
     args.report = None
     args.rejected = None
-    cli._write_summary(report, args, stdout_taken=args.feedback == "-")
+    write_summary(report, args, stdout_taken=args.feedback == "-")
     return report.exit_code
 
 
 def _cmd_template(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
-    from feed_export import cli
     from feed_export.pull.run import output_format
     from feed_export.pull.template import pull_template
 
@@ -435,12 +414,12 @@ def _cmd_template(args: argparse.Namespace) -> int:
             value_separator=args.value_separator,
         )
     except ValidationError as exc:
-        raise ConfigError(cli._validation_problems(exc)) from None
+        raise ConfigError(validation_problems(exc)) from None
     with ExitStack() as stack:
         if args.sandbox:
-            settings = stack.enter_context(cli._sandbox_settings(None, cli._retry_settings(args)))
+            settings = stack.enter_context(sandbox_settings(None, retry_settings(args)))
         else:
-            settings = cli._settings(args)
+            settings = pim_settings(args)
         columns = pull_template(target, args.family, options, settings=settings)
     if not args.quiet:
         required = sum(1 for c in columns if c.required_in)
@@ -453,8 +432,6 @@ def _cmd_template(args: argparse.Namespace) -> int:
 
 def _pull_options(args: argparse.Namespace) -> PullOptions:
     from pydantic import ValidationError
-
-    from feed_export import cli
 
     identifiers: tuple[str, ...] = ()
     if args.identifiers is not None:
@@ -480,7 +457,7 @@ def _pull_options(args: argparse.Namespace) -> PullOptions:
             date_format=args.date_format,
         )
     except ValidationError as exc:
-        raise ConfigError(cli._validation_problems(exc)) from None
+        raise ConfigError(validation_problems(exc)) from None
 
 
 def _joined(groups: Sequence[tuple[str, ...]] | None) -> tuple[str, ...]:
@@ -503,7 +480,6 @@ def read_identifiers(path: Path) -> tuple[str, ...]:
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
-    from feed_export import cli
     from feed_export.feed.output import write_text
     from feed_export.feed.writer import check_writable
     from feed_export.pull.run import output_format, run_pull
@@ -520,18 +496,18 @@ def _cmd_pull(args: argparse.Namespace) -> int:
         check_writable(Path(args.summary_json), "summary", "--summary-json")
     settings: Settings | None = None
     if not args.sandbox:
-        settings = cli._settings(args)
+        settings = pim_settings(args)
     shown = sys.stderr.isatty() and not args.quiet
-    progress = cli._Progress(shown)
+    progress = Progress(shown)
     try:
         with ExitStack() as stack:
             if args.sandbox:
                 settings = stack.enter_context(
-                    cli._sandbox_settings(args.sandbox_db, cli._retry_settings(args))
+                    sandbox_settings(args.sandbox_db, retry_settings(args))
                 )
             report = run_pull(
                 options,
-                cli._target(args.output),
+                output_target(args.output),
                 settings=settings,
                 progress=progress if shown else None,
                 workers=min(len(options.partitions), MAX_WORKERS) or 1,
@@ -547,5 +523,5 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(report.to_text(), file=sys.stderr if to_stdout else sys.stdout)
     if report.aborted:
-        cli._err(f"{cli.PROG}: error: pull stopped: {report.aborted}")
+        err(f"{PROG}: error: pull stopped: {report.aborted}")
     return report.exit_code
