@@ -20,6 +20,25 @@ from feed_export.cli.settings import pim_settings
 from feed_export.sandbox import Sandbox
 
 
+@pytest.mark.parametrize(
+    ("command", "example"),
+    [
+        (["push"], "feed-export push sample_feeds/apparel.csv --sandbox"),
+        (["check"], "feed-export push feed.csv --dry-run --catalog catalog.json"),
+        (["catalog", "pull"], "feed-export catalog pull -o catalog.json\n"),
+        (["sandbox"], "feed-export sandbox --db pim.sqlite --env-out sandbox.env"),
+        (["pull"], "feed-export pull -o catalog.xlsx --entity all"),
+        (["template"], "feed-export template --family clothing -o clothing.xlsx"),
+        (["delete"], "feed-export delete discontinued.csv --dry-run"),
+    ],
+    ids=["push", "check", "catalog-pull", "sandbox", "pull", "template", "delete"],
+)
+def test_every_command_shows_an_example(command: list[str], example: str) -> None:
+    result = run_cli([*command, "--help"])
+    assert result.code == 0
+    assert "example" in result.out.split("\n\n", 2)[-1] and example in result.out
+
+
 def test_help_has_examples_and_exit_codes() -> None:
     result = run_cli(["push", "--help"])
     assert result.code == 0

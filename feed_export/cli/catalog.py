@@ -35,6 +35,14 @@ def add_commands(sub: Any) -> None:
         "families and their variants, the options of select attributes, categories, "
         "association types, where each product model sits, and the asset families with "
         "their attributes",
+        epilog="examples:\n"
+        "  # the catalog of the PIM in ./.env, for offline checks\n"
+        "  feed-export catalog pull -o catalog.json\n"
+        "  feed-export check feed.csv --catalog catalog.json\n\n"
+        "  # a big PIM: only what the feed's columns need, without the categories\n"
+        "  feed-export catalog pull -o catalog.json --attributes sku,name,price \\\n"
+        "      --without categories\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     pull.add_argument(
         "-o",

@@ -18,6 +18,13 @@ def add_commands(sub: Any) -> None:
         help="run the embedded Akeneo-compatible PIM standalone",
         description="run the embedded Akeneo-compatible PIM until Ctrl-C; it prints the "
         "settings to reach it",
+        epilog="examples:\n"
+        "  # a PIM on port 8080 that keeps its products between runs\n"
+        "  feed-export sandbox --db pim.sqlite --env-out sandbox.env\n"
+        "  feed-export push feed.csv --env-file sandbox.env      # in another terminal\n\n"
+        "  # a slow PIM, to see how a push copes\n"
+        "  feed-export sandbox --port 0 --latency 0.2\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sb.add_argument(
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
