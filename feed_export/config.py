@@ -83,7 +83,34 @@ def date_format_pattern(text: str) -> str:
     raise ValueError(f"{text!r} is not a date format; use {DATE_FORMAT_EXAMPLES}")
 
 
-class ExportOptions(BaseModel):
+class CellFormat(BaseModel):
+    """How cells spell values, the same way in both directions: what a push reads is what a
+    pull writes (``ExportOptions`` and ``PullOptions`` share it)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    value_separator: str = Field(default=DEFAULT_SEPARATOR, min_length=1)
+    decimal_separator: str = Field(default=".", min_length=1, max_length=1)
+    date_format: str | None = None
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_format(cls, value: str | None) -> str | None:
+        # Akeneo's spellings become strftime; a strftime pattern is kept as given (the
+        # date codec checks it), anything else is refused here
+        if value is None or "%" in value:
+            return value
+        return date_format_pattern(value)
+
+    @field_validator("decimal_separator")
+    @classmethod
+    def _decimal_separator(cls, value: str) -> str:
+        if value not in {".", ","}:
+            raise ValueError("must be '.' or ','")
+        return value
+
+
+class ExportOptions(CellFormat):
     """How a feed is read, decoded and batched. Pure data: no connection details."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -91,10 +118,7 @@ class ExportOptions(BaseModel):
     entity: Entity = "products"
     asset_family: str | None = None  # --entity assets: the asset family of the rows
     batch_size: int = Field(default=100, ge=1, le=100)
-    value_separator: str = Field(default=DEFAULT_SEPARATOR, min_length=1)
     empty_cells: EmptyCells = "skip"
-    decimal_separator: str = Field(default=".", min_length=1, max_length=1)
-    date_format: str | None = None
     ignore_unknown_columns: bool = False
     # reading
     encoding: str | None = None  # None: UTF-8 (BOM tolerated)
@@ -117,22 +141,6 @@ class ExportOptions(BaseModel):
     # files named by URL in cells: public addresses only, unless opened here
     allow_media_hosts: tuple[str, ...] = ()  # fetched whatever they resolve to
     allow_private_media: bool = False  # loopback and private ranges too (not link-local)
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format(cls, value: str | None) -> str | None:
-        # Akeneo's spellings become strftime; a strftime pattern is kept as given (the
-        # date codec checks it), anything else is refused here
-        if value is None or "%" in value:
-            return value
-        return date_format_pattern(value)
-
-    @field_validator("decimal_separator")
-    @classmethod
-    def _decimal_separator(cls, value: str) -> str:
-        if value not in {".", ","}:
-            raise ValueError("must be '.' or ','")
-        return value
 
     @model_validator(mode="after")
     def _asset_family_with_assets(self) -> ExportOptions:
@@ -347,7 +355,7 @@ ColumnOrder = Literal["family", "groups"]
 MissingAction = Literal["disable", "delete"]
 
 
-class PullOptions(BaseModel):
+class PullOptions(CellFormat):
     """What a pull reads from the PIM and how it writes the cells (``pull.run_pull``).
 
     The cell options (``value_separator``, ``decimal_separator``, ``date_format``) are
@@ -375,24 +383,7 @@ class PullOptions(BaseModel):
     with_parent_values: bool = False
     download_media: Path | None = None
     max_media_size: int = Field(default=100, ge=1)  # MB per file downloaded
-    # the cells, as a push reads them back
-    value_separator: str = Field(default=DEFAULT_SEPARATOR, min_length=1)
-    decimal_separator: str = Field(default=".", min_length=1, max_length=1)
-    date_format: str | None = None
-
-    @field_validator("date_format")
-    @classmethod
-    def _date_format(cls, value: str | None) -> str | None:
-        if value is None or "%" in value:
-            return value
-        return date_format_pattern(value)
-
-    @field_validator("decimal_separator")
-    @classmethod
-    def _decimal_separator(cls, value: str) -> str:
-        if value not in {".", ","}:
-            raise ValueError("must be '.' or ','")
-        return value
+    # the cells, as a push reads them back: CellFormat's
 
     def cell_options(self) -> ExportOptions:
         """The options a push reads the pulled cells with (and the codecs write them by)."""

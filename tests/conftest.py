@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from feed_export.config import Settings
 from feed_export.sandbox import Sandbox, start_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +36,17 @@ class CliResult:
     out: str
     err: str
     raw: bytes = b""  # stdout as bytes (a workbook written to standard output)
+
+
+def settings_of(sandbox: Sandbox, password: str | None = None) -> Settings:
+    """The settings that reach ``sandbox`` (its own password unless another is given)."""
+    return Settings(
+        base_url=sandbox.url,
+        client_id=sandbox.client_id,
+        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
+        username=sandbox.username,
+        password=password or sandbox.password,  # type: ignore[arg-type]
+    )
 
 
 def run_cli(args: Sequence[str]) -> CliResult:

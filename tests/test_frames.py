@@ -10,23 +10,14 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from conftest import settings_of
 
-from feed_export import ExportOptions, PullOptions, Settings, pull_frame, push_frame
+from feed_export import ExportOptions, PullOptions, pull_frame, push_frame
 from feed_export.akeneo.client import AkeneoClient
 from feed_export.errors import FeedReadError, RunAborted, TransportError
 from feed_export.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def settings_of(sandbox: Sandbox) -> Settings:
-    return Settings(
-        base_url=sandbox.url,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        username=sandbox.username,
-        password=sandbox.password,  # type: ignore[arg-type]
-    )
 
 
 FRAME = pd.DataFrame(

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from feed_export.cli.flags import PROG
 from feed_export.cli.terminal import err
@@ -94,6 +94,20 @@ def _path_or_none(value: str | None) -> Path | None:
     return Path(value) if value and value != "-" else None
 
 
+def write_summary_json(summary: dict[str, Any], target: str | None) -> None:
+    """``--summary-json``: ``summary`` as indented JSON to the file ``target``, ``-`` for
+    standard output; nothing when ``target`` is empty."""
+    if not target:
+        return
+    from feed_export.feed.output import write_text
+
+    text = json.dumps(summary, indent=2, ensure_ascii=False)
+    if target == "-":
+        print(text)
+    else:
+        write_text(Path(target), text + "\n", "summary")
+
+
 def write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: bool) -> None:
     """The report page, the JSON summary, then the text summary (stderr when stdout is taken)."""
     from feed_export.feed.output import write_text
@@ -106,12 +120,7 @@ def write_summary(report: RunReport, args: argparse.Namespace, stdout_taken: boo
             sys.stdout.write(page)
         else:
             write_text(Path(args.report), page, "report")
-    if args.summary_json:
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
-        if args.summary_json == "-":
-            print(text)
-        else:
-            write_text(Path(args.summary_json), text + "\n", "summary")
+    write_summary_json(report.to_json(), args.summary_json)
     if not args.quiet:
         print(report.to_text(), file=sys.stderr if stdout_taken else sys.stdout)
     for warning in report.warnings:

@@ -7,7 +7,6 @@ As thin as ``push``: the work is in ``pull.run_pull``, ``pull.template.pull_temp
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -27,7 +26,7 @@ from feed_export.cli.flags import (
     search_filter,
 )
 from feed_export.cli.groups import add_common, add_connection
-from feed_export.cli.outputs import output_target, write_summary
+from feed_export.cli.outputs import output_target, write_summary, write_summary_json
 from feed_export.cli.settings import (
     pim_settings,
     retry_settings,
@@ -480,7 +479,6 @@ def read_identifiers(path: Path) -> tuple[str, ...]:
 
 
 def _cmd_pull(args: argparse.Namespace) -> int:
-    from feed_export.feed.output import write_text
     from feed_export.feed.writer import check_writable
     from feed_export.pull.run import output_format, run_pull
 
@@ -514,12 +512,7 @@ def _cmd_pull(args: argparse.Namespace) -> int:
             )
     finally:
         progress.close()
-    if args.summary_json:
-        text = json.dumps(report.to_json(), indent=2, ensure_ascii=False)
-        if args.summary_json == "-":
-            print(text)
-        else:
-            write_text(Path(args.summary_json), text + "\n", "summary")
+    write_summary_json(report.to_json(), args.summary_json)
     if not args.quiet:
         print(report.to_text(), file=sys.stderr if to_stdout else sys.stdout)
     if report.aborted:

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import copy_sample
+from conftest import copy_sample, settings_of
 
 from feed_export.akeneo.client import AkeneoClient
-from feed_export.config import ExportOptions, PullOptions, Settings
+from feed_export.config import ExportOptions, PullOptions
 from feed_export.errors import ConfigError, StartupError, TransportError
 from feed_export.feed.reader import open_feed
 from feed_export.pull.run import output_format, run_pull
@@ -19,16 +19,6 @@ from feed_export.push.run import RunTargets, run_push
 from feed_export.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def settings_of(sandbox: Sandbox, password: str | None = None) -> Settings:
-    return Settings(
-        base_url=sandbox.url,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        username=sandbox.username,
-        password=password or sandbox.password,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture

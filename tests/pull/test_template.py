@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import settings_of
 from openpyxl import load_workbook
 
 from feed_export.catalog.structure import Catalog
-from feed_export.config import ExportOptions, PullOptions, Settings
+from feed_export.config import ExportOptions, PullOptions
 from feed_export.errors import ConfigError
 from feed_export.pull.template import pull_template, template_columns
 from feed_export.push.run import RunTargets, run_push
@@ -18,16 +19,6 @@ from feed_export.sandbox import Sandbox
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = json.loads((ROOT / "feed_export" / "data" / "demo_catalog.json").read_text())
 CATALOG = Catalog.from_dict(DEMO)
-
-
-def settings_of(sandbox: Sandbox) -> Settings:
-    return Settings(
-        base_url=sandbox.url,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        username=sandbox.username,
-        password=sandbox.password,  # type: ignore[arg-type]
-    )
 
 
 def test_required_attributes_come_first_and_are_marked() -> None:

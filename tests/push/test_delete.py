@@ -6,23 +6,14 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import settings_of
 
-from feed_export.config import ExportOptions, Settings
+from feed_export.config import ExportOptions
 from feed_export.errors import ConfigError, FeedError
 from feed_export.feed.reader import open_feed
 from feed_export.push.delete import DeletePlan, default_deletions_path, run_delete
 from feed_export.push.run import RunTargets, run_push
 from feed_export.sandbox import Sandbox
-
-
-def settings_of(sandbox: Sandbox) -> Settings:
-    return Settings(
-        base_url=sandbox.url,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        username=sandbox.username,
-        password=sandbox.password,  # type: ignore[arg-type]
-    )
 
 
 @pytest.fixture

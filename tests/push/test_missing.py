@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import settings_of
 
-from feed_export.config import ExportOptions, Settings
+from feed_export.config import ExportOptions
 from feed_export.errors import ConfigError
 from feed_export.feed.reader import open_feed
 from feed_export.push.missing import MissingPolicy, default_missing_path, parse_guard
@@ -14,16 +15,6 @@ from feed_export.push.run import RunTargets, run_push
 from feed_export.push.tracking import Tracking
 from feed_export.report.model import RunReport
 from feed_export.sandbox import Sandbox
-
-
-def settings_of(sandbox: Sandbox) -> Settings:
-    return Settings(
-        base_url=sandbox.url,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        username=sandbox.username,
-        password=sandbox.password,  # type: ignore[arg-type]
-    )
 
 
 def push(sandbox: Sandbox, feed: Path, skus: list[str], policy: MissingPolicy) -> RunReport:

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import DEMO_CATALOG, ROOT, run_cli
+from conftest import DEMO_CATALOG, ROOT, run_cli, settings_of
 
 from feed_export.catalog.structure import Catalog
-from feed_export.config import ExportOptions, Settings
+from feed_export.config import ExportOptions
 from feed_export.errors import ConfigError
 from feed_export.feed.reader import open_feed
 from feed_export.push.interrupt import Interrupt
@@ -102,16 +102,6 @@ def env(sb: Sandbox) -> dict[str, str]:
         "AKENEO_USERNAME": sb.username,
         "AKENEO_PASSWORD": sb.password,
     }
-
-
-def settings_of(sb: Sandbox) -> Settings:
-    return Settings(
-        base_url=sb.url,
-        client_id=sb.client_id,
-        client_secret=sb.client_secret,  # type: ignore[arg-type]
-        username=sb.username,
-        password=sb.password,  # type: ignore[arg-type]
-    )
 
 
 def products(sb: Sandbox) -> dict[str, Any]:

@@ -18,11 +18,12 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import settings_of
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from feed_export.akeneo.client import AkeneoClient
-from feed_export.config import ExportOptions, PullOptions, Settings
+from feed_export.config import ExportOptions, PullOptions
 from feed_export.pull.run import run_pull
 from feed_export.push.run import RunTargets, run_push
 from feed_export.sandbox import Sandbox, start_sandbox
@@ -237,16 +238,6 @@ def worlds(draw: st.DrawFn, kind: str) -> tuple[dict[str, Any], list[bytes], lis
                 orjson.dumps({"identifier": f"M-{m}-{v}", "parent": f"M-{m}", "values": values})
             )
     return catalog, models, products
-
-
-def settings_of(sandbox: Sandbox) -> Settings:
-    return Settings(
-        base_url=sandbox.url,
-        client_id=sandbox.client_id,
-        client_secret=sandbox.client_secret,  # type: ignore[arg-type]
-        username=sandbox.username,
-        password=sandbox.password,
-    )  # type: ignore[arg-type]
 
 
 def pim_state(sandbox: Sandbox) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
