@@ -6,7 +6,6 @@ deadline is made to run out from inside the mocked call, so no test waits."""
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -178,7 +177,8 @@ def test_a_page_past_its_deadline_is_late(rsps: responses.RequestsMock, fake: Fa
         responses.GET, CHANNELS, callback=late_answer(200, orjson.dumps(page([{"code": "a"}])))
     )
     with pytest.raises(
-        RetriesExhausted, match=rf"^GET /api/rest/v1/channels: {re.escape(LATE)} after 1 attempt over 0 s$",
+        RetriesExhausted,
+        match=rf"^GET /api/rest/v1/channels: {re.escape(LATE)} after 1 attempt over 0 s$",
     ):
         list(make_client(fake).list_items("channels"))
 
@@ -294,8 +294,288 @@ def test_a_missing_resource_is_an_error_unless_allowed(
     rsps: responses.RequestsMock, fake: FakeTime
 ) -> None:
     token_ok(rsps)
-    rsps.get(f"{API}/asset-families/gone/attributes", status=404, json={"code": 404, "message": "No."})
+    rsps.get(
+        f"{API}/asset-families/gone/attributes", status=404, json={"code": 404, "message": "No."}
+    )
     with pytest.raises(
-        TransportError, match=r"^GET /api/rest/v1/asset-families/gone/attributes: 404 Not Found \(No\.\)$"
+        TransportError,
+        match=r"^GET /api/rest/v1/asset-families/gone/attributes: 404 Not Found \(No\.\)$",
     ):
         make_client(fake).asset_attributes("gone")
+
+
+# --- lists: how far they go, where they may lead ------------------------------------------
+
+
+def _pages(rsps: responses.RequestsMock, count: int) -> None:
+    for number in range(1, count + 1):
+        following = f"{CHANNELS}?page={number + 1}" if number < count else None
+        rsps.get(
+            CHANNELS,
+            json=page([{"code": f"c{number}"}], following),
+            match=[
+                responses.matchers.query_param_matcher(
+                    {"limit": "100"} if number == 1 else {"page": str(number)}
+                )
+            ],
+        )
+
+
+def test_a_list_of_exactly_max_pages_is_read(
+    rsps: responses.RequestsMock, fake: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "MAX_PAGES", 3)
+    token_ok(rsps)
+    _pages(rsps, 3)
+    codes = [item["code"] for item in make_client(fake).list_items("channels")]
+    assert codes == ["c1", "c2", "c3"]
+
+
+def test_a_list_past_max_pages_is_stopped(
+    rsps: responses.RequestsMock, fake: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "MAX_PAGES", 3)
+    token_ok(rsps)
+    _pages(rsps, 5)
+    read: list[str] = []
+    with pytest.raises(
+        TransportError,
+        match=r"^GET /api/rest/v1/channels: more than 3 pages; the PIM's next-page links do "
+        r"not end$",
+    ):
+        read.extend(item["code"] for item in make_client(fake).list_items("channels"))
+    assert read == ["c1", "c2", "c3"]
+
+
+def test_a_next_link_leading_elsewhere_is_quoted_capped(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    elsewhere = "/api/rest/v1/" + "x" * 200
+    rsps.get(CHANNELS, json=page([{"code": "a"}], f"https://other.test{elsewhere}?page=2"))
+    shown = elsewhere[:119] + "…"
+    with pytest.raises(
+        TransportError,
+        match=rf"^GET /api/rest/v1/channels: the PIM's next-page link leads elsewhere "
+        rf"\({re.escape(shown)}\)$",
+    ):
+        list(make_client(fake).list_items("channels"))
+
+
+# --- what the PIM quotes back is redacted ---------------------------------------------------
+
+
+def test_patch_answers_and_refusals_are_redacted(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    """An answer line or an error body may quote the token back: it never reaches a row."""
+    token_ok(rsps)
+    rsps.patch(
+        PRODUCTS,
+        body=b'{"line":1,"identifier":"sku1","status_code":422,"message":"token tok1 refused"}\n'
+        b'{"line":2,"identifier":"sku2","status_code":201}',
+    )
+    rsps.get(CHANNELS, status=400, json={"code": 400, "message": "bad token tok1"})
+    client = make_client(fake)
+    assert client.patch_collection("products", lines_of(2)) == [
+        LineResult(422, "token *** refused"),
+        LineResult(201, ""),
+    ]
+    with pytest.raises(
+        TransportError, match=r"^GET /api/rest/v1/channels: 400 Bad Request \(bad token \*\*\*\)$"
+    ):
+        list(client.list_items("channels"))
+
+
+# --- the collection PATCH -----------------------------------------------------------------
+
+
+def test_the_halves_of_a_split_batch_are_checked_by_their_key(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    """After a 413, each half's answers must still name the lines that half sent."""
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, status=413, json={"code": 413, "message": "Too large."})
+    rsps.patch(PRODUCTS, body=b'{"line":1,"identifier":"sku1","status_code":201}')
+    rsps.patch(PRODUCTS, body=b'{"line":1,"identifier":"other","status_code":201}')
+    results = make_client(fake).patch_collection("products", lines_of(2))
+    assert results == [
+        LineResult(201, ""),
+        LineResult(
+            0,
+            'Unknown: the PIM\'s answer named another product ("other" instead of "sku2"); '
+            "the PIM may or may not have saved this row",
+        ),
+    ]
+
+
+def test_a_patch_answer_is_read_for_the_lines_sent_only(
+    rsps: responses.RequestsMock, fake: FakeTime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader is told how many lines went, so it stops once each has its answer."""
+    expected: list[int | None] = []
+    real = client_module.read_answers
+
+    def read_answers(response: requests.Response, count: int | None = None) -> Any:
+        expected.append(count)
+        return real(response, count)
+
+    monkeypatch.setattr(client_module, "read_answers", read_answers)
+    token_ok(rsps)
+    rsps.patch(PRODUCTS, body=b'{"line":1,"status_code":201}\n{"line":2,"status_code":201}')
+    assert make_client(fake).patch_collection("products", lines_of(2)) == [LineResult(201, "")] * 2
+    assert expected == [2]
+
+
+def test_a_delete_is_not_streamed(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    """Only the calls that read a body themselves keep the connection open for it."""
+    token_ok(rsps)
+    rsps.delete(f"{PRODUCTS}/sku1", status=204)
+    assert make_client(fake).delete_item("products", "sku1") == LineResult(204, "")
+    (delete,) = [c for c in rsps.calls if c.request.method == "DELETE"]
+    assert delete.request.req_kwargs["stream"] is False
+
+
+# --- the catalog reads' choices -----------------------------------------------------------
+
+
+def _catalog(rsps: responses.RequestsMock) -> None:
+    token_ok(rsps)
+    for name in ("channels", "locales", "currencies", "categories", "association-types"):
+        rsps.get(f"{API}/{name}", json=page([]))
+    rsps.get(f"{API}/measurement-families", json=[])
+    rsps.get(f"{API}/attributes", json=page([{"code": "name", "type": "pim_catalog_text"}]))
+    rsps.get(f"{API}/families", json=page([{"code": "shirts"}]))
+    rsps.get(f"{API}/families/shirts/variants", json=page([{"code": "by_size"}]))
+    rsps.get(f"{API}/product-models", json=page([]))
+    rsps.get(f"{API}/asset-families", status=404, json={"code": 404, "message": "No."})
+
+
+def test_catalog_sections_searches_the_attributes_asked(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    _catalog(rsps)
+    sections = make_client(fake).catalog_sections(["name"])
+    assert sections["attributes"] == [{"code": "name", "type": "pim_catalog_text"}]
+    (call,) = [c for c in rsps.calls if (c.request.url or "").startswith(f"{API}/attributes")]
+    assert "search=" in (call.request.url or "")
+
+
+@pytest.mark.parametrize(
+    ("without", "families", "variants"),
+    [
+        (["family_variants"], [{"code": "shirts"}], None),
+        (["families"], None, [{"code": "by_size", "family": "shirts"}]),
+        ([], [{"code": "shirts"}], [{"code": "by_size", "family": "shirts"}]),
+    ],
+    ids=["families-without-variants", "variants-without-families", "both"],
+)
+def test_catalog_sections_keep_families_and_variants_apart(
+    rsps: responses.RequestsMock,
+    fake: FakeTime,
+    without: list[str],
+    families: list[dict[str, Any]] | None,
+    variants: list[dict[str, Any]] | None,
+) -> None:
+    _catalog(rsps)
+    sections = make_client(fake).catalog_sections(None, without=without)
+    assert sections.get("families") == families
+    assert sections.get("family_variants") == variants
+
+
+def test_fetch_options_reads_each_attributes_options(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.get(f"{API}/attributes/color/options", json=page([{"code": "red"}, {"code": "blue"}]))
+    rsps.get(f"{API}/attributes/size/options", json=page([{"code": "m"}]))
+    assert make_client(fake).fetch_options(["color", "size"]) == {
+        "color": ["red", "blue"],
+        "size": ["m"],
+    }
+
+
+def test_codes_in_paths_are_escaped_whole(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    """A ``/`` in a code stays inside its path segment (``safe=''``)."""
+    token_ok(rsps)
+    rsps.get(f"{API}/attributes/a%2Fb/options", json=page([{"code": "x"}]))
+    rsps.get(f"{API}/families/f%2Fg/variants", json=page([{"code": "v"}]))
+    rsps.get(f"{API}/product-models", json=page([]))
+    rsps.get(f"{API}/product-models/m%2Fn", json={"code": "m/n", "parent": None})
+    client = make_client(fake)
+    assert list(client.option_codes("a/b")) == ["x"]
+    assert client.family_variants("f/g") == [{"code": "v", "family": "f/g"}]
+    assert list(client.product_models(["m/n"])) == [
+        {"code": "m/n", "family_variant": None, "parent": None}
+    ]
+
+
+def test_product_models_looks_up_at_most_100_codes_one_by_one(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.get(f"{API}/product-models", json=page([]))
+    for number in range(101):
+        rsps.get(
+            f"{API}/product-models/m{number}", status=404, json={"code": 404, "message": "No."}
+        )
+    assert list(make_client(fake).product_models([f"m{n}" for n in range(101)])) == []
+    looked_up = [c for c in rsps.calls if "/product-models/" in (c.request.url or "")]
+    assert len(looked_up) == 100
+
+
+def test_an_asset_that_is_not_an_object_is_absent(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.get(f"{API}/asset-families/packshots/assets/a", json=["not", "an", "asset"])
+    assert make_client(fake).asset("packshots", "a") is None
+
+
+def test_fetch_catalog_names_an_unknown_list(fake: FakeTime) -> None:
+    with pytest.raises(
+        ValueError,
+        match=r"^unknown catalog list 'values'; use \['association_types', 'categories'\]$",
+    ):
+        make_client(fake).fetch_catalog(lists=["values"])
+
+
+def test_only_the_asset_families_asked_have_their_attributes_read(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    _catalog(rsps)
+    rsps.replace(
+        responses.GET,
+        f"{API}/asset-families",
+        json=page([{"code": "packshots"}, {"code": "notices"}, {"code": None}]),
+    )
+    rsps.get(f"{API}/asset-families/packshots/attributes", json=[{"code": "media"}])
+    rsps.get(f"{API}/asset-families/notices/attributes", json=[{"code": "pdf"}])
+    catalog = make_client(fake).fetch_catalog([], asset_families=["PACKSHOTS"])
+    assert catalog["asset_attributes"] == {"packshots": [{"code": "media"}]}
+    every = make_client(fake).fetch_catalog([], asset_families=True)
+    assert every["asset_attributes"] == {
+        "packshots": [{"code": "media"}],
+        "notices": [{"code": "pdf"}],
+    }
+
+
+# --- what an answer naming another item shows -------------------------------------------
+
+
+def test_the_codes_an_unknown_answer_shows_are_capped_and_readable(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    named = "é" + "x" * 100
+    rsps.patch(
+        PRODUCTS,
+        body=orjson.dumps({"line": 1, "identifier": named, "status_code": 201}),
+    )
+    (result,) = make_client(fake).patch_collection("products", lines_of(1))
+    shown = '"é' + "x" * 78 + '…"'
+    assert result == LineResult(
+        0,
+        f'Unknown: the PIM\'s answer named another product ({shown} instead of "sku1"); '
+        "the PIM may or may not have saved this row",
+    )
