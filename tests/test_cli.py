@@ -120,6 +120,24 @@ def test_check_prints_summary_and_writes_feedback(tmp_path: Path) -> None:
     assert feedback.exists()
 
 
+def test_check_names_the_row_column_and_path_of_a_missing_file(tmp_path: Path) -> None:
+    feed = tmp_path / "m.csv"
+    feed.write_text(
+        "sku,family,picture\nA,clothing,\nB,clothing,nope/missing.jpg\n", encoding="utf-8"
+    )
+    result = run_cli(["check", str(feed), "--catalog", str(DEMO_CATALOG)])
+    why = (
+        "picture not saved (nope/missing.jpg): file not found: nope/missing.jpg "
+        "(paths are relative to the feed's folder)"
+    )
+    assert result.code == 1  # as the push's: the row would be saved without its picture
+    lines = result.out.splitlines()
+    assert lines[1:3] == ["  1  valid (dry run)", "  1  valid (dry run), but files would fail"]
+    assert lines[5:7] == [f"  1 x Valid (dry run), except: {why}", "      row 3"]
+    feedback = (tmp_path / "m.feedback.csv").read_text(encoding="utf-8").splitlines()
+    assert feedback[2] == f'B,clothing,nope/missing.jpg,422,"Valid (dry run), except: {why}"'
+
+
 def test_quiet_prints_nothing_on_stdout(tmp_path: Path) -> None:
     result = run_cli(
         [

@@ -161,6 +161,11 @@ def cache_claims(cache: MediaCache) -> list[tuple[str, str, str]]:
     return found
 
 
+def asset_failure(ref: AssetRef, why: str) -> str:
+    """How a row names a file of its asset cells that failed (after "except: ")."""
+    return f"{ref.file.header}: {ref.file.source}: {why}"
+
+
 def feed_has_assets(layout: FeedLayout) -> bool:
     """Whether cells of the feed may name files that become assets (or an asset's media)."""
     if layout.entity == "assets":
@@ -448,8 +453,7 @@ class AssetStage:
 
     def _failed(self, ref: AssetRef, status: int, message: str) -> AssetDone:
         self.stats["failures"] += 1
-        why = message.removeprefix(_FETCH_PREFIX)
-        return AssetDone(status, f"{ref.file.header}: {ref.file.source}: {why}")
+        return AssetDone(status, asset_failure(ref, message.removeprefix(_FETCH_PREFIX)))
 
     def _lock_for(self, key: tuple[str, ...]) -> threading.Lock:
         with self._lock:

@@ -25,14 +25,20 @@
 With the validators of an earlier read (``cached``), an unchanged file is not read
 again: a path's size and mtime, a URL's ``ETag`` / ``Last-Modified`` (asked with
 ``If-None-Match`` / ``If-Modified-Since``; a 304 answers).
+
+``PathCheck.problem`` is a dry run's view: the same rules for a path, in the same words,
+from its ``stat`` alone; a URL is not fetched.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import mimetypes
+import os
 import re
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -171,34 +177,16 @@ class FileReader:
 
     # -- paths --------------------------------------------------------------------------
 
-    def _cap(self, ref: MediaRef) -> tuple[int, str]:
-        limit = self._limits.max_bytes
-        if ref.max_bytes is not None and ref.max_bytes < limit:
-            return ref.max_bytes, f"the limit of {ref.attribute}"
-        return limit, "the limit for any file"
-
     def _read_path(self, ref: MediaRef, path: Path, cached: dict[str, Any] | None) -> FetchedFile:
-        try:
-            stat = path.stat()
-        except OSError:
-            shown = (
-                path.relative_to(self._feed_dir) if path.is_relative_to(self._feed_dir) else path
-            )
-            raise _Failed(
-                f"file not found: {shown} (paths are relative to the feed's folder)"
-            ) from None
-        if not path.is_file():
-            raise _Failed("not a file")
-        validators = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
-        kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        found = _regular_file(path, self._feed_dir)
+        validators = {"size": found.st_size, "mtime_ns": found.st_mtime_ns}
+        kind = _path_type(path)
         name = _checked_name(path.name, kind, ref)
         if cached is not None and all(cached.get(k) == v for k, v in validators.items()):
             sha1 = cached.get("sha1")
             if isinstance(sha1, str):
                 return FetchedFile(None, name, kind, sha1, validators)
-        limit, which = self._cap(ref)
-        if stat.st_size > limit:
-            raise _Failed(_too_large(stat.st_size, limit, which))
+        _check_size(found.st_size, ref, self._limits)
         try:
             content = path.read_bytes()
         except OSError as exc:
@@ -290,7 +278,7 @@ class FileReader:
         self, ref: MediaRef, url: str, response: requests.Response, started: float
     ) -> FetchedFile:
         limits = self._limits
-        limit, which = self._cap(ref)
+        limit, which = _cap(ref, limits)
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise _Failed(_too_large(int(declared), limit, which))
@@ -343,6 +331,89 @@ def _resolve(text: str, feed_dir: Path, allow_outside: bool) -> Path:
     if not allow_outside and not path.is_relative_to(feed_dir):
         raise _Failed("the path leads outside the feed's folder: only files inside it are read")
     return path
+
+
+def _regular_file(path: Path, feed_dir: Path) -> os.stat_result:
+    """``path``'s ``stat`` (links followed) when it is a regular file; ``_Failed`` when it
+    is missing or something else (a folder, a device, a fifo: never opened)."""
+    try:
+        found = path.stat()
+    except OSError:
+        shown = path.relative_to(feed_dir) if path.is_relative_to(feed_dir) else path
+        raise _Failed(
+            f"file not found: {shown} (paths are relative to the feed's folder)"
+        ) from None
+    if not stat.S_ISREG(found.st_mode):
+        raise _Failed("not a file")
+    return found
+
+
+def _path_type(path: Path) -> str:
+    """A local file's content type, from its name."""
+    return mimetypes.guess_type(path.name)[0] or _GENERIC
+
+
+def _cap(ref: MediaRef, limits: MediaLimits) -> tuple[int, str]:
+    """The largest file ``ref`` takes, and how a message names that limit."""
+    limit = limits.max_bytes
+    if ref.max_bytes is not None and ref.max_bytes < limit:
+        return ref.max_bytes, f"the limit of {ref.attribute}"
+    return limit, "the limit for any file"
+
+
+def _check_size(size: int, ref: MediaRef, limits: MediaLimits) -> None:
+    limit, which = _cap(ref, limits)
+    if size > limit:
+        raise _Failed(_too_large(size, limit, which))
+
+
+class PathCheck:
+    """A dry run's look at the files rows name by path: the rules ``FileReader.read``
+    applies (in the folder, a regular file, its type, its size), without reading a byte.
+
+    Each path is resolved once and each file looked at once (``stat``, never opened), however
+    many rows name it. URLs are not fetched: a dry run has no effect on the network.
+    """
+
+    def __init__(self, feed_dir: Path, limits: MediaLimits = MediaLimits()) -> None:
+        self._feed_dir = feed_dir.resolve()
+        self._limits = limits
+        self._identities: dict[str, str | FileProblem] = {}  # source as written -> identity
+        self._files: dict[str, tuple[int, bool] | FileProblem] = {}  # resolved -> size, readable
+
+    def problem(self, ref: MediaRef) -> FileProblem | None:
+        """Why the push could not read ``ref``'s file, or None (always None for a URL)."""
+        if ref.kind == "url":
+            return None
+        source = self._identities.get(ref.source)
+        if source is None:
+            source = file_identity(ref, self._feed_dir, self._limits.allow_outside_folder)
+            self._identities[ref.source] = source
+        if isinstance(source, FileProblem):
+            return source
+        path = Path(source)
+        found = self._files.get(source)
+        if found is None:
+            found = self._files[source] = self._look(path)
+        if isinstance(found, FileProblem):
+            return found
+        size, readable = found
+        try:  # in the reader's order: the type the column takes, the size, then reading
+            _checked_name(path.name, _path_type(path), ref)
+            _check_size(size, ref, self._limits)
+        except _Failed as exc:
+            return FileProblem(str(exc))
+        if not readable:  # what reading it would meet, asked without opening it
+            return FileProblem(f"cannot read the file ({os.strerror(errno.EACCES)})")
+        return None
+
+    def _look(self, path: Path) -> tuple[int, bool] | FileProblem:
+        """The file's size and whether it may be read, or why it is not a file here."""
+        try:
+            found = _regular_file(path, self._feed_dir)
+        except _Failed as exc:
+            return FileProblem(str(exc))
+        return found.st_size, os.access(path, os.R_OK)
 
 
 def _checked_name(name: str, content_type: str, ref: MediaRef) -> str:

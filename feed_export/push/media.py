@@ -66,6 +66,11 @@ CACHE_PATH = Path(".feed_export") / "media-cache.json"
 _LIMITS = MediaLimits()
 
 
+def not_saved(ref: MediaRef, why: str) -> str:
+    """How a row names a file of its file or image cells that failed (after "except: ")."""
+    return f"{ref.header} not saved ({ref.source}): {why}"
+
+
 def feed_has_files(layout: FeedLayout) -> bool:
     """Whether the feed has file or image columns (cells there may name files to fetch)."""
     return any(c.attribute is not None and c.attribute.type in MEDIA_TYPES for c in layout.columns)

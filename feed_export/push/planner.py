@@ -49,7 +49,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from feed_export.akeneo.responses import LineResult
-from feed_export.push.assets import AssetDone, AssetTask, rewrite_line
+from feed_export.push.assets import AssetDone, AssetTask, asset_failure, rewrite_line
 from feed_export.push.batches import Batch
 from feed_export.push.decode import (
     AssetRef,
@@ -60,7 +60,7 @@ from feed_export.push.decode import (
     second_pass,
 )
 from feed_export.push.feedback import Outcome
-from feed_export.push.media import MediaTask
+from feed_export.push.media import MediaTask, not_saved
 from feed_export.push.sender import PatchClient, send_batches
 
 if TYPE_CHECKING:
@@ -349,9 +349,7 @@ class Planner:
         state.media = False
         if not 200 <= result.status < 300:
             ref = job.ref
-            job.row.failures.append(
-                (result.status, f"{ref.header} not saved ({ref.source}): {result.message}")
-            )
+            job.row.failures.append((result.status, not_saved(ref, result.message)))
         self._job_done(job)
         self._release(job.row.space)
 
@@ -363,9 +361,7 @@ class Planner:
         state = self._key(row.space)
         state.media = False
         if isinstance(results, str):
-            results = [
-                AssetDone(0, f"{r.file.header}: {r.file.source}: {results}") for r in job.refs
-            ]
+            results = [AssetDone(0, asset_failure(r, results)) for r in job.refs]
         if len(results) != len(job.refs):
             raise AssertionError(f"{len(results)} results for {len(job.refs)} assets")
         done = list(zip(job.refs, results, strict=True))

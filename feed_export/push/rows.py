@@ -2,19 +2,26 @@
 
 ``decode_row`` never lets a bug in a converter cost more than its row; ``finish_rows``
 gives every remaining row one outcome (a rejected feed, a run that could not start);
-``dry_run`` checks every row and writes what would be sent.
+``dry_run`` checks every row and writes what would be sent; the files its rows name by
+path are looked at as the push would read them (``files.PathCheck``), and a row whose files
+the push could not read is answered as the push would answer it: status 422 and
+``Valid (dry run), except: picture not saved (a.jpg): file not found: ...``.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import BinaryIO
 
 from feed_export.feed.reader import Row, is_blank
-from feed_export.push.decode import LineError, ProductLine, RowDecoder
+from feed_export.push.assets import AssetDone, asset_failure, rewrite_line
+from feed_export.push.decode import AssetRef, LineError, ProductLine, RowDecoder
 from feed_export.push.feedback import OrderedFeedback, Outcome
+from feed_export.push.files import PathCheck
 from feed_export.push.lineage import ParentWait, result_model
+from feed_export.push.media import not_saved
 from feed_export.push.progress import ProgressCallback
 from feed_export.report.model import DRY_RUN_MESSAGE, SKIPPED_MESSAGE
 
@@ -74,23 +81,30 @@ def dry_run(
     payload: BinaryIO | None,
     progress: ProgressCallback | None,
     waits: ParentWait | None = None,
+    files: PathCheck | None = None,
 ) -> None:
     """Decode every row: valid rows are what would be sent (to ``payload``, NDJSON).
 
     ``waits``: a row whose parent is a product model only this feed defines waits for that
     model's rows, and is refused when none of them is valid (as the push's planner does).
+    ``files``: looks at the files valid rows name by path (None: the feed has no file,
+    image or asset collection column).
     """
 
     def valid(row: Row, line: ProductLine) -> None:
+        status: int | None = None
+        failures: list[str] = []
+        if files is not None and (line.media or line.assets):
+            line, status, failures = file_failures(line, files)
         if payload is not None:
             payload.write(line.body + b"\n")
         message = DRY_RUN_MESSAGE
-        if line.notes:
-            message += ", except: " + "; ".join(line.notes)
+        if failures or line.notes:
+            message += ", except: " + "; ".join([*failures, *line.notes])
         if waiting.get(row.number):
-            ordered.resolve(Outcome(row.number, None, message))
+            ordered.resolve(Outcome(row.number, status, message))
         else:
-            ordered.add(row, Outcome(row.number, None, message))
+            ordered.add(row, Outcome(row.number, status, message))
 
     waiting: dict[int, bool] = {}  # rows added while waiting: resolved later
     for row in rows:
@@ -147,3 +161,28 @@ def _judge(
         else:
             ordered.resolve(Outcome(held.number, 422, why))
         waiting.pop(held.number, None)
+
+
+def file_failures(line: ProductLine, files: PathCheck) -> tuple[ProductLine, int | None, list[str]]:
+    """The files of ``line`` the push could not read, worded as the push words them (asset
+    cells first: their files go before the line, the others after it), the status the row
+    would get (the first failure's; None: no failure), and the line as it would go (a
+    failed asset left out, as ``assets.rewrite_line`` leaves it out).
+    """
+    failed: list[tuple[AssetRef, AssetDone]] = []
+    failures: list[str] = []
+    status: int | None = None
+    for ref in line.assets:
+        problem = files.problem(ref.file)
+        if problem is not None:
+            failed.append((ref, AssetDone(problem.status, asset_failure(ref, problem.message))))
+            failures.append(failed[-1][1].message)
+            status = problem.status if status is None else status
+    for media in line.media:
+        problem = files.problem(media)
+        if problem is not None:
+            failures.append(not_saved(media, problem.message))
+            status = problem.status if status is None else status
+    if failed:
+        line = replace(line, body=rewrite_line(line.body, failed))
+    return line, status, failures

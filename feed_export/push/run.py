@@ -46,7 +46,7 @@ from feed_export.push.feedback import (
     open_feedback,
     open_rejected,
 )
-from feed_export.push.files import MediaLimits
+from feed_export.push.files import MediaLimits, PathCheck
 from feed_export.push.interrupt import Interrupt
 from feed_export.push.lineage import ParentWait, model_tree
 from feed_export.push.live import LivePush
@@ -263,7 +263,10 @@ def run_push(
         if options.dry_run:
             phases.phase(CHECKING_ROWS, scan.rows)
             waits = ParentWait(scan.models, tree) if scan.models is not None else None
-            dry_run(rows, decoder, ordered, payload, phases.answered, waits)
+            paths = None
+            if feed_has_files(layout) or feed_has_assets(layout):
+                paths = PathCheck(source.folder, _media_limits(options))
+            dry_run(rows, decoder, ordered, payload, phases.answered, waits, paths)
         else:
             assert client is not None and memory is not None
             # what decoding depends on besides the row: the raw-row hashes are salted with it

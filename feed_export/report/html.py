@@ -29,6 +29,7 @@ COLORS = {
     "unchanged": "#7ee2a8",
     "valid": "#0969da",
     "partly_saved": "#d4a72c",
+    "partly_valid": "#bf8700",
     "rejected": "#cf222e",
     "bad_cells": "#fb8f44",
     "parent_not_saved": "#bc4c00",

@@ -56,6 +56,7 @@ OUTCOMES: dict[str, str] = {
     "updated": "updated",
     "unchanged": "unchanged",
     "valid": "valid (dry run)",
+    "partly_valid": "valid (dry run), but files would fail",
     "partly_saved": "saved, but files or associations failed",
     "rejected": "rejected by the PIM",
     "bad_cells": "not sent: bad cells",
@@ -171,6 +172,8 @@ def outcome_kind(status: int | None, message: str) -> str:
         return "bad_cells"
     if message.startswith("Saved ("):
         return "partly_saved"
+    if message.startswith(DRY_RUN_MESSAGE):  # a dry run's "Saved (201), except: ..."
+        return "partly_valid"
     if status == 0:
         return "network"
     if status == 404 and message.startswith(ABSENT_MESSAGE):

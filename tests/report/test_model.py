@@ -73,6 +73,7 @@ def test_exit_codes(
         (422, "Validation failed. values[brand]: The x value is not in the brand ...", "rejected"),
         (404, "Not Found", "rejected"),
         (422, "Saved (201), except: picture not saved (a.jpg): could not fetch it", "partly_saved"),
+        (422, "Valid (dry run), except: picture not saved (a.jpg): not a file", "partly_valid"),
     ],
     ids=lambda v: str(v)[:30],
 )

@@ -12,11 +12,12 @@ and each line they let through is accepted.
 from __future__ import annotations
 
 import csv
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from conftest import DEMO_CATALOG, copy_sample, run_cli
+from conftest import DEMO_CATALOG, SAMPLE_FEEDS, copy_sample, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -183,9 +184,14 @@ def _assert_agree(checked: list[tuple[str, str]], pushed: list[tuple[str, str]])
     assert len(checked) == len(pushed)
     for number, (dry, live) in enumerate(zip(checked, pushed, strict=True), start=2):
         assert _verdict(*dry) == _verdict(*live), f"row {number}: check {dry} / push {live}"
-        if _verdict(*dry) == "accepted" and ", except: " in dry[1]:
-            # the values the PIM drops are named alike
-            assert dry[1].split(", except: ")[1] == live[1].split(", except: ")[1]
+        if ", except: " in dry[1] and ", except: " in live[1]:
+            # the values the PIM drops are named alike, and so are the files the push
+            # could not read (saved, but without them: the same status)
+            assert dry[1].split(", except: ", 1)[1] == live[1].split(", except: ", 1)[1]
+            if _verdict(*dry) == "refused":
+                assert dry[0] == live[0], f"row {number}: check {dry} / push {live}"
+        elif _verdict(*dry) == "accepted":
+            assert ", except: " not in dry[1] + live[1], f"row {number}: {dry} / {live}"
 
 
 @pytest.mark.parametrize("name", [*CORPUS, "apparel.csv", "electronics.xlsx"])
@@ -224,6 +230,83 @@ def test_the_corpus_verdicts(tmp_path: Path) -> None:
         'Not sent: parent: product model "nosuch" does not exist in the PIM nor in this feed'
     )
     assert checked[7] == ("", "Valid (dry run)")  # a simple product is not filtered
+
+
+# --- files named by path ----------------------------------------------------------------
+
+#: id -> (picture cell, packshots cell, family): the files a row names beside the feed
+FILE_ROWS: dict[str, tuple[str, str, str]] = {
+    "files that are there": ("pictures/ok.png", "pictures/ok.png", "clothing"),
+    "a missing picture": ("pictures/gone.png", "", "clothing"),
+    "a missing asset": ("", "pictures/gone.png", "clothing"),
+    "a missing asset beside a good one": ("", "pictures/ok.png<###>nope/x.png", "clothing"),
+    "a folder": ("pictures/folder.png", "", "clothing"),
+    "up and out": ("../outside.png", "", "clothing"),
+    "an asset up and out": ("", "../outside.png", "clothing"),
+    "a link leading out": ("", "pictures/out.png", "clothing"),
+    "an absolute path": ("/etc/hosts.png", "", "clothing"),
+    "over the attribute's size limit": ("pictures/big.png", "", "clothing"),
+    "the same missing picture again": ("pictures/gone.png", "", "clothing"),
+    "no file": ("", "", "clothing"),
+    "a missing picture and a bad family": ("pictures/gone.png", "", "clothng"),
+}
+
+
+def _files_beside(folder: Path) -> None:
+    """What ``FILE_ROWS`` name: a picture, a folder, a file outside the feed's folder and a
+    link to it, a file over the picture attribute's 5 MB (sparse: nothing written)."""
+    pictures = folder / "feed" / "pictures"
+    (pictures / "folder.png").mkdir(parents=True)
+    shutil.copy(SAMPLE_FEEDS / "pictures" / "voltix-box.png", pictures / "ok.png")
+    shutil.copy(SAMPLE_FEEDS / "pictures" / "voltix-box.png", folder / "outside.png")
+    (pictures / "out.png").symlink_to(folder / "outside.png")
+    with (pictures / "big.png").open("wb") as fh:
+        fh.truncate(5 * 1024 * 1024 + 1)
+
+
+def test_check_and_push_agree_on_the_files_rows_name(tmp_path: Path) -> None:
+    _files_beside(tmp_path)
+    rows = [[f"FILE-{i}", family, picture, packshots]
+            for i, (picture, packshots, family) in enumerate(FILE_ROWS.values())]  # fmt: skip
+    feed = _write(tmp_path / "feed" / "feed.csv", ["sku", "family", "picture", "packshots"], rows)
+    checked, pushed = _check_and_push(feed, [], tmp_path)
+    _assert_agree(checked, pushed)
+    verdicts = {name: _verdict(*o) for name, o in zip(FILE_ROWS, checked, strict=True)}
+    accepted = {"files that are there", "no file"}
+    assert verdicts == {name: "accepted" if name in accepted else "refused" for name in FILE_ROWS}
+    said = dict(zip(FILE_ROWS, checked, strict=True))
+    not_found = "file not found: pictures/gone.png (paths are relative to the feed's folder)"
+    assert said["a missing picture"] == (
+        "422",
+        f"Valid (dry run), except: picture not saved (pictures/gone.png): {not_found}",
+    )
+    assert said["a missing asset"] == (
+        "422", f"Valid (dry run), except: packshots: pictures/gone.png: {not_found}"
+    )  # fmt: skip
+    assert said["a link leading out"][1].endswith(
+        "packshots: pictures/out.png: the path leads outside the feed's folder: only files "
+        "inside it are read"
+    )
+    assert said["over the attribute's size limit"][1].endswith(
+        "file too large: 5,242,881 bytes, over the limit of picture (5,242,880 bytes)"
+    )
+    assert said["a missing picture and a bad family"][1].startswith("Not sent: family: ")
+
+
+def test_check_and_push_agree_on_an_assets_feeds_files(tmp_path: Path) -> None:
+    _files_beside(tmp_path)
+    rows = [
+        ["ok_1", "pictures/ok.png", "there"],
+        ["gone_1", "pictures/gone.png", "missing"],
+        ["out_1", "../outside.png", "outside"],
+        ["folder_1", "pictures/folder.png", "a folder"],
+    ]
+    feed = _write(tmp_path / "feed" / "assets.csv", ["code", "media", "alt_text~en_US"], rows)
+    flags = ["--entity", "assets", "--asset-family", "packshots"]
+    checked, pushed = _check_and_push(feed, flags, tmp_path)
+    _assert_agree(checked, pushed)
+    assert [_verdict(*o) for o in checked] == ["accepted", "refused", "refused", "refused"]
+    assert checked[3] == ("422", "Valid (dry run), except: media: pictures/folder.png: not a file")
 
 
 # --- the checks against the PIM itself -------------------------------------------------

@@ -275,7 +275,7 @@ def assert_unchanged(before: Any, after: Any, sent: str) -> None:
         raise AssertionError(f"the push of the pulled feed changed the PIM:\n{diff}\nsent:\n{sent}")
 
 
-def round_trip(
+def assert_round_trip(
     tmp: Path, world: tuple[dict[str, Any], list[bytes], list[bytes]], name: str
 ) -> None:
     catalog, models, products = world
@@ -323,4 +323,4 @@ def test_a_pulled_feed_pushed_back_changes_nothing(
     tmp_path: Path, kind: str, data: st.DataObject
 ) -> None:
     world = data.draw(worlds(kind))
-    round_trip(tmp_path, world, "pulled.csv")
+    assert_round_trip(tmp_path, world, "pulled.csv")
