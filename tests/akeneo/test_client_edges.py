@@ -6,6 +6,7 @@ deadline is made to run out from inside the mocked call, so no test waits."""
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -579,3 +580,134 @@ def test_the_codes_an_unknown_answer_shows_are_capped_and_readable(
         f'Unknown: the PIM\'s answer named another product ({shown} instead of "sku1"); '
         "the PIM may or may not have saved this row",
     )
+
+
+# --- pull's calls: one page at a time, counts, deletes, media downloads ------------------
+
+
+def test_a_missing_list_or_count_is_an_error(rsps: responses.RequestsMock, fake: FakeTime) -> None:
+    """Only a caller that says so may take a 404 as "no such list"."""
+    token_ok(rsps)
+    rsps.get(CHANNELS, status=404, json={"code": 404, "message": "No."})
+    client = make_client(fake)
+    refused = r"^GET /api/rest/v1/channels: 404 Not Found \(No\.\)$"
+    with pytest.raises(TransportError, match=refused):
+        list(client.list_pages("channels"))
+    with pytest.raises(TransportError, match=refused):
+        client.count_items("channels")
+
+
+def test_a_delete_asks_for_json_and_counts_its_retries(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    rsps.delete(f"{PRODUCTS}/sku1", status=503, body="busy")
+    client = make_client(fake, max_attempts=3)
+    assert client.delete_item("products", "sku1") == LineResult(
+        503,
+        "DELETE /api/rest/v1/products: 503 Service Unavailable (busy) after 3 attempts over 3 s",
+    )
+    assert client.stats.retries == 2
+    deletes = [c for c in rsps.calls if c.request.method == "DELETE"]
+    assert [c.request.headers["Accept"] for c in deletes] == ["application/json"] * 3
+
+
+class _Writes:
+    """A binary file that notes the size of each write."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def seek(self, offset: int) -> int:
+        return offset
+
+    def truncate(self) -> int:
+        self.sizes.clear()
+        return 0
+
+    def write(self, data: bytes) -> int:
+        self.sizes.append(len(data))
+        return len(data)
+
+
+MIB = 1024 * 1024
+DOWNLOAD = f"{API}/media-files/a/b/c.jpg/download"
+
+
+def test_a_download_is_streamed_in_64_kib_pieces(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    """A large file never sits whole in memory."""
+    token_ok(rsps)
+    rsps.get(DOWNLOAD, body=b"x" * (3 * 64 * 1024 + 10))
+    out = _Writes()
+    client = make_client(fake)
+    assert client.download_media("a/b/c.jpg", out, limit=MIB) == 3 * 64 * 1024 + 10  # type: ignore[arg-type]
+    assert out.sizes == [64 * 1024] * 3 + [10]
+    (call,) = [c for c in rsps.calls if c.request.method == "GET"]
+    assert call.request.req_kwargs["stream"] is True
+
+
+@pytest.mark.parametrize(
+    ("size", "limit", "written"),
+    [(2 * MIB, 2 * MIB, 2 * MIB), (2 * MIB + 1, 2 * MIB, None), (100 * 1024, 80 * 1024, None)],
+    ids=["exactly-the-limit", "one-byte-more", "over-it-in-the-second-piece"],
+)
+def test_a_download_at_and_past_its_limit(
+    rsps: responses.RequestsMock, fake: FakeTime, size: int, limit: int, written: int | None
+) -> None:
+    token_ok(rsps)
+    rsps.get(DOWNLOAD, body=b"x" * size)
+    client = make_client(fake)
+    if written is not None:
+        assert client.download_media("a/b/c.jpg", io.BytesIO(), limit=limit) == written
+        return
+    shown = f"{limit // MIB} MB"
+    with pytest.raises(
+        TransportError,
+        match=rf"^GET /api/rest/v1/media-files/\.\.\./download: the file 'a/b/c\.jpg' is "
+        rf"larger than {shown}$",
+    ):
+        client.download_media("a/b/c.jpg", io.BytesIO(), limit=limit)
+
+
+class _Broken(io.RawIOBase):
+    """A body whose connection drops after its first bytes."""
+
+    def __init__(self) -> None:
+        self.sent = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.sent:
+            self.sent = True
+            buffer[:5] = b"hello"
+            return 5
+        raise ConnectionResetError("reset by peer")
+
+
+def test_a_download_cut_mid_read_is_retried_with_words(
+    rsps: responses.RequestsMock, fake: FakeTime
+) -> None:
+    token_ok(rsps)
+    for _ in range(2):
+        rsps.get(DOWNLOAD, body=io.BufferedReader(_Broken()))
+    rsps.get(
+        f"{API}/media-files/a/b/c.jpg/download", status=404, json={"code": 404, "message": "Gone."}
+    )
+    client = make_client(fake, max_attempts=2)
+    with pytest.raises(
+        RetriesExhausted,
+        match=r"^GET /api/rest/v1/media-files/\.\.\./download: connection lost while reading the "
+        r"answer \(ChunkedEncodingError\) after 2 attempts over 1 s$",
+    ) as info:
+        client.download_media("a/b/c.jpg", io.BytesIO(), limit=MIB)
+    assert info.value.status == 0
+    assert client.stats.retries == 1
+    with pytest.raises(
+        TransportError,
+        match=r"^GET /api/rest/v1/media-files/\.\.\./download: 404 Not Found \(Gone\.\)$",
+    ):
+        client.download_media("a/b/c.jpg", io.BytesIO(), limit=MIB)
