@@ -13,6 +13,9 @@ tests only: a score says how well a module's own tests guard it, and one guard's
 never mix with another's. The copy stays after the run: ``mutmut results`` and
 ``mutmut show NAME`` in it read the survivors (docs/TESTING.md).
 
+A part (``[tool.mutmut.parts]``) is some functions of a guarded module scored on their own,
+printed under the guard's rows: the client's classification and retry code, say.
+
 A run starts from scratch (mutmut does not notice edited tests); ``--survivors`` instead
 re-tests the previous run's survivors after copying the tree again, the quick loop while
 writing the tests that kill them. Not run in CI: a guard takes minutes.
