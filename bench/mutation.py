@@ -13,6 +13,9 @@ tests only: a score says how well a module's own tests guard it, and one guard's
 never mix with another's. The copy stays after the run: ``mutmut results`` and
 ``mutmut show NAME`` in it read the survivors (docs/TESTING.md).
 
+A part (``[tool.mutmut.parts]``) is some functions of a guarded module scored on their own,
+printed under the guard's rows: the client's classification and retry code, say.
+
 A run starts from scratch (mutmut does not notice edited tests); ``--survivors`` instead
 re-tests the previous run's survivors after copying the tree again, the quick loop while
 writing the tests that kill them. Not run in CI: a guard takes minutes.
@@ -73,14 +76,47 @@ class Score:
         return 100.0 * (self.killed + self.timeouts) / self.mutants if self.mutants else 100.0
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """Some functions of a guarded module, scored together (``[tool.mutmut.parts]``)."""
+
+    name: str
+    path: str
+    functions: tuple[str, ...]  # ``name`` or ``Class.method``
+
+    def holds(self, mutant: str) -> bool:
+        """Whether ``mutant`` (mutmut's name for it) changes one of the functions."""
+        module, _, rest = mutant.rpartition(".")
+        if module != module_of(self.path):
+            return False
+        function = rest.rpartition("__mutmut_")[0]
+        return any(function == _mutmut_name(name) for name in self.functions)
+
+
+def _mutmut_name(function: str) -> str:
+    """``f`` -> ``x_f``; ``Class.method`` -> ``xǁClassǁmethod`` (how mutmut names them)."""
+    owner, _, name = function.rpartition(".")
+    return f"xǁ{owner}ǁ{name}" if owner else f"x_{name}"
+
+
 def load_settings(root: Path = ROOT) -> tuple[dict[str, Any], dict[str, Guard]]:
-    """``[tool.mutmut]`` (without the guards) and the guards, by name."""
+    """``[tool.mutmut]`` (without the guards and parts) and the guards, by name."""
     table = dict(tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"])
+    table.pop("parts", None)
     guards = {
         name: Guard(name, tuple(entry["paths"]), tuple(entry["tests"]))
         for name, entry in table.pop("guards").items()
     }
     return table, guards
+
+
+def load_parts(root: Path = ROOT) -> list[Part]:
+    """The parts of ``[tool.mutmut.parts]``, in their order."""
+    table = tomllib.loads((root / "pyproject.toml").read_text("utf-8"))["tool"]["mutmut"]
+    return [
+        Part(name, entry["path"], tuple(entry["functions"]))
+        for name, entry in table.get("parts", {}).items()
+    ]
 
 
 def check_settings(
@@ -237,6 +273,18 @@ def scores(guard: Guard, results: dict[str, str]) -> list[Score]:
     return found
 
 
+def part_score(part: Part, results: dict[str, str]) -> Score:
+    """The score of a part's functions alone."""
+    counts = Counter(status for name, status in results.items() if part.holds(name))
+    killed = sum(counts[s] for s in DETECTED)
+    timeouts = sum(counts[s] for s in TIMED_OUT)
+    survived, no_tests = counts["survived"], counts["no tests"]
+    total = sum(counts.values())
+    other = total - killed - timeouts - survived - no_tests
+    label = f"{part.name} ({len(part.functions)} functions)"
+    return Score(label, total, killed, timeouts, survived, no_tests, other)
+
+
 def survivors(results: dict[str, str]) -> list[str]:
     """The mutants no test noticed (and those an interrupted run left unchecked)."""
     noticed = (*DETECTED, *TIMED_OUT, "skipped")
@@ -353,6 +401,10 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(guard.name)
             continue
         rows.extend((guard.name, score) for score in found)
+        parts = [part for part in load_parts() if part.path in guard.paths]
+        if parts:
+            results = read_results(work)
+            rows.extend((guard.name, part_score(part, results)) for part in parts)
     print()
     print_table(rows)
     print()

@@ -83,3 +83,32 @@ def test_scores_per_module() -> None:
         "feed_export.ab.x_f__mutmut_1",
         "feed_export.b.x_h__mutmut_2",
     ]
+
+
+def test_a_part_scores_its_functions_only() -> None:
+    part = mutation.Part("p", "feed_export/a.py", ("f", "C.m"))
+    results = {
+        "feed_export.a.x_f__mutmut_1": "killed",
+        "feed_export.a.x_f__mutmut_2": "survived",
+        "feed_export.a.xǁCǁm__mutmut_1": "timeout",
+        "feed_export.a.xǁCǁm__mutmut_2": "no tests",
+        "feed_export.a.x_f2__mutmut_1": "survived",  # another function, same prefix letters
+        "feed_export.a.xǁCǁm2__mutmut_1": "survived",
+        "feed_export.a.x_m__mutmut_1": "survived",  # a function named like the method
+        "feed_export.ab.x_f__mutmut_1": "survived",  # another module
+        "feed_export.a.x_f__mutmut_3": "not checked",
+    }
+    assert mutation.part_score(part, results) == mutation.Score("p (2 functions)", 5, 1, 1, 1, 1, 1)
+
+
+def test_the_parts_name_functions_of_guarded_modules() -> None:
+    _, guards = mutation.load_settings(ROOT)
+    guarded = {path for guard in guards.values() for path in guard.paths}
+    parts = mutation.load_parts(ROOT)
+    assert parts, "no [tool.mutmut.parts]"
+    for part in parts:
+        assert part.path in guarded, part.name
+        source = (ROOT / part.path).read_text("utf-8")
+        for function in part.functions:
+            name = function.rpartition(".")[2]
+            assert f"def {name}(" in source, (part.name, function)

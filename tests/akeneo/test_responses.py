@@ -1050,3 +1050,113 @@ def test_causes_ends_on_a_cycle() -> None:
     first, second = OSError("first"), OSError("second")
     first.__context__, second.__context__ = second, first
     assert [str(c) for c in _causes(first)] == ["first", "second"]
+
+
+# --- the bounded reads at their edges ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("parts", "declared", "limit", "expected", "parts_read"),
+    [
+        ([b"abc", b"de"], None, 5, b"abcde", 2),
+        ([b"abc", b"def"], None, 5, None, 2),
+        ([b"abc", b"abc"], None, 4, None, 2),
+        ([b"abcde"], "5", 5, b"abcde", 1),
+        ([b"abcdef"], "6", 5, None, 0),
+        ([b"abc"], "not a number", 5, b"abc", 1),
+        ([], None, 5, b"", 0),
+    ],
+    ids=[
+        "exactly-the-limit-in-two-chunks",
+        "one-past-the-limit",
+        "each-chunk-under-the-limit-together-over",
+        "declared-exactly-the-limit",
+        "declared-too-large-never-read",
+        "declared-nonsense-read",
+        "empty",
+    ],
+)
+def test_read_limited(
+    parts: list[bytes], declared: str | None, limit: int, expected: bytes | None, parts_read: int
+) -> None:
+    from feed_export.akeneo.responses import read_limited
+
+    headers = {"Content-Length": declared} if declared is not None else None
+    response = make_response(200, *parts, headers=headers)
+    assert read_limited(response, limit) == expected
+    assert raw_of(response).read_parts == parts_read
+
+
+def test_read_limited_reads_in_64_kib_chunks() -> None:
+    """A whole read (chunk size None) could hold a file far past the limit in memory."""
+    from feed_export.akeneo.responses import read_limited
+
+    response = make_response(200, b"x")
+    assert read_limited(response, 10) == b"x"
+    assert raw_of(response).asked == [64 * 1024]
+
+
+def test_an_answer_line_exactly_max_answer_line_long_is_kept() -> None:
+    """The bound is on bytes past ``MAX_ANSWER_LINE``: a line of exactly that size counts,
+    first in the body or after another line, whatever the chunks."""
+    from feed_export.akeneo.responses import MAX_ANSWER_LINE
+
+    def padded(number: int) -> bytes:
+        head = b'{"line":%d,"status_code":201' % number
+        return head + b" " * (MAX_ANSWER_LINE - len(head) - 1) + b"}"
+
+    first, second = padded(1), padded(2)
+    assert len(first) == len(second) == MAX_ANSWER_LINE
+    answers = read_answers(_Stream(iter([first, b"\n" + second, b"\n"])), 2)  # type: ignore[arg-type]
+    assert answers.by_line == {1: LineResult(201, ""), 2: LineResult(201, "")}
+
+
+def test_an_overlong_answer_line_is_dropped_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from feed_export.akeneo.responses import MAX_ANSWER_LINE
+
+    head = b'{"line":1,"status_code":201'
+    overlong = head + b" " * (MAX_ANSWER_LINE - len(head)) + b"}"
+    with caplog.at_level(logging.DEBUG, logger="feed_export.akeneo.responses"):
+        answers = read_answers(
+            _Stream(iter([overlong, b'\n{"line":2,"status_code":204}\n'])),  # type: ignore[arg-type]
+            2,
+        )
+    assert answers.by_line == {2: LineResult(204, "")}
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (
+            logging.WARNING,
+            f"an answer line of the PATCH response is longer than {MAX_ANSWER_LINE} bytes: dropped",
+        )
+    ]
+
+
+def test_a_pim_answering_other_lines_is_read_until_twice_the_lines_sent() -> None:
+    """Answers that name lines never sent count: reading stops after 2 x expected + 1."""
+    chunks = [b'{"line":99,"status_code":201}\n'] * 2 + [b'{"line":1,"status_code":201}\n']
+    stream = _Stream(iter(chunks + [b'{"line":98,"status_code":201}\n'] * 10))
+    answers = read_answers(stream, 1)  # type: ignore[arg-type]
+    assert answers.by_line == {1: LineResult(201, "")}
+    assert stream.read == 3
+
+    flood = _Stream(iter([b'{"line":99,"status_code":201}\n'] * 10 + chunks))
+    assert read_answers(flood, 1).by_line == {}  # type: ignore[arg-type]
+    assert flood.read == 3
+
+
+def test_a_last_line_without_newline_across_chunks_is_read_whole() -> None:
+    body = b'{"line":1,"status_code":422,"message":"Bad."}'
+    answers = read_answers(make_response(200, body[:12], body[12:30], body[30:]))
+    assert answers.by_line == {1: LineResult(422, "Bad.")}
+
+
+def test_ignored_content_is_looked_at_within_its_first_1000_bytes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    junk = b"<" + b" " * 998 + b"!tail"
+    with caplog.at_level(logging.DEBUG, logger="feed_export.akeneo.responses"):
+        read_answers(make_response(200, OK1 + b"\n" + junk))
+    assert [r.getMessage() for r in caplog.records] == [
+        "ignoring non-JSON content in the PATCH response: < !"
+    ]

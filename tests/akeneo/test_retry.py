@@ -69,6 +69,7 @@ def test_from_settings_keeps_every_value_and_the_injected_functions(fake: FakeTi
         max_attempts=4,
         backoff_factor=0.25,
         max_retry_delay=9.0,
+        request_deadline=77.0,
     )
     built = RetryPolicy.from_settings(settings, clock=fake.clock, sleep=fake.sleep, random=float)
     assert (
@@ -77,7 +78,8 @@ def test_from_settings_keeps_every_value_and_the_injected_functions(fake: FakeTi
         built.max_retry_delay,
         built.connect_timeout,
         built.request_timeout,
-    ) == (4, 0.25, 9.0, 3.5, 42.0)
+        built.request_deadline,
+    ) == (4, 0.25, 9.0, 3.5, 42.0, 77.0)
     assert built.timeout == (3.5, 42.0)
     assert (built.clock, built.sleep, built.random) == (fake.clock, fake.sleep, float)
 

@@ -318,11 +318,23 @@ def test_measures(code: str, cell: str, expected: tuple[Any, str]) -> None:
             "5Xkg",
             'unknown unit "Xkg" for Weight; use one of GRAM (g), KILOGRAM (kg); got "5Xkg"',
         ),
+        (
+            "weight",
+            "0012 parsec",
+            'unknown unit "parsec" for Weight; use one of GRAM (g), KILOGRAM (kg); '
+            'got "0012 parsec"',
+        ),
         ("weight_min_1", "0.5 kg", 'must be at least 1, got "0.5" (in "0.5 kg")'),
         ("weight_min_1", "0 kg", 'must be at least 1, got "0" (in "0 kg")'),
         ("loose", "3 k-g", 'unknown unit "k-g" for ; use one of ; got "3 k-g"'),
     ],
-    ids=["x-unit", "under-a-positive-minimum", "zero-under-a-positive-minimum", "no-family"],
+    ids=[
+        "x-unit",
+        "x-unit-after-a-leading-zero",
+        "under-a-positive-minimum",
+        "zero-under-a-positive-minimum",
+        "no-family",
+    ],
 )
 def test_measure_messages(code: str, cell: str, message: str) -> None:
     assert_refused(code, cell, message)
