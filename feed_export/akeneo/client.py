@@ -566,8 +566,7 @@ class AkeneoClient:
                             written += len(chunk)
                             if written > limit:
                                 raise TransportError(
-                                    f"{what}: the file {code!r} is larger than "
-                                    f"{limit // (1024 * 1024)} MB"
+                                    f"{what}: the file {code!r} is larger than {_size_text(limit)}"
                                 )
                             out.write(chunk)
                     except requests.RequestException as exc:
@@ -1190,3 +1189,10 @@ def _complete(results: list[LineResult | None]) -> list[LineResult]:
 
 def _path_of(url: str) -> str:
     return urlsplit(url).path
+
+
+def _size_text(size: int) -> str:
+    """A byte count in MB, or KB under one MB: ``2 MB``, ``80 KB``, ``1.5 MB``."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):g} MB"
+    return f"{size / 1024:g} KB"

@@ -649,12 +649,22 @@ def test_a_download_is_streamed_in_64_kib_pieces(
 
 
 @pytest.mark.parametrize(
-    ("size", "limit", "written"),
-    [(2 * MIB, 2 * MIB, 2 * MIB), (2 * MIB + 1, 2 * MIB, None), (100 * 1024, 80 * 1024, None)],
-    ids=["exactly-the-limit", "one-byte-more", "over-it-in-the-second-piece"],
+    ("size", "limit", "written", "shown"),
+    [
+        (2 * MIB, 2 * MIB, 2 * MIB, ""),
+        (2 * MIB + 1, 2 * MIB, None, "2 MB"),
+        (100 * 1024, 80 * 1024, None, "80 KB"),
+        (3 * MIB, MIB + MIB // 2, None, "1.5 MB"),
+    ],
+    ids=["exactly-the-limit", "one-byte-more", "over-it-in-the-second-piece", "a-limit-of-1.5-MB"],
 )
 def test_a_download_at_and_past_its_limit(
-    rsps: responses.RequestsMock, fake: FakeTime, size: int, limit: int, written: int | None
+    rsps: responses.RequestsMock,
+    fake: FakeTime,
+    size: int,
+    limit: int,
+    written: int | None,
+    shown: str,
 ) -> None:
     token_ok(rsps)
     rsps.get(DOWNLOAD, body=b"x" * size)
@@ -662,11 +672,10 @@ def test_a_download_at_and_past_its_limit(
     if written is not None:
         assert client.download_media("a/b/c.jpg", io.BytesIO(), limit=limit) == written
         return
-    shown = f"{limit // MIB} MB"
     with pytest.raises(
         TransportError,
         match=rf"^GET /api/rest/v1/media-files/\.\.\./download: the file 'a/b/c\.jpg' is "
-        rf"larger than {shown}$",
+        rf"larger than {re.escape(shown)}$",
     ):
         client.download_media("a/b/c.jpg", io.BytesIO(), limit=limit)
 
