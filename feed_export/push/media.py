@@ -76,6 +76,13 @@ def feed_has_files(layout: FeedLayout) -> bool:
     return any(c.attribute is not None and c.attribute.type in MEDIA_TYPES for c in layout.columns)
 
 
+#: why a file by URL or path cannot go with ``--entity products-uuid`` (a dry run says it too)
+FILES_NEED_IDENTIFIERS = (
+    "files by URL or path need products by identifier (the PIM's upload names "
+    "products by identifier): push with --entity products, or give media-file codes"
+)
+
+
 class MediaClient(Protocol):
     """What the media stage needs of ``AkeneoClient``."""
 
@@ -246,11 +253,7 @@ class MediaStage:
         ref = task.ref
         if task.entity == "products-uuid":
             self.stats.add("failures")
-            return LineResult(
-                422,
-                "files by URL or path need products by identifier (the PIM's upload names "
-                "products by identifier): push with --entity products, or give media-file codes",
-            )
+            return LineResult(422, FILES_NEED_IDENTIFIERS)
         source = self._files.source_key(ref)
         if isinstance(source, FileProblem):
             return self._failed(source)

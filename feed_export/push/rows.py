@@ -15,13 +15,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import BinaryIO
 
+from feed_export.config import Entity
 from feed_export.feed.reader import Row, is_blank
 from feed_export.push.assets import AssetDone, asset_failure, rewrite_line
 from feed_export.push.decode import AssetRef, LineError, ProductLine, RowDecoder
 from feed_export.push.feedback import OrderedFeedback, Outcome
 from feed_export.push.files import PathCheck
 from feed_export.push.lineage import ParentWait, result_model
-from feed_export.push.media import not_saved
+from feed_export.push.media import FILES_NEED_IDENTIFIERS, not_saved
 from feed_export.push.progress import ProgressCallback
 from feed_export.report.model import DRY_RUN_MESSAGE, SKIPPED_MESSAGE
 
@@ -82,20 +83,21 @@ def dry_run(
     progress: ProgressCallback | None,
     waits: ParentWait | None = None,
     files: PathCheck | None = None,
+    entity: Entity = "products",
 ) -> None:
     """Decode every row: valid rows are what would be sent (to ``payload``, NDJSON).
 
     ``waits``: a row whose parent is a product model only this feed defines waits for that
     model's rows, and is refused when none of them is valid (as the push's planner does).
     ``files``: looks at the files valid rows name by path (None: the feed has no file,
-    image or asset collection column).
+    image or asset collection column); ``entity`` is the run's (``--entity``).
     """
 
     def valid(row: Row, line: ProductLine) -> None:
         status: int | None = None
         failures: list[str] = []
         if files is not None and (line.media or line.assets):
-            line, status, failures = file_failures(line, files)
+            line, status, failures = file_failures(line, files, entity)
         if payload is not None:
             payload.write(line.body + b"\n")
         message = DRY_RUN_MESSAGE
@@ -163,7 +165,9 @@ def _judge(
         waiting.pop(held.number, None)
 
 
-def file_failures(line: ProductLine, files: PathCheck) -> tuple[ProductLine, int | None, list[str]]:
+def file_failures(
+    line: ProductLine, files: PathCheck, entity: Entity = "products"
+) -> tuple[ProductLine, int | None, list[str]]:
     """The files of ``line`` the push could not read, worded as the push words them (asset
     cells first: their files go before the line, the others after it), the status the row
     would get (the first failure's; None: no failure), and the line as it would go (a
@@ -178,7 +182,12 @@ def file_failures(line: ProductLine, files: PathCheck) -> tuple[ProductLine, int
             failed.append((ref, AssetDone(problem.status, asset_failure(ref, problem.message))))
             failures.append(failed[-1][1].message)
             status = problem.status if status is None else status
+    by_uuid = (line.entity or entity) == "products-uuid"
     for media in line.media:
+        if by_uuid:  # the upload cannot name such a product (``MediaStage.apply``)
+            failures.append(not_saved(media, FILES_NEED_IDENTIFIERS))
+            status = 422 if status is None else status
+            continue
         problem = files.problem(media)
         if problem is not None:
             failures.append(not_saved(media, problem.message))

@@ -266,7 +266,7 @@ def run_push(
             paths = None
             if feed_has_files(layout) or feed_has_assets(layout):
                 paths = PathCheck(source.folder, _media_limits(options))
-            dry_run(rows, decoder, ordered, payload, phases.answered, waits, paths)
+            dry_run(rows, decoder, ordered, payload, phases.answered, waits, paths, options.entity)
         else:
             assert client is not None and memory is not None
             # what decoding depends on besides the row: the raw-row hashes are salted with it

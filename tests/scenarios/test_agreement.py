@@ -28,6 +28,7 @@ from feed_export.catalog.structure import Catalog
 from feed_export.config import ExportOptions, Settings
 from feed_export.feed.reader import is_blank, open_feed
 from feed_export.push.decode import LineError, RowDecoder
+from feed_export.push.media import FILES_NEED_IDENTIFIERS
 from feed_export.sandbox import start_sandbox
 
 MODEL_HEADER = ["entity", "code", "sku", "family", "family_variant", "parent", "color", "size"]
@@ -291,6 +292,28 @@ def test_check_and_push_agree_on_the_files_rows_name(tmp_path: Path) -> None:
         "file too large: 5,242,881 bytes, over the limit of picture (5,242,880 bytes)"
     )
     assert said["a missing picture and a bad family"][1].startswith("Not sent: family: ")
+
+
+def test_check_and_push_agree_on_files_of_products_by_uuid(tmp_path: Path) -> None:
+    """The upload names products by identifier: with --entity products-uuid a file by path
+    or URL is not saved, and the dry run says so in the push's words."""
+    _files_beside(tmp_path)
+    header = ["uuid", "sku", "family", "picture"]
+    rows = [
+        ["0d3b4a1e-6c2f-4f57-9a51-2b6f0d5c7e11", "UU-1", "clothing", "pictures/ok.png"],
+        ["5a0f8f0e-94b4-4a5e-8f11-0c2d4e6b7a22", "UU-2", "clothing", ""],
+        ["7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e33", "UU-3", "clothing", "https://cdn.example/a.png"],
+    ]
+    feed = _write(tmp_path / "feed" / "feed.csv", header, rows)
+    checked, pushed = _check_and_push(feed, ["--entity", "products-uuid"], tmp_path)
+    _assert_agree(checked, pushed)
+    why = FILES_NEED_IDENTIFIERS
+    assert checked == [
+        ("422", f"Valid (dry run), except: picture not saved (pictures/ok.png): {why}"),
+        ("", "Valid (dry run)"),
+        ("422", f"Valid (dry run), except: picture not saved (https://cdn.example/a.png): {why}"),
+    ]
+    assert [status for status, _ in pushed] == ["422", "201", "422"]
 
 
 def test_check_and_push_agree_on_an_assets_feeds_files(tmp_path: Path) -> None:
