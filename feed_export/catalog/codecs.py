@@ -450,7 +450,7 @@ def _date(attribute: Attribute, options: ExportOptions) -> Codec:
             hint = (
                 ""
                 if fmt or "/" not in text
-                else " (for day/month/year pass --date-format %d/%m/%Y)"
+                else " (for day/month/year pass --date-format dd/MM/yyyy)"
             )
             raise CellError(f"not a date, expected {expected}{hint}: {quote(cell)}")
         day = out[:10]

@@ -266,7 +266,7 @@ INVALID: list[tuple[str, str, str, str, dict[str, Any]]] = [
     ("bool-yes", "is_new", "yes", 'expected true, false, 1 or 0, got "yes"', {}),
     ("bool-2", "is_new", "2", "expected true, false, 1 or 0", {}),
     ("date-impossible", "release", "2021-02-30", 'not a valid date: "2021-02-30"', {}),
-    ("date-day-first-hint", "release", "29/04/2021", "--date-format %d/%m/%Y", {}),
+    ("date-day-first-hint", "release", "29/04/2021", "--date-format dd/MM/yyyy", {}),
     ("date-bad-time", "release", "2021-04-29T25:00", "not a date", {}),
     (
         "date-words",

@@ -375,7 +375,7 @@ def test_dates_without_limits(cell: str, expected: str) -> None:
         (
             "29/04/2021",
             "not a date, expected YYYY-MM-DD or an ISO-8601 datetime (for day/month/year "
-            'pass --date-format %d/%m/%Y): "29/04/2021"',
+            'pass --date-format dd/MM/yyyy): "29/04/2021"',
         ),
         ("2021-02-30", 'not a valid date: "2021-02-30"'),
     ],
