@@ -47,8 +47,9 @@ Run 'feed-export COMMAND --help' for the flags of a command.
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog=PROG,
-        description="Push Productsup-style product feeds (CSV, XLSX) into Akeneo PIM and "
-        "write a feedback file with the PIM's answer for every line.",
+        description="Move Productsup-style product feeds (CSV, XLSX) between spreadsheets and "
+        "Akeneo PIM: push a feed and get a feedback file with the PIM's answer for every "
+        "line; pull the PIM back into the same format.",
         epilog=MAIN_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
