@@ -38,6 +38,22 @@ class CliResult:
     raw: bytes = b""  # stdout as bytes (a workbook written to standard output)
 
 
+class FakeTime:
+    """An injected clock and sleep: sleeping advances the clock, nothing waits; ``sleeps``
+    lists every wait asked for."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
 def settings_of(sandbox: Sandbox, password: str | None = None) -> Settings:
     """The settings that reach ``sandbox`` (its own password unless another is given)."""
     return Settings(

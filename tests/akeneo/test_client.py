@@ -17,6 +17,7 @@ import requests.adapters
 import requests.structures
 import responses
 import urllib3
+from conftest import FakeTime
 from pydantic import SecretStr
 
 from feed_export.akeneo.client import COLLECTION_CONTENT_TYPE, USER_AGENT, AkeneoClient
@@ -34,21 +35,6 @@ PWD_REJECTED = "No user found for the given username and password"
 CLIENT_REJECTED = (
     'Parameter "client_id" is missing or does not match any client, or secret is invalid'
 )
-
-
-class FakeTime:
-    """An injected clock and sleep: sleeping advances the clock, nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 def make_settings(**retry: Any) -> Settings:

@@ -15,6 +15,7 @@ import orjson
 import pytest
 import requests
 import responses
+from conftest import FakeTime
 from pydantic import SecretStr
 
 from feed_export.akeneo import client as client_module
@@ -33,19 +34,6 @@ ASSETS = f"{API}/asset-families/packshots/assets"
 ASSET_MEDIA = f"{API}/asset-media-files"
 #: how a call past its 42 s deadline is described
 LATE = "no complete answer within 42 s (the request deadline)"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import responses
+from conftest import FakeTime
 from pydantic import SecretStr
 
 from feed_export.akeneo.client import AkeneoClient
@@ -21,17 +22,6 @@ from feed_export.errors import RetriesExhausted, TransportError
 BASE = "https://pim.test"
 API = f"{BASE}/api/rest/v1"
 TOKEN_URL = f"{BASE}/api/oauth/v1/token"
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ import requests
 import requests.adapters
 import responses
 import urllib3
+from conftest import FakeTime
 from pydantic import SecretStr
 
 from feed_export.akeneo.client import AkeneoClient, _chunk_codes
@@ -36,19 +37,6 @@ BARE_403 = (
     "this can mean the line is too large)"
 )
 TOO_MANY = "Too many resources to process, 100 is the maximum allowed."
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class RecordingSession(requests.Session):

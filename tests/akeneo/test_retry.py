@@ -6,30 +6,16 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from conftest import FakeTime
 
 from feed_export.akeneo.retry import RetryPolicy
 from feed_export.config import RetrySettings
 from feed_export.errors import RetriableError, RetriesExhausted, TransportError
 
 
-class FakeTime:
-    """An injected clock and sleep: sleeping advances the clock, nothing waits."""
-
-    def __init__(self) -> None:
-        self.now = 500.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def fake() -> FakeTime:
-    return FakeTime()
+    return FakeTime(500.0)
 
 
 def policy(fake: FakeTime, *jitter: float, **options: float) -> RetryPolicy:

@@ -17,6 +17,7 @@ import requests.adapters
 import requests.structures
 import responses
 import urllib3
+from conftest import FakeTime
 
 from feed_export.akeneo.responses import LineResult, MediaUpload
 from feed_export.akeneo.retry import RetryPolicy
@@ -29,22 +30,9 @@ CDN = "https://cdn.test"
 JPEG = b"\xff\xd8\xff\xe0 a small jpeg"
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 @pytest.fixture
 def fake() -> FakeTime:
-    return FakeTime()
+    return FakeTime(0.0)
 
 
 @pytest.fixture
