@@ -169,11 +169,6 @@ def run_tracking(args: argparse.Namespace, dry_run: bool) -> Tracking:
     if getattr(args, "missing", None):
         from feed_export.push.missing import MissingPolicy, parse_guard
 
-        if getattr(args, "entity", None) == "assets":
-            raise ConfigError(
-                "--missing disables or deletes products and product models: "
-                "not with --entity assets"
-            )
         parse_guard(args.max_missing)
         missing = MissingPolicy(args.missing, args.max_missing, output_target(args.missing_out))
     return Tracking(

@@ -92,6 +92,10 @@ def check_policy(policy: MissingPolicy, entity: Entity, mixed: bool, dry_run: bo
         raise ConfigError("--missing needs a live push: drop --dry-run")
     if mixed:
         raise ConfigError("--missing works on feeds of one entity (this one has an entity column)")
+    if entity == "assets":
+        raise ConfigError(
+            "--missing disables or deletes products and product models: not with --entity assets"
+        )
     if policy.action == "disable" and entity == "product-models":
         raise ConfigError(
             "--missing disable: product models have no enabled field; use --missing delete"

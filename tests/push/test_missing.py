@@ -87,16 +87,18 @@ def test_a_deleted_product_that_comes_back_is_sent_again(sandbox: Sandbox, tmp_p
         ("product-models", "code", False, "product models have no enabled field"),
         ("products", "sku", True, "--missing needs a live push"),
         ("products", "entity,sku,code", False, "feeds of one entity"),
+        ("assets", "code,media", False, "not with --entity assets"),
     ],
-    ids=["models-disable", "dry-run", "mixed"],
+    ids=["models-disable", "dry-run", "mixed", "assets"],
 )
 def test_a_missing_that_cannot_work_is_refused_before_anything(
     sandbox: Sandbox, tmp_path: Path, entity: str, header: str, dry_run: bool, message: str
 ) -> None:
     feed = tmp_path / "feed.csv"
     feed.write_text(f"{header}\n")
+    family = "packshots" if entity == "assets" else None
     with pytest.raises(ConfigError, match=message):
-        run_push(feed, ExportOptions(entity=entity, dry_run=dry_run),  # type: ignore[arg-type]
+        run_push(feed, ExportOptions(entity=entity, dry_run=dry_run, asset_family=family),  # type: ignore[arg-type]
                  settings=settings_of(sandbox), tracking=Tracking(missing=MissingPolicy("disable")))  # fmt: skip
 
 
