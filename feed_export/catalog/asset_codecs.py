@@ -205,7 +205,6 @@ def _looks_like_file(text: str) -> bool:
 
 def asset_collection_codec(attribute: Attribute, catalog: Catalog, options: ExportOptions) -> Codec:
     """A product's asset collection cell: codes, and files (``AssetFile``) to make assets."""
-    sep = options.value_separator
     make = _files_of(attribute, catalog)
     limit = attribute.max_items_count
     codes = codes_codec(options)
@@ -234,31 +233,14 @@ def asset_collection_codec(attribute: Attribute, catalog: Catalog, options: Expo
     is_code = _CODE.fullmatch
 
     def decode(cell: str) -> list[str | AssetFile] | Any:
-        found_codes = split(cell)
-        if found_codes is EMPTY:
+        # the codes codec splits, trims and drops repeats; a cell of codes only (the usual
+        # one) is its answer as it is, other items become files (``item``)
+        texts = split(cell)
+        if texts is EMPTY:
             return EMPTY
-        for code in found_codes:
-            if is_code(code) is None:
-                break
-        else:  # the usual cell: codes only
-            if limit and len(found_codes) > limit:
-                raise CellError(
-                    f"holds {len(found_codes)} assets, over this attribute's limit of {limit}: "
-                    f"{quote(cell)}"
-                )
-            return found_codes
-        out: list[str | AssetFile] = []
-        seen: set[str | AssetFile] = set()
-        for part in cell.split(sep) if sep in cell else (cell,):
-            text = part.strip()
-            if not text:
-                continue
-            found = item(text)
-            if found not in seen:
-                seen.add(found)
-                out.append(found)
-        if not out:
-            return EMPTY
+        out: list[str | AssetFile] = texts
+        if not all(is_code(text) for text in texts):
+            out = list(dict.fromkeys(map(item, texts)))  # the first of each, in order
         if limit and len(out) > limit:
             raise CellError(
                 f"holds {len(out)} assets, over this attribute's limit of {limit}: {quote(cell)}"
