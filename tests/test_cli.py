@@ -36,7 +36,9 @@ from feed_export.sandbox import Sandbox
 def test_every_command_shows_an_example(command: list[str], example: str) -> None:
     result = run_cli([*command, "--help"])
     assert result.code == 0
-    assert "example" in result.out.split("\n\n", 2)[-1] and example in result.out
+    # under the examples heading at the end of the help, after the flags
+    heading = max(result.out.rfind("\nexamples:\n"), result.out.rfind("\nexample:\n"))
+    assert heading > result.out.index("options:") and example in result.out[heading:]
 
 
 def test_help_has_examples_and_exit_codes() -> None:
