@@ -232,6 +232,31 @@ def add_reading(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_cell_format(g: argparse._ArgumentGroup, defaults: dict[str, Any]) -> None:
+    """``--value-separator``, ``--decimal-separator``, ``--date-format``: how cells spell
+    values (``CellFormat``), the same flags for the feed a push reads and a pull writes."""
+    g.add_argument(
+        "--value-separator",
+        type=non_empty,
+        default=defaults["value_separator"],
+        metavar="S",
+        help="separates the values of a multi-value cell (default: %(default)s)",
+    )
+    g.add_argument(
+        "--decimal-separator",
+        choices=(".", ","),
+        default=defaults["decimal_separator"],
+        help="the decimal separator of numbers in cells (default: %(default)s)",
+    )
+    g.add_argument(
+        "--date-format",
+        type=date_format,
+        metavar="FORMAT",
+        help="how date cells are written, besides YYYY-MM-DD: "
+        + DATE_FORMAT_EXAMPLES.replace("%", "%%"),
+    )
+
+
 def add_cells(p: argparse.ArgumentParser, options: dict[str, Any]) -> None:
     g = p.add_argument_group("reading cells")
     g.add_argument(
@@ -246,26 +271,7 @@ def add_cells(p: argparse.ArgumentParser, options: dict[str, Any]) -> None:
         metavar="FAMILY",
         help="with --entity assets: the asset family the rows are assets of",
     )
-    g.add_argument(
-        "--value-separator",
-        type=non_empty,
-        default=options["value_separator"],
-        metavar="S",
-        help="separates the values of a multi-value cell (default: %(default)s)",
-    )
-    g.add_argument(
-        "--decimal-separator",
-        choices=(".", ","),
-        default=options["decimal_separator"],
-        help="the decimal separator of numbers in cells (default: %(default)s)",
-    )
-    g.add_argument(
-        "--date-format",
-        type=date_format,
-        metavar="FORMAT",
-        help="how date cells are written, besides YYYY-MM-DD: "
-        + DATE_FORMAT_EXAMPLES.replace("%", "%%"),
-    )
+    add_cell_format(g, options)
     g.add_argument(
         "--empty-cells",
         choices=get_args(EmptyCells),

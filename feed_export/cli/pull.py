@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any, get_args
 from feed_export.cli.flags import (
     PROG,
     code_list,
-    date_format,
     date_or_time,
     delimiter,
     encoding,
@@ -25,7 +24,7 @@ from feed_export.cli.flags import (
     number,
     search_filter,
 )
-from feed_export.cli.groups import add_common, add_connection
+from feed_export.cli.groups import add_cell_format, add_common, add_connection
 from feed_export.cli.outputs import output_target, write_summary, write_summary_json
 from feed_export.cli.settings import (
     pim_settings,
@@ -201,25 +200,7 @@ def add_commands(sub: Any) -> None:
         "(relative to the feed) instead of media-file codes",
     )
     w = p.add_argument_group("cells (as the push reads them back)")
-    w.add_argument(
-        "--value-separator",
-        type=non_empty,
-        default=pull_defaults["value_separator"],
-        metavar="S",
-        help="between the values of a multi-value cell (default: %(default)s)",
-    )
-    w.add_argument(
-        "--decimal-separator",
-        choices=(".", ","),
-        default=pull_defaults["decimal_separator"],
-        help="the decimal separator of numbers (default: %(default)s)",
-    )
-    w.add_argument(
-        "--date-format",
-        type=date_format,
-        metavar="FORMAT",
-        help="how dates are written (default: YYYY-MM-DD)",
-    )
+    add_cell_format(w, pull_defaults)
     p.add_argument("--summary-json", metavar="FILE", help="the summary as JSON (- for stdout)")
     t = p.add_argument_group("the PIM")
     t.add_argument("--sandbox", action="store_true", help="pull from the embedded sandbox PIM")
