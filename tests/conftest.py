@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import responses
 
 from feed_export.config import Settings
 from feed_export.sandbox import Sandbox, start_sandbox
@@ -52,6 +53,23 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    """A fresh injected clock and sleep (``FakeTime``), at 1000 s."""
+    return FakeTime()
+
+
+@pytest.fixture
+def rsps(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
+    """A ``responses`` mock of every HTTP call; requests swaps ``verify=True`` for the CA
+    bundle of these variables when set, so they are cleared: a test sees what the client
+    passes. Test modules whose mock needs a token answer define their own."""
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
 
 
 def settings_of(sandbox: Sandbox, password: str | None = None) -> Settings:

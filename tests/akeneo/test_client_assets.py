@@ -11,12 +11,11 @@ from typing import Any
 import orjson
 import pytest
 import responses
-from pydantic import SecretStr
-from test_client import BASE, FakeTime, make_client
+from conftest import FakeTime, settings_of
+from test_client import BASE, make_client
 
 from feed_export.akeneo.client import AkeneoClient
 from feed_export.akeneo.responses import LineResult
-from feed_export.config import Settings
 from feed_export.sandbox import Sandbox, start_sandbox
 
 ASSETS = f"{BASE}/api/rest/v1/asset-families/packshots/assets"
@@ -32,20 +31,8 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def client(sb: Sandbox) -> Iterator[AkeneoClient]:
-    settings = Settings(
-        base_url=sb.url,
-        client_id=sb.client_id,
-        client_secret=SecretStr(sb.client_secret),
-        username=sb.username,
-        password=SecretStr(sb.password),
-    )
-    with AkeneoClient(settings) as c:
+    with AkeneoClient(settings_of(sb)) as c:
         yield c
-
-
-@pytest.fixture
-def fake() -> FakeTime:
-    return FakeTime()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -34,19 +33,6 @@ ASSETS = f"{API}/asset-families/packshots/assets"
 ASSET_MEDIA = f"{API}/asset-media-files"
 #: how a call past its 42 s deadline is described
 LATE = "no complete answer within 42 s (the request deadline)"
-
-
-@pytest.fixture
-def fake() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def rsps(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
 
 
 def make_client(fake: FakeTime, **retry: Any) -> AkeneoClient:

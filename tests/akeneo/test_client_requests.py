@@ -51,20 +51,6 @@ class RecordingSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
-@pytest.fixture
-def fake() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def rsps(monkeypatch: pytest.MonkeyPatch) -> Iterator[responses.RequestsMock]:
-    # requests swaps verify=True for these when set: the test checks what the client passes
-    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
-    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
 def settings(verify_tls: bool = True, **retry: Any) -> Settings:
     options = {"max_attempts": 3, "backoff_factor": 1.0, "max_retry_delay": 10.0} | retry
     return Settings(

@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 import pytest
+from conftest import settings_of
 from imageserver import (
     DOWNLOAD,
     GET_ASSET,
@@ -25,11 +26,9 @@ from imageserver import (
     assets_catalog,
     images,
 )
-from pydantic import SecretStr
 
 from feed_export.akeneo.client import AkeneoClient
 from feed_export.catalog import asset_codecs
-from feed_export.config import Settings
 from feed_export.push import assets as assets_module
 from feed_export.push.assets import (
     AssetDone,
@@ -60,14 +59,7 @@ def sb() -> Iterator[Sandbox]:
 
 @pytest.fixture
 def client(sb: Sandbox) -> Iterator[AkeneoClient]:
-    settings = Settings(
-        base_url=sb.url,
-        client_id=sb.client_id,
-        client_secret=SecretStr(sb.client_secret),
-        username=sb.username,
-        password=SecretStr(sb.password),
-    )
-    with AkeneoClient(settings) as found:
+    with AkeneoClient(settings_of(sb)) as found:
         yield found
 
 
