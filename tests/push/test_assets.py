@@ -123,6 +123,7 @@ def media_of(sb: Sandbox, family: str, code: str) -> bytes | None:
         ("日本.png", "__"),
         ("100% cotton.jpg", "100_cotton"),
         ("x" * 300 + ".png", "x" * 255),
+        ("TS-1001 back.jpg", "TS_1001back"),  # the README's example
     ],
     ids=[
         "plain",
@@ -135,6 +136,7 @@ def media_of(sb: Sandbox, family: str, code: str) -> bytes | None:
         "not-latin",
         "percent",
         "too-long",
+        "readme",
     ],
 )
 def test_codes_from_file_names(name: str, code: str) -> None:
